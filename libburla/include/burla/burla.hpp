@@ -1,0 +1,103 @@
+// burla: run a function on every input at once, on many CPUs, through MPI (mpirun or Slurm).
+//
+//   int main(int argc, char** argv) {
+//     burla::init(argc, argv);  // in a job process this runs the job and never returns
+//     std::vector<int> r = burla::remote_parallel_map(square, std::vector<int>{1, 2, 3});
+//   }
+//
+// See docs/ for the job directory, the results file and the options.
+#pragma once
+
+#include <burla/detail/job_state.hpp>
+#include <burla/error.hpp>
+#include <burla/job.hpp>
+#include <burla/options.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+
+namespace burla {
+
+/// Call first thing in main(). In the processes of a job (started by burla with the same
+/// program) it runs the job's master or worker and exits; elsewhere it returns at once.
+void init(int argc, char** argv);
+
+namespace detail {
+
+template <class In, class Inputs>
+void encode_inputs(input_sink& sink, const Inputs& inputs, std::uint64_t segment_items) {
+  std::string buf;
+  if constexpr (kind_of<In>() == value_kind::fixed) {
+    if constexpr (std::ranges::contiguous_range<Inputs> &&
+                  std::is_same_v<std::ranges::range_value_t<Inputs>, In>) {
+      sink.write({reinterpret_cast<const char*>(std::ranges::data(inputs)),
+                  std::ranges::size(inputs) * sizeof(In)});
+      return;
+    }
+    for (const auto& element : inputs) {
+      const In x = element;
+      buf.append(reinterpret_cast<const char*>(&x), sizeof(In));
+      if (buf.size() >= (1u << 20)) {
+        sink.write(buf);
+        buf.clear();
+      }
+    }
+  } else {
+    append_buf out(buf);
+    std::optional<boost::archive::binary_oarchive> archive;
+    std::uint64_t i = 0;
+    for (const auto& element : inputs) {
+      if (i++ % segment_items == 0) {
+        archive.reset();
+        sink.write(buf);
+        buf.clear();
+        sink.mark_segment();
+        archive.emplace(out, archive_flags);
+      }
+      const In& x = element;
+      *archive << x;
+      if (buf.size() >= (1u << 20)) {  // the archive keeps no pointers into buf
+        sink.write(buf);
+        buf.clear();
+      }
+    }
+    archive.reset();
+  }
+  sink.write(buf);
+}
+
+}  // namespace detail
+
+/// Starts f(input) for every input and returns once the job is started (Burla's background).
+/// f: a plain function, or a lambda capturing only trivially copyable values by copy.
+/// inputs: any sized range (vector, array, span) of serializable values.
+template <class F, std::ranges::sized_range Inputs>
+auto submit(F f, const Inputs& inputs, const options& opts = {}) {
+  using In = std::ranges::range_value_t<Inputs>;
+  static_assert(detail::check_map_arguments<F, In>());
+  using R = detail::result_of_t<F, In>;
+
+  detail::validate(opts);
+  const auto n = static_cast<std::uint64_t>(std::ranges::size(inputs));
+  if (n == 0) return job<R>();
+  auto state = detail::job_state::start(
+      opts, n, detail::describe_job<F, In, R>(f),
+      [&](detail::input_sink& sink, std::uint64_t segment_items) {
+        detail::encode_inputs<In>(sink, inputs, segment_items);
+      });
+  return job<R>(std::move(state));
+}
+
+/// Runs f(input) for every input in parallel and returns the results in input order.
+/// Everything the calls print appears here; a call that throws makes this throw
+/// burla::remote_error (the job stops at the first failure).
+template <class F, std::ranges::sized_range Inputs>
+auto remote_parallel_map(F f, const Inputs& inputs, const options& opts = {}) {
+  return submit(f, inputs, opts).results();
+}
+
+}  // namespace burla

@@ -1,0 +1,202 @@
+// How inputs and results travel: which types are allowed, and their encodings.
+//  - fixed:      arithmetic and enum types, raw bytes (typed HDF5 datasets)
+//  - string:     std::string, raw bytes (HDF5 variable-length strings)
+//  - serialized: anything else Boost.Serialization handles, as binary archives
+#pragma once
+
+#include <burla/detail/wire.hpp>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/array.hpp>
+#include <boost/serialization/bitset.hpp>
+#include <boost/serialization/complex.hpp>
+#include <boost/serialization/deque.hpp>
+#include <boost/serialization/list.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/set.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/unordered_map.hpp>
+#include <boost/serialization/unordered_set.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+
+#include <array>
+#include <bitset>
+#include <complex>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <set>
+#include <streambuf>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace burla::detail {
+
+// ---- which types are allowed --------------------------------------------------------------
+
+template <class T>
+concept has_member_serialize = requires(T& t, boost::archive::binary_oarchive& a) { t.serialize(a, 0u); };
+template <class T>
+concept has_free_serialize = requires(T& t, boost::archive::binary_oarchive& a) { serialize(a, t, 0u); };
+
+template <class T>
+struct serializable_trait;
+
+template <class T>
+inline constexpr bool is_serializable_v = serializable_trait<T>::value;
+
+template <class T>
+struct serializable_trait
+    : std::bool_constant<!std::is_pointer_v<T> &&
+                         (std::is_arithmetic_v<T> || std::is_enum_v<T> || has_member_serialize<T> ||
+                          has_free_serialize<T>)> {};
+template <class C, class T, class A>
+struct serializable_trait<std::basic_string<C, T, A>> : std::is_arithmetic<C> {};
+template <class T, class A>
+struct serializable_trait<std::vector<T, A>> : serializable_trait<T> {};
+template <class T, class A>
+struct serializable_trait<std::list<T, A>> : serializable_trait<T> {};
+template <class T, class A>
+struct serializable_trait<std::deque<T, A>> : serializable_trait<T> {};
+template <class T, std::size_t N>
+struct serializable_trait<std::array<T, N>> : serializable_trait<T> {};
+template <class T>
+struct serializable_trait<std::complex<T>> : serializable_trait<T> {};
+template <std::size_t N>
+struct serializable_trait<std::bitset<N>> : std::true_type {};
+template <class A, class B>
+struct serializable_trait<std::pair<A, B>>
+    : std::bool_constant<is_serializable_v<A> && is_serializable_v<B>> {};
+template <class K, class C, class A>
+struct serializable_trait<std::set<K, C, A>> : serializable_trait<K> {};
+template <class K, class C, class A>
+struct serializable_trait<std::multiset<K, C, A>> : serializable_trait<K> {};
+template <class K, class V, class C, class A>
+struct serializable_trait<std::map<K, V, C, A>>
+    : std::bool_constant<is_serializable_v<K> && is_serializable_v<V>> {};
+template <class K, class V, class C, class A>
+struct serializable_trait<std::multimap<K, V, C, A>>
+    : std::bool_constant<is_serializable_v<K> && is_serializable_v<V>> {};
+template <class K, class H, class E, class A>
+struct serializable_trait<std::unordered_set<K, H, E, A>> : serializable_trait<K> {};
+template <class K, class V, class H, class E, class A>
+struct serializable_trait<std::unordered_map<K, V, H, E, A>>
+    : std::bool_constant<is_serializable_v<K> && is_serializable_v<V>> {};
+
+// ---- encodings ----------------------------------------------------------------------------
+
+enum class value_kind : std::uint8_t { fixed = 0, string = 1, serialized = 2, none = 3 };
+
+template <class T>
+constexpr value_kind kind_of() {
+  if constexpr (std::is_void_v<T>)
+    return value_kind::none;
+  else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>)
+    return value_kind::fixed;
+  else if constexpr (std::is_same_v<T, std::string>)
+    return value_kind::string;
+  else
+    return value_kind::serialized;
+}
+
+inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
+
+/// Appends to a std::string; Boost archives write through it without copies.
+class append_buf : public std::streambuf {
+ public:
+  explicit append_buf(std::string& out) : out_(out) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_.push_back(static_cast<char>(c));
+    return c;
+  }
+  std::streamsize xsputn(const char* p, std::streamsize n) override {
+    out_.append(p, static_cast<std::size_t>(n));
+    return n;
+  }
+
+ private:
+  std::string& out_;
+};
+
+/// Reads a byte range; Boost archives read through it. Tracks how far they got.
+class view_buf : public std::streambuf {
+ public:
+  explicit view_buf(std::string_view in) {
+    char* b = const_cast<char*>(in.data());
+    setg(b, b, b + in.size());
+  }
+  std::size_t consumed() const { return static_cast<std::size_t>(gptr() - eback()); }
+};
+
+/// Appends one encoded value (a result) to a reply buffer.
+template <class T>
+void encode_value(std::string& out, const T& value) {
+  if constexpr (kind_of<T>() == value_kind::fixed) {
+    out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  } else if constexpr (kind_of<T>() == value_kind::string) {
+    byte_writer(out).put_bytes(value);
+  } else {
+    std::string bytes;
+    append_buf buf(bytes);
+    {
+      boost::archive::binary_oarchive ar(buf, archive_flags);
+      ar << value;
+    }
+    byte_writer(out).put_bytes(bytes);
+  }
+}
+
+/// Placeholder for a result that does not exist (failed or not run).
+template <class T>
+void encode_missing(std::string& out) {
+  if constexpr (kind_of<T>() == value_kind::fixed)
+    out.append(sizeof(T), '\0');
+  else if constexpr (kind_of<T>() != value_kind::none)
+    byte_writer(out).put_bytes({});
+}
+
+template <class T>
+T decode_archive(std::string_view bytes) {
+  T value{};
+  if (bytes.empty()) return value;
+  try {
+    view_buf buf(bytes);
+    boost::archive::binary_iarchive ar(buf, archive_flags);
+    ar >> value;
+  } catch (const boost::archive::archive_exception& e) {
+    throw error(std::string("burla: cannot decode a serialized value: ") + e.what());
+  }
+  return value;
+}
+
+/// Reads one value written by encode_value (or encode_missing).
+template <class T>
+T decode_value(byte_reader& in) {
+  if constexpr (kind_of<T>() == value_kind::fixed) {
+    return in.get<T>();
+  } else if constexpr (kind_of<T>() == value_kind::string) {
+    return std::string(in.get_bytes());
+  } else {
+    return decode_archive<T>(in.get_bytes());
+  }
+}
+
+/// Size of one fixed-size item, 0 for variable-size encodings.
+template <class T>
+constexpr std::size_t fixed_size() {
+  if constexpr (kind_of<T>() == value_kind::fixed)
+    return sizeof(T);
+  else
+    return 0;
+}
+
+}  // namespace burla::detail

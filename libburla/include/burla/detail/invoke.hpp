@@ -1,0 +1,138 @@
+// What travels to a worker: a batch function instantiated in the caller's executable for
+// (F, input type, result type), found again in the job by its offset in the same build.
+#pragma once
+
+#include <burla/detail/codec.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace burla::detail {
+
+/// One batch of calls, as a worker hands it to the batch function (implemented in mpi_runner).
+class batch_context {
+ public:
+  virtual ~batch_context() = default;
+  /// After each successful call: collects what the call printed.
+  virtual void call_succeeded(std::uint32_t i) = 0;
+  /// After each failed call, from inside the catch block.
+  virtual void call_failed(std::uint32_t i, std::exception_ptr e) = 0;
+
+  std::string_view input;           ///< encoded inputs of the batch
+  std::uint64_t first = 0;          ///< index of the batch's first input
+  std::uint32_t count = 0;          ///< how many inputs
+  std::uint64_t segment_items = 1;  ///< serialized inputs: a new archive starts every this many
+  const void* callable = nullptr;   ///< bytes of F
+  bool stop_at_failure = true;
+  std::uint32_t done = 0;           ///< calls made (set by the batch function)
+  std::string results;              ///< encoded results of the calls made
+};
+
+using batch_fn = void (*)(batch_context&);
+
+/// Reads the inputs of a batch one by one.
+template <class In>
+class input_cursor {
+ public:
+  explicit input_cursor(const batch_context& ctx)
+      : reader_(ctx.input, "the inputs of a batch"), buf_(ctx.input), segment_(ctx.segment_items) {}
+
+  In next(std::uint64_t index) {
+    if constexpr (kind_of<In>() == value_kind::fixed) {
+      return reader_.get<In>();
+    } else {
+      try {
+        if (!archive_ || index % segment_ == 0) {
+          archive_.reset();
+          archive_.emplace(buf_, archive_flags);
+        }
+        In value{};
+        *archive_ >> value;
+        return value;
+      } catch (const boost::archive::archive_exception& e) {
+        throw error("burla: cannot decode input " + std::to_string(index) + ": " + e.what());
+      }
+    }
+  }
+
+ private:
+  byte_reader reader_;
+  view_buf buf_;
+  std::uint64_t segment_;
+  std::optional<boost::archive::binary_iarchive> archive_;
+};
+
+/// Runs f on every input of a batch. Instantiated per (F, In, R) in the user's program, so the
+/// compiler can inline f into the loop.
+template <class F, class In, class R>
+void run_batch(batch_context& ctx) {
+  alignas(F) unsigned char storage[sizeof(F)];
+  std::memcpy(storage, ctx.callable, sizeof(F));
+  const F& f = *std::launder(reinterpret_cast<const F*>(storage));
+  input_cursor<In> inputs(ctx);
+  for (std::uint32_t i = 0; i < ctx.count; ++i) {
+    const In x = inputs.next(ctx.first + i);
+    ctx.done = i + 1;
+    try {
+      if constexpr (std::is_void_v<R>)
+        std::invoke(f, x);
+      else
+        encode_value<R>(ctx.results, std::invoke(f, x));
+    } catch (...) {
+      encode_missing<R>(ctx.results);
+      ctx.call_failed(i, std::current_exception());
+      if (ctx.stop_at_failure) return;
+      continue;
+    }
+    ctx.call_succeeded(i);
+  }
+}
+
+// ---- compile-time rules for what remote_parallel_map accepts --------------------------------
+
+template <class F>
+inline constexpr bool is_plain_function_v =
+    std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+
+template <class F, class In>
+consteval bool check_map_arguments() {
+  static_assert(is_plain_function_v<F> || (std::is_class_v<F> && std::is_trivially_copyable_v<F>),
+                "burla::remote_parallel_map: f must be a plain function, a lambda without captures, "
+                "or a lambda capturing only trivially copyable values by copy. std::function and "
+                "captures of std::string, std::vector or other owning types are not allowed: pass "
+                "such data inside the inputs instead.");
+  static_assert(std::is_invocable_v<const F&, const In&>,
+                "burla::remote_parallel_map: f cannot be called with one element of inputs: "
+                "f(const Input&) must compile.");
+  static_assert(is_serializable_v<In>,
+                "burla::remote_parallel_map: the input type is not serializable. Allowed: arithmetic "
+                "and enum types, std::string, standard containers of allowed types, and classes with "
+                "a Boost.Serialization serialize(Archive&, unsigned) member or free function.");
+  static_assert(std::is_default_constructible_v<In>,
+                "burla::remote_parallel_map: the input type must be default-constructible (workers "
+                "construct it, then read it with Boost.Serialization).");
+  if constexpr (std::is_invocable_v<const F&, const In&>) {
+    using R = std::invoke_result_t<const F&, const In&>;
+    static_assert(std::is_void_v<R> || is_serializable_v<std::remove_cvref_t<R>>,
+                  "burla::remote_parallel_map: the result type of f is not serializable. Allowed: "
+                  "void, arithmetic and enum types, std::string, standard containers of allowed "
+                  "types, and classes with a Boost.Serialization serialize(Archive&, unsigned) member "
+                  "or free function.");
+    static_assert(std::is_void_v<R> || std::is_default_constructible_v<std::remove_cvref_t<R>>,
+                  "burla::remote_parallel_map: the result type of f must be default-constructible.");
+  }
+  return true;
+}
+
+template <class F, class In>
+using result_of_t = std::remove_cvref_t<std::invoke_result_t<const F&, const In&>>;
+
+}  // namespace burla::detail

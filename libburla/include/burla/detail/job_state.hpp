@@ -1,0 +1,64 @@
+// The caller's side of a running job, independent of the input and result types: starting it,
+// following its journal (progress, output, errors), waiting for it, cancelling it.
+#pragma once
+
+#include <burla/detail/job_spec.hpp>
+#include <burla/options.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace burla::detail {
+
+enum class call_status : std::uint8_t { not_run = 0, ok = 1, failed = 2 };
+
+/// A batch of finished calls as the master reported it. Views stay valid until the next call
+/// to job_state::next().
+struct finished_batch {
+  std::uint64_t first = 0;
+  std::uint32_t count = 0;
+  const std::uint8_t* status = nullptr;  ///< call_status of each call
+  std::string_view results;              ///< one encoded result per call
+};
+
+/// Where the typed layer writes the encoded inputs.
+class input_sink {
+ public:
+  virtual ~input_sink() = default;
+  virtual void write(std::string_view bytes) = 0;
+  /// A new archive starts here (serialized inputs only).
+  virtual void mark_segment() = 0;
+};
+
+/// Rejects invalid options with burla::invalid_option.
+void validate(const options& opts);
+
+/// Items per archive for n serialized inputs: few archives for many tiny inputs, one per input
+/// for small jobs, so that dispatch stays fine-grained where it matters.
+std::uint64_t segment_items_for(std::uint64_t n_inputs);
+
+class job_state {
+ public:
+  using input_writer = std::function<void(input_sink&, std::uint64_t segment_items)>;
+
+  /// Creates the job directory, writes the inputs and starts the job.
+  static std::shared_ptr<job_state> start(const options& opts, std::uint64_t n_inputs,
+                                          job_types types, const input_writer& write_inputs);
+  virtual ~job_state() = default;
+
+  virtual const std::string& id() const = 0;
+  virtual const std::string& directory() const = 0;
+  virtual std::uint64_t size() const = 0;
+  /// Blocks until more calls have finished; false once the job has ended and all were delivered.
+  virtual bool next(finished_batch& out) = 0;
+  /// Waits for the end of the job; throws its error (remote_error, job_error, ...) if it failed.
+  virtual void finish() = 0;
+  /// Stops the job; calls already finished stay in its results file.
+  virtual void cancel() = 0;
+};
+
+}  // namespace burla::detail

@@ -1,0 +1,170 @@
+// burla::job<R>: a started job (Burla's background=True), its results, and a stream of results
+// in the order they finish (Burla's generator=True).
+#pragma once
+
+#include <burla/detail/job_state.hpp>
+#include <burla/error.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace burla {
+
+template <class R>
+class job {
+  using stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+ public:
+  /// What stream() yields: (index, result), or the index alone for functions returning void.
+  using item = std::conditional_t<std::is_void_v<R>, std::size_t, std::pair<std::size_t, stored>>;
+
+  job() = default;
+  explicit job(std::shared_ptr<detail::job_state> state) : impl_(std::make_shared<impl>()) {
+    impl_->state = std::move(state);
+    impl_->values.resize(impl_->state->size());
+  }
+
+  /// The job's id (its directory's name); empty for a job with no inputs.
+  std::string id() const { return impl_ ? impl_->state->id() : std::string(); }
+  /// The job directory (inputs, job.ini, job.log, results.h5).
+  std::string directory() const { return impl_ ? impl_->state->directory() : std::string(); }
+
+  /// Waits until the job ends; throws burla::remote_error if a call threw, burla::job_error if the
+  /// job itself failed.
+  void wait() {
+    if (!impl_) return;
+    while (pump()) {
+    }
+    impl_->state->finish();
+  }
+
+  /// All results in input order (nothing for R = void). Waits for the job.
+  auto results() {
+    wait();
+    if constexpr (!std::is_void_v<R>) {
+      std::vector<R> out;
+      if (!impl_) return out;
+      if (impl_->streamed)
+        throw error("burla: results() after stream(): stream() hands each result over and keeps "
+                    "none; collect them from the stream instead");
+      out.reserve(impl_->values.size());
+      for (std::size_t i = 0; i < impl_->values.size(); ++i) {
+        if (!impl_->values[i])
+          throw error("burla: job " + id() + " ended without a result for input " +
+                      std::to_string(i) + "; see " + directory());
+        out.push_back(std::move(*impl_->values[i]));
+      }
+      return out;
+    }
+  }
+
+  /// Stops the job. Results already computed stay in its results.h5.
+  void cancel() {
+    if (impl_) impl_->state->cancel();
+  }
+
+  class stream_range;
+  /// Results as calls finish, long before the last one does. Ends by throwing the job's error
+  /// if it failed. Each result is handed over, not kept for results().
+  stream_range stream() {
+    if (impl_) impl_->streamed = true;
+    return stream_range(impl_.get());
+  }
+
+ private:
+  struct impl {
+    std::shared_ptr<detail::job_state> state;
+    std::vector<std::optional<stored>> values;
+    std::deque<std::size_t> fresh;  // finished, not yet streamed
+    bool streamed = false;
+  };
+
+  // Takes in one more batch of finished calls; false once the job has ended.
+  static bool pump(impl& s) {
+    detail::finished_batch b;
+    if (!s.state->next(b)) return false;
+    detail::byte_reader in(b.results, "the results of a batch");
+    for (std::uint32_t k = 0; k < b.count; ++k) {
+      const std::size_t index = b.first + k;
+      const bool ok = b.status[k] == static_cast<std::uint8_t>(detail::call_status::ok);
+      if constexpr (std::is_void_v<R>) {
+        if (ok) s.values[index].emplace();
+      } else {
+        R value = detail::decode_value<R>(in);
+        if (ok) s.values[index] = std::move(value);
+      }
+      if (ok && s.streamed) s.fresh.push_back(index);
+    }
+    return true;
+  }
+  bool pump() { return pump(*impl_); }
+
+  std::shared_ptr<impl> impl_;
+
+ public:
+  class stream_range {
+   public:
+    class iterator {
+     public:
+      using value_type = item;
+      using difference_type = std::ptrdiff_t;
+      iterator() = default;
+      explicit iterator(stream_range* r) : r_(r) {}
+      const item& operator*() const { return *r_->current_; }
+      const item* operator->() const { return &*r_->current_; }
+      iterator& operator++() {
+        r_->advance();
+        return *this;
+      }
+      void operator++(int) { ++*this; }
+      bool operator==(std::default_sentinel_t) const { return !r_ || !r_->current_; }
+
+     private:
+      stream_range* r_ = nullptr;
+    };
+
+    explicit stream_range(impl* s) : s_(s) {}
+    iterator begin() {
+      if (!started_) {
+        started_ = true;
+        advance();
+      }
+      return iterator(this);
+    }
+    std::default_sentinel_t end() const { return {}; }
+
+   private:
+    void advance() {
+      current_.reset();
+      if (!s_) return;
+      while (s_->fresh.empty()) {
+        if (!pump(*s_)) {
+          s_->state->finish();  // throws the job's error, if any
+          return;
+        }
+      }
+      const std::size_t index = s_->fresh.front();
+      s_->fresh.pop_front();
+      if constexpr (std::is_void_v<R>) {
+        current_.emplace(index);
+      } else {
+        current_.emplace(index, std::move(*s_->values[index]));
+        s_->values[index].reset();
+      }
+    }
+
+    impl* s_;
+    bool started_ = false;
+    std::optional<item> current_;
+  };
+};
+
+}  // namespace burla

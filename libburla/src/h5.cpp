@@ -1,0 +1,184 @@
+#include "h5.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+namespace burla::h5 {
+namespace {
+
+void quiet_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+std::string error_stack() {
+  std::string out;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        auto& s = *static_cast<std::string*>(data);
+        if (e->desc && *e->desc) s += std::string(s.empty() ? "" : "; ") + e->desc;
+        return 0;
+      },
+      &out);
+  H5Eclear2(H5E_DEFAULT);
+  return out;
+}
+
+}  // namespace
+
+hid_t check(hid_t result, const std::string& what) {
+  quiet_once();
+  if (result < 0) {
+    const std::string stack = error_stack();
+    throw error("burla: HDF5: " + what + (stack.empty() ? "" : " (" + stack + ")"));
+  }
+  return result;
+}
+
+herr_t check_status(herr_t result, const std::string& what) {
+  check(static_cast<hid_t>(result), what);
+  return result;
+}
+
+handle& handle::operator=(handle&& o) noexcept {
+  if (this != &o) {
+    if (id_ >= 0) H5Idec_ref(id_);
+    id_ = o.id_;
+    o.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+handle::~handle() {
+  if (id_ >= 0) H5Idec_ref(id_);
+}
+
+handle type_for_code(const std::string& code) {
+  quiet_once();
+  hid_t native = H5I_INVALID_HID;
+  if (code == "bool") {  // as h5py writes numpy bools: an enum FALSE/TRUE on int8
+    handle t(H5Tenum_create(H5T_NATIVE_INT8), "create the bool type");
+    const signed char f = 0, tr = 1;
+    check_status(H5Tenum_insert(t.get(), "FALSE", &f), "define the bool type");
+    check_status(H5Tenum_insert(t.get(), "TRUE", &tr), "define the bool type");
+    return t;
+  }
+  if (code == "i8") native = H5T_NATIVE_INT8;
+  else if (code == "i16") native = H5T_NATIVE_INT16;
+  else if (code == "i32") native = H5T_NATIVE_INT32;
+  else if (code == "i64") native = H5T_NATIVE_INT64;
+  else if (code == "u8") native = H5T_NATIVE_UINT8;
+  else if (code == "u16") native = H5T_NATIVE_UINT16;
+  else if (code == "u32") native = H5T_NATIVE_UINT32;
+  else if (code == "u64") native = H5T_NATIVE_UINT64;
+  else if (code == "f32") native = H5T_NATIVE_FLOAT;
+  else if (code == "f64") native = H5T_NATIVE_DOUBLE;
+  else if (code == "f128" || code == "f96" || code == "f80") native = H5T_NATIVE_LDOUBLE;
+  else throw error("burla: no HDF5 type for element code '" + code + "'");
+  return handle(H5Tcopy(native), "copy a native type");
+}
+
+handle vlen_string_type() {
+  handle t(H5Tcopy(H5T_C_S1), "copy the string type");
+  check_status(H5Tset_size(t.get(), H5T_VARIABLE), "make a variable-length string type");
+  check_status(H5Tset_cset(t.get(), H5T_CSET_UTF8), "set UTF-8 on the string type");
+  return t;
+}
+
+handle vlen_bytes_type() { return handle(H5Tvlen_create(H5T_NATIVE_UINT8), "create the bytes type"); }
+
+handle create_dataset(hid_t file, const std::string& name, hid_t type, std::uint64_t n, const void* fill) {
+  const std::string what = "create dataset " + name;
+  const hsize_t dims[1] = {n};
+  handle space(H5Screate_simple(1, dims, nullptr), what);
+  handle dcpl(H5Pcreate(H5P_DATASET_CREATE), what);
+  const std::size_t elem = std::max<std::size_t>(H5Tget_size(type), 1);
+  const hsize_t chunk[1] = {std::clamp<hsize_t>((1u << 20) / elem, 1, std::max<hsize_t>(n, 1))};
+  check_status(H5Pset_chunk(dcpl.get(), 1, chunk), what);
+  if (fill) check_status(H5Pset_fill_value(dcpl.get(), type, fill), what);
+  handle dapl(H5Pcreate(H5P_DATASET_ACCESS), what);
+  // Results arrive nearly in order from several workers: a few chunks in cache avoid re-reads.
+  check_status(H5Pset_chunk_cache(dapl.get(), 521, 4u << 20, 1.0), what);
+  return handle(H5Dcreate2(file, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
+                what);
+}
+
+handle open_dataset(hid_t file, const std::string& name) {
+  return handle(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+}
+
+void write_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, const void* data,
+                 const std::string& what) {
+  if (count == 0) return;
+  handle file_space(H5Dget_space(dataset), what);
+  const hsize_t start[1] = {first}, n[1] = {count};
+  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr), what);
+  handle mem(H5Screate_simple(1, n, nullptr), what);
+  check_status(H5Dwrite(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
+}
+
+void write_points(hid_t dataset, hid_t type, const std::vector<hsize_t>& points, const void* data,
+                  const std::string& what) {
+  if (points.empty()) return;
+  handle file_space(H5Dget_space(dataset), what);
+  check_status(H5Sselect_elements(file_space.get(), H5S_SELECT_SET, points.size(), points.data()), what);
+  const hsize_t n[1] = {points.size()};
+  handle mem(H5Screate_simple(1, n, nullptr), what);
+  check_status(H5Dwrite(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
+}
+
+void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, void* data,
+                const std::string& what) {
+  if (count == 0) return;
+  handle file_space(H5Dget_space(dataset), what);
+  const hsize_t start[1] = {first}, n[1] = {count};
+  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr), what);
+  handle mem(H5Screate_simple(1, n, nullptr), what);
+  check_status(H5Dread(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
+}
+
+namespace {
+void replace_attribute(hid_t object, const std::string& name, hid_t type, hid_t space, const void* data) {
+  const std::string what = "write attribute " + name;
+  if (check(H5Aexists(object, name.c_str()), what) > 0)
+    check_status(H5Adelete(object, name.c_str()), what);
+  handle attr(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), what);
+  check_status(H5Awrite(attr.get(), type, data), what);
+}
+}  // namespace
+
+void set_attribute(hid_t object, const std::string& name, const std::string& value) {
+  handle type = vlen_string_type();
+  handle space(H5Screate(H5S_SCALAR), "create a scalar space");
+  const char* p = value.c_str();
+  replace_attribute(object, name, type.get(), space.get(), &p);
+}
+
+void set_attribute(hid_t object, const std::string& name, long long value) {
+  handle space(H5Screate(H5S_SCALAR), "create a scalar space");
+  const std::int64_t v = value;
+  replace_attribute(object, name, H5T_NATIVE_INT64, space.get(), &v);
+}
+
+void set_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values) {
+  handle type = vlen_string_type();
+  const hsize_t n[1] = {values.size()};
+  handle space(H5Screate_simple(1, n, nullptr), "create an attribute space");
+  std::vector<const char*> p;
+  for (const auto& v : values) p.push_back(v.c_str());
+  replace_attribute(object, name, type.get(), space.get(), p.data());
+}
+
+std::string string_attribute(hid_t object, const std::string& name) {
+  const std::string what = "read attribute " + name;
+  handle attr(H5Aopen(object, name.c_str(), H5P_DEFAULT), what);
+  handle type = vlen_string_type();
+  char* p = nullptr;
+  check_status(H5Aread(attr.get(), type.get(), &p), what);
+  std::string out = p ? p : "";
+  H5free_memory(p);
+  return out;
+}
+
+}  // namespace burla::h5

@@ -1,0 +1,288 @@
+// The caller's side of a job: start it, follow its journal, turn its end into results or errors.
+#include "console.hpp"
+#include "job_dir.hpp"
+#include "local_backend.hpp"
+#include "module.hpp"
+#include "posix.hpp"
+#include "protocol.hpp"
+
+#include <burla/detail/job_state.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <regex>
+
+namespace burla::detail {
+
+void validate(const options& o) {
+  if (o.func_cpu < 1)
+    throw invalid_option("func_cpu", std::to_string(o.func_cpu), "it must be at least 1 (CPUs per call)");
+  if (o.func_ram && !(std::isfinite(*o.func_ram) && *o.func_ram > 0))
+    throw invalid_option("func_ram", std::to_string(*o.func_ram),
+                         "it must be a positive number of GB per call, or left unset for no requirement");
+  if (o.func_gpu < 0)
+    throw invalid_option("func_gpu", std::to_string(o.func_gpu), "it must be 0 or more (GPUs per call)");
+  if (o.max_parallelism && *o.max_parallelism < 1)
+    throw invalid_option("max_parallelism", std::to_string(*o.max_parallelism),
+                         "it must be at least 1, or left unset for as many calls at once as fit");
+  if (o.backend != backend::automatic && o.backend != backend::local && o.backend != backend::slurm)
+    throw invalid_option("backend", std::to_string(static_cast<int>(o.backend)),
+                         "use burla::backend::automatic, local or slurm");
+}
+
+std::uint64_t segment_items_for(std::uint64_t n) {
+  return std::clamp<std::uint64_t>(n / 16384, 1, 64);
+}
+
+namespace {
+
+namespace proto = protocol;
+using clock = std::chrono::steady_clock;
+
+std::string tail_of_file(const std::string& path, std::size_t lines) {
+  std::string text;
+  try {
+    text = posix::read_file(path);
+  } catch (const error&) {
+    return "(no log at " + path + ")";
+  }
+  std::size_t pos = text.size();
+  if (pos > 0 && text[pos - 1] == '\n') --pos;
+  for (std::size_t n = 0; pos > 0 && n < lines; ++n) {
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) {
+      pos = 0;
+      break;
+    }
+  }
+  return text.substr(pos == 0 ? 0 : pos + 1);
+}
+
+std::string tail_of_text(const std::string& text, std::size_t max_chars) {
+  return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
+}
+
+class local_job final : public job_state {
+ public:
+  local_job(job_spec spec, std::string dir, child_process proc, bool spinner)
+      : spec_(std::move(spec)), dir_(std::move(dir)), proc_(std::move(proc)), console_(spec_.id, spinner),
+        journal_(dir_ + "/journal") {
+    inotify_ = posix::fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (inotify_ && ::inotify_add_watch(inotify_.get(), dir_.c_str(), IN_MODIFY | IN_CREATE) < 0)
+      inotify_ = posix::fd();  // fall back to polling with a timeout
+    console_.set_status("starting " + std::to_string(spec_.workers) + " workers");
+  }
+
+  const std::string& id() const override { return spec_.id; }
+  const std::string& directory() const override { return dir_; }
+  std::uint64_t size() const override { return spec_.n_inputs; }
+
+  bool next(finished_batch& out) override {
+    for (;;) {
+      const bool exited = proc_.exited();  // before reading: all it wrote is then in the file
+      proto::record_type type;
+      std::string_view payload;
+      while (journal_.next(type, payload)) {
+        switch (type) {
+          case proto::record_type::start:
+            hosts_ = proto::decode_start(payload).hosts;
+            break;
+          case proto::record_type::dispatch: {
+            const auto d = proto::decode_dispatch(payload);
+            outstanding_[d.first] = d;
+            break;
+          }
+          case proto::record_type::batch: {
+            const auto r = proto::parse_reply(payload);
+            outstanding_.erase(r.head.first);
+            account(r);
+            out.first = r.head.first;
+            out.count = r.head.done;
+            out.status = r.status;
+            out.results = r.results;
+            return true;
+          }
+          case proto::record_type::end:
+            end_ = proto::decode_end(payload);
+            end_seen_ = clock::now();
+            break;
+        }
+      }
+      if (exited) return false;
+      if (end_ && clock::now() - end_seen_ > std::chrono::seconds(10)) proc_.signal(SIGTERM);  // stuck in finalize
+      wait_for_news();
+    }
+  }
+
+  void finish() override {
+    finished_batch ignored;
+    while (next(ignored)) {
+    }
+    console_.clear();
+    const std::string log = dir_ + "/job.log";
+    if (!end_) {
+      std::string msg = "burla: job " + spec_.id + " ended without finishing: mpirun " + proc_.describe_end();
+      const auto running = running_inputs(log, msg);
+      msg += ". " + std::to_string(ok_) + " calls had finished. Job directory: " + dir_ +
+             "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
+      throw job_error(msg, running, log);
+    }
+    switch (end_->state) {
+      case proto::end_state::completed:
+        return;
+      case proto::end_state::failed:
+        if (first_failure_) throw remote_error(*first_failure_);
+        throw job_error("burla: job " + spec_.id + ": " + end_->message, {}, log);
+      case proto::end_state::mismatch:
+        throw build_mismatch(end_->message);
+      case proto::end_state::cancelled:
+        throw job_error("burla: job " + spec_.id + " was cancelled; " + std::to_string(end_->n_ok) +
+                            " finished results are kept in " + dir_ + "/results.h5",
+                        {}, log);
+      case proto::end_state::error:
+        throw job_error("burla: job " + spec_.id + " failed: " + end_->message + "\nJob directory: " + dir_ +
+                            "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30),
+                        {}, log);
+    }
+  }
+
+  void cancel() override {
+    posix::write_file_atomic(dir_ + "/cancel", "cancelled by the caller\n");
+    const auto deadline = clock::now() + std::chrono::seconds(10);
+    while (!proc_.exited() && clock::now() < deadline) wait_for_news();
+    if (!proc_.exited()) proc_.signal(SIGTERM);
+  }
+
+ private:
+  void wait_for_news() {
+    pollfd fds[2] = {{proc_.pidfd(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}};
+    const int n = inotify_ ? 2 : 1;
+    ::poll(fds, static_cast<nfds_t>(n), inotify_ ? 200 : 20);
+    if (inotify_ && (fds[1].revents & POLLIN)) {
+      char buf[4096];
+      while (::read(inotify_.get(), buf, sizeof buf) > 0) {
+      }
+    }
+    console_.tick();
+  }
+
+  void account(const proto::reply_view& r) {
+    for (const auto& n : r.notes) {
+      if (n.kind == proto::note_kind::out) console_.forward(1, n.text);
+      if (n.kind == proto::note_kind::err) console_.forward(2, n.text);
+    }
+    for (std::uint32_t i = 0; i < r.head.done; ++i) {
+      if (r.status[i] == static_cast<std::uint8_t>(call_status::ok)) {
+        ++ok_;
+        continue;
+      }
+      ++failed_;
+      if (first_failure_) continue;
+      remote_error::details d;
+      d.index = r.head.first + i;
+      d.rank = r.head.rank;
+      if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size()) d.host = hosts_[r.head.rank];
+      std::string output;
+      for (const auto& n : r.notes) {
+        if (n.item != i) continue;
+        if (n.kind == proto::note_kind::error_type) d.type = n.text;
+        if (n.kind == proto::note_kind::error_what) d.what = n.text;
+        if (n.kind == proto::note_kind::out || n.kind == proto::note_kind::err) output += n.text;
+      }
+      d.output_tail = tail_of_text(output, 2000);
+      first_failure_ = std::move(d);
+    }
+    std::uint64_t running = 0;
+    for (const auto& [first, d] : outstanding_) running += d.count;
+    console_.progress(ok_ + failed_, spec_.n_inputs, running, failed_);
+  }
+
+  /// The inputs whose batches were out when the job died; narrowed to the rank mpirun names.
+  std::vector<std::size_t> running_inputs(const std::string& log, std::string& msg) {
+    int dead_rank = -1;
+    std::smatch m;
+    const std::string text = tail_of_file(log, 200);
+    if (std::regex_search(text, m, std::regex("process rank ([0-9]+)"))) dead_rank = std::stoi(m[1]);
+    std::vector<std::size_t> out;
+    std::map<int, const proto::dispatch_record*> oldest;  // a worker runs its batches in order
+    for (const auto& [first, d] : outstanding_)
+      if (!oldest.count(d.rank)) oldest[d.rank] = &d;
+    for (const auto& [rank, d] : oldest) {
+      if (dead_rank >= 0 && rank != dead_rank) continue;
+      for (std::uint32_t k = 0; k < d->count; ++k) out.push_back(d->first + k);
+    }
+    if (!out.empty()) {
+      msg += dead_rank >= 0 ? "; rank " + std::to_string(dead_rank) + " died" : "";
+      msg += " while running input" + std::string(out.size() > 1 ? "s " : " ");
+      msg += out.size() > 1 ? std::to_string(out.front()) + ".." + std::to_string(out.back()) : std::to_string(out[0]);
+    }
+    return out;
+  }
+
+  job_spec spec_;
+  std::string dir_;
+  child_process proc_;
+  console console_;
+  proto::journal_reader journal_;
+  posix::fd inotify_;
+  std::vector<std::string> hosts_;
+  std::map<std::uint64_t, proto::dispatch_record> outstanding_;
+  std::optional<proto::end_record> end_;
+  clock::time_point end_seen_{};
+  std::optional<remote_error::details> first_failure_;
+  std::uint64_t ok_ = 0, failed_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n_inputs, job_types types,
+                                            const input_writer& write) {
+  validate(opts);
+  if (posix::env("BURLA_JOB_DIR"))
+    throw error(init_called()
+                    ? "burla: remote_parallel_map was called inside a job's function; nested jobs are not "
+                      "supported. Pass all the work to one remote_parallel_map call instead."
+                    : "burla: remote_parallel_map was called in a process of a burla job, before burla::init. "
+                      "Call burla::init(argc, argv) first thing in main(): in a job process it runs the job.");
+  if (!init_called())
+    throw error("burla: call burla::init(argc, argv) first thing in main() before remote_parallel_map: "
+                "the job runs this same program, and burla::init is what turns it into the job.");
+  if (opts.backend == backend::slurm)
+    throw invalid_option("backend", "slurm",
+                         "this build of burla runs jobs locally only so far; use backend = local "
+                         "or automatic");
+
+  const machine here = this_machine();
+  job_spec spec;
+  spec.workers = local_workers(opts, n_inputs, here);
+  spec.n_inputs = n_inputs;
+  spec.types = std::move(types);
+  spec.segment_items = spec.types.input_kind == value_kind::fixed ? 1 : segment_items_for(n_inputs);
+  spec.func_cpu = opts.func_cpu;
+  spec.func_ram = opts.func_ram.value_or(0);
+  spec.func_gpu = opts.func_gpu;
+  spec.build_id = main_build_id();
+  spec.executable = posix::env("BURLA_EXECUTABLE").value_or(posix::self_executable());
+  spec.caller_host = posix::hostname();
+  spec.created = posix::utc_timestamp();
+
+  auto [id, dir] = create_job_dir(jobs_root(opts));
+  spec.id = id;
+  write_inputs(dir, spec.types.input_kind != value_kind::fixed, write, spec.segment_items, n_inputs);
+  write_job_spec(dir + "/job.ini", spec);
+  std::vector<std::string> gpus;
+  if (opts.func_gpu > 0)
+    gpus.assign(here.gpus.begin(), here.gpus.begin() + spec.workers * opts.func_gpu);
+  child_process proc = launch_local(spec, dir, opts, gpus);
+  return std::make_shared<local_job>(std::move(spec), dir, std::move(proc), opts.spinner);
+}
+
+}  // namespace burla::detail

@@ -1,0 +1,22 @@
+// The job directory: <jobs root>/<id>/ holding job.ini, inputs.bin (+ inputs.index), the journal,
+// job.log and results.h5. Owner-only.
+#pragma once
+
+#include <burla/detail/job_state.hpp>
+#include <burla/options.hpp>
+
+#include <string>
+
+namespace burla::detail {
+
+/// opts.job_dir, else $BURLA_JOBS_DIR, else ~/.burla/jobs.
+std::string jobs_root(const options& opts);
+
+/// Creates a new, uniquely named job directory; returns {id, path}.
+std::pair<std::string, std::string> create_job_dir(const std::string& root);
+
+/// Writes inputs.bin (and inputs.index for serialized inputs).
+void write_inputs(const std::string& dir, bool segmented, const job_state::input_writer& writer,
+                  std::uint64_t segment_items, std::uint64_t n_inputs);
+
+}  // namespace burla::detail

@@ -1,0 +1,174 @@
+#include "local_backend.hpp"
+
+#include <burla/detail/job_state.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace burla::detail {
+
+std::vector<std::string>& program_arguments() {
+  static std::vector<std::string> args;
+  return args;
+}
+
+bool& init_called() {
+  static bool called = false;
+  return called;
+}
+
+machine this_machine() {
+  machine m;
+  m.cpus = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  m.ram_gb = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e9;
+  if (auto visible = posix::env("CUDA_VISIBLE_DEVICES")) {
+    std::stringstream ss(*visible);
+    for (std::string id; std::getline(ss, id, ',');)
+      if (!id.empty() && id != "-1") m.gpus.push_back(id);
+  } else if (DIR* d = ::opendir("/proc/driver/nvidia/gpus")) {
+    int n = 0;
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    for (int i = 0; i < n; ++i) m.gpus.push_back(std::to_string(i));
+  }
+  return m;
+}
+
+int local_workers(const options& o, std::uint64_t n_inputs, const machine& m) {
+  if (o.func_cpu > m.cpus)
+    throw invalid_option("func_cpu", std::to_string(o.func_cpu),
+                         "this machine has " + std::to_string(m.cpus) +
+                             " CPUs; ask for at most that many, or run on a cluster (backend = slurm)");
+  if (o.func_ram && *o.func_ram > m.ram_gb)
+    throw invalid_option("func_ram", std::to_string(*o.func_ram),
+                         "this machine has " + std::to_string(m.ram_gb) + " GB of memory");
+  if (o.func_gpu > static_cast<int>(m.gpus.size()))
+    throw invalid_option("func_gpu", std::to_string(o.func_gpu),
+                         "this machine has " + std::to_string(m.gpus.size()) + " GPUs visible");
+  std::uint64_t w = std::min<std::uint64_t>(n_inputs, static_cast<std::uint64_t>(m.cpus / o.func_cpu));
+  if (o.max_parallelism) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(*o.max_parallelism));
+  if (o.func_ram) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(m.ram_gb / *o.func_ram));
+  if (o.func_gpu > 0) w = std::min<std::uint64_t>(w, m.gpus.size() / static_cast<std::size_t>(o.func_gpu));
+  return static_cast<int>(std::max<std::uint64_t>(w, 1));
+}
+
+bool child_process::exited() {
+  if (exited_) return true;
+  int st = 0;
+  pid_t r = ::waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    exited_ = true;
+    status_ = st;
+  } else if (r < 0 && errno != EINTR) {
+    posix::fail("cannot wait for mpirun");
+  }
+  return exited_;
+}
+
+void child_process::signal(int sig) {
+  if (!exited_ && pid_ > 0) ::kill(pid_, sig);
+}
+
+std::string child_process::describe_end() const {
+  if (WIFEXITED(status_)) return "exited with code " + std::to_string(WEXITSTATUS(status_));
+  if (WIFSIGNALED(status_))
+    return "was killed by signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) + ")";
+  return "ended";
+}
+
+namespace {
+
+std::string find_on_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  std::stringstream path(posix::env("PATH").value_or("/usr/bin:/bin"));
+  for (std::string dir; std::getline(path, dir, ':');) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+}  // namespace
+
+child_process launch_local(const job_spec& spec, const std::string& dir, const options& opts,
+                           const std::vector<std::string>& gpus) {
+  const std::string wanted = posix::env("BURLA_MPIRUN").value_or("mpirun");
+  const std::string mpirun = find_on_path(wanted);
+  if (mpirun.empty())
+    throw error("burla: cannot run the job locally: " + wanted +
+                " was not found on PATH. Install Open MPI (Debian: apt-get install openmpi-bin) or "
+                "set BURLA_MPIRUN to its path.");
+
+  std::vector<std::string> args = {mpirun, "-np", std::to_string(spec.workers + 1), "--oversubscribe",
+                                   "--bind-to", "none"};
+  for (const char* var : {"BURLA_JOB_DIR", "OMP_NUM_THREADS", "BURLA_GPU_IDS"}) {
+    args.push_back("-x");
+    args.push_back(var);
+  }
+  args.push_back(spec.executable);
+  const auto& caller_args = program_arguments();
+  if (caller_args.size() > 1) args.insert(args.end(), caller_args.begin() + 1, caller_args.end());
+
+  // The job's environment: ours, plus what it needs. A single node needs no network
+  // transport, and probing for them costs Open MPI 0.2 s; a user's own settings win.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  auto set = [&](const std::string& k, const std::string& v, bool override_user) {
+    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& s) { return s.rfind(k + "=", 0) == 0; });
+    if (it != env.end()) {
+      if (override_user) *it = k + "=" + v;
+    } else {
+      env.push_back(k + "=" + v);
+    }
+  };
+  set("BURLA_JOB_DIR", dir, true);
+  set("OMP_NUM_THREADS", std::to_string(opts.func_cpu), true);
+  std::string gpu_ids;
+  for (const auto& g : gpus) gpu_ids += (gpu_ids.empty() ? "" : ",") + g;
+  set("BURLA_GPU_IDS", gpu_ids, true);
+  set("OMPI_MCA_pml", "ob1", false);
+  set("OMPI_MCA_btl", "self,vader", false);
+  if (::geteuid() == 0) {  // mpirun refuses root unless told; running as root was the user's choice
+    set("OMPI_ALLOW_RUN_AS_ROOT", "1", false);
+    set("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false);
+  }
+
+  const std::string log = dir + "/job.log";
+  posix::fd log_fd = posix::open_file(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 2);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, mpirun.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    errno = rc;
+    posix::fail("cannot start " + mpirun);
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) posix::fail("cannot watch mpirun (pidfd_open)");
+  return child_process(pid, posix::fd(pidfd));
+}
+
+}  // namespace burla::detail

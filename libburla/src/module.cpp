@@ -1,0 +1,118 @@
+#include "module.hpp"
+
+#include "posix.hpp"
+
+#include <burla/detail/job_spec.hpp>
+#include <burla/error.hpp>
+
+#include <cxxabi.h>
+#include <elf.h>
+#include <link.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace burla::detail {
+namespace {
+
+struct module_info {
+  std::string path;
+  std::uintptr_t base = 0;
+  std::string build_id;
+  std::vector<std::pair<std::uintptr_t, std::uintptr_t>> segments;  // loaded address ranges
+};
+
+std::string build_id_of(const dl_phdr_info* info) {
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const auto& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+    const char* end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      ElfW(Nhdr) note;
+      std::memcpy(&note, p, sizeof note);
+      const char* name = p + sizeof note;
+      const char* desc = name + ((note.n_namesz + 3) & ~3u);
+      if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
+          desc + note.n_descsz <= end) {
+        static const char hex[] = "0123456789abcdef";
+        std::string out;
+        for (std::uint32_t k = 0; k < note.n_descsz; ++k) {
+          const auto byte = static_cast<unsigned char>(desc[k]);
+          out += hex[byte >> 4];
+          out += hex[byte & 15];
+        }
+        return out;
+      }
+      p = desc + ((note.n_descsz + 3) & ~3u);
+    }
+  }
+  return {};
+}
+
+std::vector<module_info> loaded_modules() {
+  std::vector<module_info> out;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) -> int {
+        auto& mods = *static_cast<std::vector<module_info>*>(data);
+        module_info m;
+        m.path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "";
+        m.base = info->dlpi_addr;
+        m.build_id = build_id_of(info);
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type == PT_LOAD)
+            m.segments.emplace_back(info->dlpi_addr + ph.p_vaddr,
+                                    info->dlpi_addr + ph.p_vaddr + ph.p_memsz);
+        }
+        mods.push_back(std::move(m));
+        return 0;
+      },
+      &out);
+  if (!out.empty() && out.front().path.empty()) out.front().path = posix::self_executable();
+  return out;
+}
+
+}  // namespace
+
+std::string main_build_id() {
+  auto mods = loaded_modules();
+  if (mods.empty() || mods.front().build_id.empty())
+    throw error("burla: this program has no GNU build-id, so a job cannot check that it runs the "
+                "same build; link it with -Wl,--build-id (the CMake target burla::burla adds it)");
+  return mods.front().build_id;
+}
+
+module_address locate_code(const void* address) {
+  const auto a = reinterpret_cast<std::uintptr_t>(address);
+  for (const auto& m : loaded_modules()) {
+    for (const auto& [lo, hi] : m.segments) {
+      if (a < lo || a >= hi) continue;
+      if (m.build_id.empty())
+        throw error("burla: the function passed to burla lives in " + m.path +
+                    ", which has no GNU build-id; link it with -Wl,--build-id");
+      return {m.build_id, m.path, a - m.base};
+    }
+  }
+  throw error("burla: cannot find which loaded module holds the function passed to burla");
+}
+
+const void* resolve_code(const module_address& where) {
+  for (const auto& m : loaded_modules())
+    if (m.build_id == where.build_id) return reinterpret_cast<const void*>(m.base + where.offset);
+  throw build_mismatch("burla: this job process has not loaded " + where.module + " with build-id " +
+                       where.build_id + " (the caller's build). The program or library was rebuilt "
+                       "or replaced after the job was submitted; submit the job again.");
+}
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                                  &std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+}
+
+}  // namespace burla::detail

@@ -1,0 +1,63 @@
+// POSIX calls, each wrapped once: failures throw burla::error naming what was being done.
+#pragma once
+
+#include <burla/error.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace burla::posix {
+
+/// Throws burla::error("burla: <what>: <strerror(errno)>").
+[[noreturn]] void fail(const std::string& what);
+
+/// An owned file descriptor.
+class fd {
+ public:
+  fd() = default;
+  explicit fd(int raw) : raw_(raw) {}
+  fd(fd&& o) noexcept : raw_(o.release()) {}
+  fd& operator=(fd&& o) noexcept;
+  fd(const fd&) = delete;
+  fd& operator=(const fd&) = delete;
+  ~fd();
+  int get() const { return raw_; }
+  int release() {
+    int r = raw_;
+    raw_ = -1;
+    return r;
+  }
+  explicit operator bool() const { return raw_ >= 0; }
+
+ private:
+  int raw_ = -1;
+};
+
+/// open(2) with O_CLOEXEC and O_NOFOLLOW: a planted symlink is an error, not a redirect.
+fd open_file(const std::string& path, int flags, mode_t mode = 0600);
+void write_all(int fd, std::string_view data, const std::string& what);
+/// Reads exactly size bytes at offset.
+void pread_all(int fd, char* out, std::size_t size, std::uint64_t offset, const std::string& what);
+/// Reads what is there, up to size bytes; 0 at end of file.
+std::size_t read_some(int fd, char* out, std::size_t size, const std::string& what);
+std::uint64_t file_size(int fd, const std::string& what);
+
+std::string read_file(const std::string& path);
+/// Writes to a temporary name and renames, so readers never see a half-written file.
+void write_file_atomic(const std::string& path, std::string_view contents);
+/// mkdir -p; the last component gets `mode`, missing parents 0700.
+void make_dirs(const std::string& path, mode_t mode = 0700);
+bool exists(const std::string& path);
+
+std::optional<std::string> env(const char* name);
+std::string hostname();
+std::string self_executable();
+bool is_terminal(int fd);
+/// Now, as 2026-11-22T03:04:05Z.
+std::string utc_timestamp();
+
+}  // namespace burla::posix

@@ -1,0 +1,159 @@
+#include "results_file.hpp"
+
+#include "posix.hpp"
+
+#include <burla/detail/job_state.hpp>
+
+#include <fcntl.h>
+
+namespace burla::detail {
+namespace {
+
+const char* encoding_name(value_kind k) {
+  switch (k) {
+    case value_kind::fixed: return "native";
+    case value_kind::string: return "string";
+    case value_kind::serialized: return "boost_binary_archive";
+    case value_kind::none: return "none";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+results_writer::results_writer(const std::string& path, const job_spec& spec,
+                               const std::vector<std::string>& hosts)
+    : path_(path), spec_(spec) {
+  // Owner-only, never through a planted symlink; HDF5 then truncates the file we own.
+  posix::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  file_ = h5::handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                     "create the results file " + path);
+  const hid_t f = file_.get();
+  const std::uint64_t n = spec.n_inputs;
+  const job_types& t = spec.types;
+
+  status_type_ = h5::handle(H5Tenum_create(H5T_NATIVE_UINT8), "create the status type");
+  const char* names[] = {"not_run", "ok", "failed"};
+  for (std::uint8_t v = 0; v < 3; ++v)
+    h5::check_status(H5Tenum_insert(status_type_.get(), names[v], &v), "define the status type");
+  string_type_ = h5::vlen_string_type();
+
+  status_ = h5::create_dataset(f, "status", status_type_.get(), n);
+  const std::int32_t no_rank = -1;
+  rank_ = h5::create_dataset(f, "rank", H5T_NATIVE_INT32, n, &no_rank);
+  stdout_ = h5::create_dataset(f, "stdout", string_type_.get(), n);
+  stderr_ = h5::create_dataset(f, "stderr", string_type_.get(), n);
+  error_type_ = h5::create_dataset(f, "error_type", string_type_.get(), n);
+  error_message_ = h5::create_dataset(f, "error_message", string_type_.get(), n);
+  switch (t.result_kind) {
+    case value_kind::fixed: result_type_ = h5::type_for_code(t.result_h5); break;
+    case value_kind::string: result_type_ = h5::vlen_string_type(); break;
+    case value_kind::serialized: result_type_ = h5::vlen_bytes_type(); break;
+    case value_kind::none: break;
+  }
+  if (result_type_) result_ = h5::create_dataset(f, "result", result_type_.get(), n);
+  if (t.input_kind == value_kind::fixed) {
+    input_type_ = h5::type_for_code(t.input_h5);
+    input_ = h5::create_dataset(f, "input", input_type_.get(), n);
+  }
+
+  h5::set_attribute(f, "format", std::string(results_format));
+  h5::set_attribute(f, "job_id", spec.id);
+  h5::set_attribute(f, "created", spec.created);
+  h5::set_attribute(f, "caller_host", spec.caller_host);
+  h5::set_attribute(f, "executable", spec.executable);
+  h5::set_attribute(f, "build_id", spec.build_id);
+  h5::set_attribute(f, "n_inputs", static_cast<long long>(n));
+  h5::set_attribute(f, "input_type", t.input_type);
+  h5::set_attribute(f, "result_type", t.result_type);
+  h5::set_attribute(f, "input_encoding", std::string(encoding_name(t.input_kind)));
+  h5::set_attribute(f, "result_encoding", std::string(encoding_name(t.result_kind)));
+  h5::set_attribute(f, "func_cpu", static_cast<long long>(spec.func_cpu));
+  h5::set_attribute(f, "func_gpu", static_cast<long long>(spec.func_gpu));
+  h5::set_attribute(f, "hosts", hosts);
+  h5::set_attribute(f, "state", std::string("running"));
+}
+
+void results_writer::write(const protocol::reply_view& r) {
+  const std::uint64_t first = r.head.first;
+  const std::uint32_t done = r.head.done;
+  if (done == 0) return;
+  if (first + done > spec_.n_inputs) throw error("burla: batch reply beyond the last input");
+  h5::write_range(status_.get(), status_type_.get(), first, done, r.status, "write statuses");
+  const std::vector<std::int32_t> ranks(done, r.head.rank);
+  h5::write_range(rank_.get(), H5T_NATIVE_INT32, first, done, ranks.data(), "write ranks");
+
+  byte_reader in(r.results, "the results of a batch");
+  switch (spec_.types.result_kind) {
+    case value_kind::fixed: {
+      const std::string_view raw = in.take(done * spec_.types.result_size);
+      h5::write_range(result_.get(), result_type_.get(), first, done, raw.data(), "write results");
+      break;
+    }
+    case value_kind::string: {
+      std::vector<std::string> keep;
+      std::vector<const char*> p;
+      keep.reserve(done);
+      for (std::uint32_t i = 0; i < done; ++i) p.push_back(keep.emplace_back(in.get_bytes()).c_str());
+      h5::write_range(result_.get(), result_type_.get(), first, done, p.data(), "write results");
+      break;
+    }
+    case value_kind::serialized: {
+      std::vector<hvl_t> v;
+      for (std::uint32_t i = 0; i < done; ++i) {
+        std::string_view b = in.get_bytes();
+        v.push_back({b.size(), const_cast<char*>(b.data())});
+      }
+      h5::write_range(result_.get(), result_type_.get(), first, done, v.data(), "write results");
+      break;
+    }
+    case value_kind::none: break;
+  }
+
+  if (r.notes.empty()) return;
+  struct column {
+    protocol::note_kind kind;
+    hid_t dataset;
+    std::vector<hsize_t> points;
+    std::vector<std::string> text;
+  } columns[] = {{protocol::note_kind::out, stdout_.get(), {}, {}},
+                 {protocol::note_kind::err, stderr_.get(), {}, {}},
+                 {protocol::note_kind::error_type, error_type_.get(), {}, {}},
+                 {protocol::note_kind::error_what, error_message_.get(), {}, {}}};
+  for (const auto& note : r.notes) {
+    for (auto& c : columns) {
+      if (c.kind != note.kind) continue;
+      c.points.push_back(first + note.item);
+      c.text.emplace_back(note.text);
+    }
+  }
+  for (auto& c : columns) {
+    std::vector<const char*> p;
+    for (const auto& s : c.text) p.push_back(s.c_str());
+    h5::write_points(c.dataset, string_type_.get(), c.points, p.data(), "write captured output");
+  }
+}
+
+void results_writer::write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes) {
+  if (!input_) return;
+  h5::write_range(input_.get(), input_type_.get(), first, count, bytes.data(), "write inputs");
+}
+
+void results_writer::flush() {
+  h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_);
+}
+
+void results_writer::finish(const protocol::end_record& end) {
+  const hid_t f = file_.get();
+  h5::set_attribute(f, "state", std::string(protocol::to_string(end.state)));
+  h5::set_attribute(f, "message", end.message);
+  h5::set_attribute(f, "n_ok", static_cast<long long>(end.n_ok));
+  h5::set_attribute(f, "n_failed", static_cast<long long>(end.n_failed));
+  h5::set_attribute(f, "n_not_run", static_cast<long long>(end.n_not_run));
+  h5::set_attribute(f, "finished", posix::utc_timestamp());
+  status_ = {}, result_ = {}, input_ = {}, rank_ = {}, stdout_ = {}, stderr_ = {};
+  error_type_ = {}, error_message_ = {};
+  h5::check_status(H5Fclose(file_.release()), "close " + path_);
+}
+
+}  // namespace burla::detail

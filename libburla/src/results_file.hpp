@@ -1,0 +1,46 @@
+// results.h5: one row per input, written by the job's master as batches finish.
+// Layout (see docs/results-file.md):
+//   /status          enum uint8 {not_run, ok, failed}
+//   /result          typed (arithmetic), variable-length string, or variable-length bytes
+//                    (a Boost binary archive) per input; absent for functions returning void
+//   /input           typed inputs, when the input type is arithmetic
+//   /rank            int32, the MPI rank that ran the call (-1: not run)
+//   /stdout /stderr  variable-length strings: what each call printed
+//   /error_type /error_message   variable-length strings: what a failed call threw
+//   attributes on /  job metadata (id, types, executable, build-id, hosts, state, counts)
+#pragma once
+
+#include "h5.hpp"
+#include "protocol.hpp"
+
+#include <burla/detail/job_spec.hpp>
+
+#include <string>
+#include <vector>
+
+namespace burla::detail {
+
+inline constexpr const char* results_format = "burla-results-1";
+
+class results_writer {
+ public:
+  /// Creates the file owner-only; fails if it exists.
+  results_writer(const std::string& path, const job_spec& spec, const std::vector<std::string>& hosts);
+  /// Records one finished batch.
+  void write(const protocol::reply_view& reply);
+  /// Records the inputs of a dispatched batch (arithmetic inputs only).
+  void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
+  /// Makes everything written so far durable.
+  void flush();
+  /// Final state and counts; closes the file.
+  void finish(const protocol::end_record& end);
+
+ private:
+  std::string path_;
+  const job_spec& spec_;
+  h5::handle file_;
+  h5::handle status_, result_, input_, rank_, stdout_, stderr_, error_type_, error_message_;
+  h5::handle result_type_, input_type_, string_type_, status_type_;
+};
+
+}  // namespace burla::detail

@@ -1,0 +1,232 @@
+// Rank 0: a dynamic work queue. Reads inputs from the job directory batch by batch, keeps a few
+// batches in flight per worker, writes every reply to the journal (for the caller) and to
+// results.h5 as it arrives, and stops everyone at the first failed call.
+#include "messages.hpp"
+#include "mpi.hpp"
+#include "run_job.hpp"
+#include "scheduler.hpp"
+
+#include "libburla/src/posix.hpp"
+#include "libburla/src/protocol.hpp"
+#include "libburla/src/results_file.hpp"
+
+#include <burla/detail/job_state.hpp>
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <deque>
+
+namespace burla::runner {
+namespace {
+
+using clock = std::chrono::steady_clock;
+namespace proto = detail::protocol;
+
+constexpr std::uint64_t max_batch_bytes = 4u << 20;
+constexpr auto flush_every = std::chrono::seconds(1);
+constexpr auto check_every = std::chrono::milliseconds(100);
+constexpr auto stop_grace = std::chrono::seconds(3);
+
+/// The encoded inputs, read range by range.
+class input_file {
+ public:
+  input_file(const std::string& dir, const detail::job_spec& spec) : spec_(spec) {
+    fd_ = posix::open_file(dir + "/inputs.bin", O_RDONLY);
+    const std::uint64_t size = posix::file_size(fd_.get(), "inputs.bin");
+    if (spec.types.input_kind == detail::value_kind::fixed) {
+      units_ = spec.n_inputs;
+      if (size != spec.n_inputs * spec.types.input_size)
+        throw error("burla: inputs.bin has " + std::to_string(size) + " bytes, expected " +
+                    std::to_string(spec.n_inputs * spec.types.input_size) + "; the job directory is damaged");
+    } else {
+      units_ = (spec.n_inputs + spec.segment_items - 1) / spec.segment_items;
+      std::string raw = posix::read_file(dir + "/inputs.index");
+      if (raw.size() != (units_ + 1) * 8)
+        throw error("burla: inputs.index has the wrong size; the job directory is damaged");
+      offsets_.resize(units_ + 1);
+      std::memcpy(offsets_.data(), raw.data(), raw.size());
+      for (std::size_t i = 0; i < units_; ++i)
+        if (offsets_[i] > offsets_[i + 1] || offsets_[i + 1] > size)
+          throw error("burla: inputs.index does not match inputs.bin; the job directory is damaged");
+    }
+    avg_unit_bytes_ = units_ ? std::max<std::uint64_t>(1, size / units_) : 1;
+  }
+
+  std::uint64_t units() const { return units_; }
+  std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
+  std::uint64_t max_units_per_batch() const { return std::max<std::uint64_t>(1, max_batch_bytes / avg_unit_bytes_); }
+  std::uint64_t first_item(std::uint64_t unit) const {
+    return std::min(unit * items_per_unit(), spec_.n_inputs);
+  }
+  /// Appends the bytes of units [u, u + k).
+  void read(std::uint64_t u, std::uint64_t k, std::string& out) const {
+    std::uint64_t begin, end;
+    if (offsets_.empty()) {
+      begin = u * spec_.types.input_size;
+      end = (u + k) * spec_.types.input_size;
+    } else {
+      begin = offsets_[u];
+      end = offsets_[u + k];
+    }
+    const std::size_t old = out.size();
+    out.resize(old + (end - begin));
+    posix::pread_all(fd_.get(), out.data() + old, end - begin, begin, "inputs.bin");
+  }
+
+ private:
+  const detail::job_spec& spec_;
+  posix::fd fd_;
+  std::uint64_t units_ = 0;
+  std::vector<std::uint64_t> offsets_;
+  std::uint64_t avg_unit_bytes_ = 1;
+};
+
+class master {
+ public:
+  master(const detail::job_spec& spec, const std::string& dir, const std::vector<std::string>& hosts)
+      : spec_(spec),
+        dir_(dir),
+        journal_(dir + "/journal"),
+        inputs_(dir, spec),
+        sched_(inputs_.units(), inputs_.items_per_unit(), static_cast<int>(hosts.size()) - 1,
+               scheduler::tuning{.max_units = inputs_.max_units_per_batch()}),
+        in_flight_(hosts.size(), 0) {
+    journal_.append(proto::record_type::start, proto::encode(proto::start_record{hosts}));
+    results_.emplace(dir + "/results.h5", spec, hosts);
+  }
+
+  int run() {
+    auto last_flush = clock::now();
+    auto last_check = clock::now();
+    mpi::backoff wait;
+    while (!stopping_ && finished_ < spec_.n_inputs) {
+      dispatch();
+      outbox_.progress();
+      if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
+        handle(*m);
+        wait.reset();
+      } else {
+        wait.idle();
+      }
+      if (clock::now() - last_check > check_every) {
+        last_check = clock::now();
+        if (posix::exists(dir_ + "/cancel")) {  // the caller (or `burla cancel`) asked to stop
+          stopping_ = true;
+          end_.state = proto::end_state::cancelled;
+          end_.message = "cancelled";
+        }
+      }
+      if (clock::now() - last_flush > flush_every) {
+        results_->flush();
+        last_flush = clock::now();
+      }
+    }
+    return stop_all();
+  }
+
+ private:
+  void dispatch() {
+    for (int w = 1; w < static_cast<int>(in_flight_.size()); ++w) {
+      while (in_flight_[w] < sched_.in_flight() && sched_.remaining() > 0) {
+        const std::uint64_t units = sched_.next_batch();
+        const std::uint64_t first = inputs_.first_item(next_unit_);
+        const std::uint64_t count = inputs_.first_item(next_unit_ + units) - first;
+        std::string msg;
+        detail::byte_writer out(msg);
+        out.put(first);
+        out.put(static_cast<std::uint32_t>(count));
+        const std::size_t header = msg.size();
+        inputs_.read(next_unit_, units, msg);
+        if (spec_.types.input_kind == detail::value_kind::fixed)
+          results_->write_inputs(first, count, std::string_view(msg).substr(header));
+        outbox_.send(w, tag_batch, std::move(msg));
+        journal_.append(proto::record_type::dispatch,
+                        proto::encode(proto::dispatch_record{first, static_cast<std::uint32_t>(count), w}));
+        next_unit_ += units;
+        ++in_flight_[w];
+      }
+    }
+  }
+
+  void handle(const mpi::message& m) {
+    switch (m.tag) {
+      case tag_reply: {
+        const proto::reply_view r = proto::parse_reply(m.data);
+        journal_.append(proto::record_type::batch, m.data);
+        results_->write(r);
+        --in_flight_[m.source];
+        finished_ += r.head.requested;
+        sched_.record(r.head.done, static_cast<double>(r.head.elapsed_ns) * 1e-9);
+        for (std::uint32_t i = 0; i < r.head.done; ++i) {
+          if (r.status[i] == static_cast<std::uint8_t>(detail::call_status::ok)) {
+            ++end_.n_ok;
+          } else {
+            ++end_.n_failed;
+            if (!stopping_) {
+              stopping_ = true;
+              end_.state = proto::end_state::failed;
+              end_.message = "input " + std::to_string(r.head.first + i) + " failed; the job stopped";
+            }
+          }
+        }
+        break;
+      }
+      case tag_fatal:
+        stopping_ = true;
+        end_.state = proto::end_state::error;
+        end_.message = "rank " + std::to_string(m.source) + ": " + m.data;
+        break;
+      case tag_stopped:
+        stopped_.push_back(m.source);
+        break;
+      default:
+        break;
+    }
+  }
+
+  int stop_all() {
+    const int n_workers = static_cast<int>(in_flight_.size()) - 1;
+    for (int w = 1; w <= n_workers; ++w) outbox_.send(w, tag_stop, {});
+    const auto deadline = clock::now() + stop_grace;
+    mpi::backoff wait;
+    while (static_cast<int>(stopped_.size()) < n_workers && clock::now() < deadline) {
+      outbox_.progress();
+      if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
+        handle(*m);  // replies that arrive now are kept
+        wait.reset();
+      } else {
+        wait.idle();
+      }
+    }
+    const bool all_stopped = static_cast<int>(stopped_.size()) == n_workers;
+    end_.n_not_run = spec_.n_inputs - end_.n_ok - end_.n_failed;
+    results_->finish(end_);
+    journal_.append(proto::record_type::end, proto::encode(end_));
+    if (!all_stopped) mpi::abort(end_.state == proto::end_state::completed ? 0 : 1);
+    outbox_.drain();
+    return end_.state == proto::end_state::completed ? 0 : 1;
+  }
+
+  const detail::job_spec& spec_;
+  std::string dir_;
+  proto::journal_writer journal_;
+  input_file inputs_;
+  scheduler sched_;
+  std::optional<detail::results_writer> results_;
+  mpi::outbox outbox_;
+  std::vector<int> in_flight_;
+  std::vector<int> stopped_;
+  std::uint64_t next_unit_ = 0;
+  std::uint64_t finished_ = 0;
+  bool stopping_ = false;
+  proto::end_record end_;
+};
+
+}  // namespace
+
+int run_master(const detail::job_spec& spec, const std::string& dir, const std::vector<std::string>& hosts) {
+  return master(spec, dir, hosts).run();
+}
+
+}  // namespace burla::runner

@@ -1,0 +1,128 @@
+#include "mpi.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+
+namespace burla::mpi {
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  throw error(std::string("burla: MPI: ") + what + ": " + std::string(text, static_cast<std::size_t>(len)));
+}
+
+environment::environment(int& argc, char**& argv) {
+  check(MPI_Init(&argc, &argv), "MPI_Init");
+  check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "set the error handler");
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+}
+
+environment::~environment() { MPI_Finalize(); }
+
+std::optional<message> try_receive(int source, int tag) {
+  int flag = 0;
+  MPI_Message handle;
+  MPI_Status status;
+  check(MPI_Improbe(source, tag, MPI_COMM_WORLD, &flag, &handle, &status), "probe for a message");
+  if (!flag) return std::nullopt;
+  int count = 0;
+  check(MPI_Get_count(&status, MPI_BYTE, &count), "size a message");
+  message m;
+  m.source = status.MPI_SOURCE;
+  m.tag = status.MPI_TAG;
+  m.data.resize(static_cast<std::size_t>(count));
+  check(MPI_Mrecv(m.data.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "receive a message");
+  return m;
+}
+
+message receive(int source, int tag) {
+  backoff wait;
+  for (;;) {
+    if (auto m = try_receive(source, tag)) return std::move(*m);
+    wait.idle();
+  }
+}
+
+void send(int dest, int tag, const std::string& data) {
+  check(MPI_Send(data.data(), static_cast<int>(data.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD),
+        "send a message");
+}
+
+void outbox::send(int dest, int tag, std::string data) {
+  if (data.size() > static_cast<std::size_t>(INT32_MAX))
+    throw error("burla: a batch message exceeds 2 GiB; inputs or results are too large for one message");
+  auto& p = pending_.emplace_back(pending{std::move(data), MPI_REQUEST_NULL});
+  check(MPI_Isend(p.data.data(), static_cast<int>(p.data.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
+                  &p.request),
+        "start sending a message");
+}
+
+void outbox::progress() {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    int done = 0;
+    check(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE), "test a send");
+    it = done ? pending_.erase(it) : std::next(it);
+  }
+}
+
+void outbox::drain() {
+  backoff wait;
+  while (!pending_.empty()) {
+    progress();
+    if (!pending_.empty()) wait.idle();
+  }
+}
+
+outbox::~outbox() {
+  for (auto& p : pending_) {
+    if (p.request != MPI_REQUEST_NULL) {
+      MPI_Cancel(&p.request);
+      MPI_Request_free(&p.request);
+    }
+  }
+}
+
+std::vector<std::string> gather_strings(const std::string& mine, int root) {
+  int rank = 0, size = 1;
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+  check(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(static_cast<std::size_t>(size));
+  check(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, root, MPI_COMM_WORLD), "gather sizes");
+  std::vector<int> displs(static_cast<std::size_t>(size));
+  int total = 0;
+  for (int i = 0; i < size; ++i) {
+    displs[i] = total;
+    total += lens[i];
+  }
+  std::string all(static_cast<std::size_t>(rank == root ? total : 0), '\0');
+  check(MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, root,
+                    MPI_COMM_WORLD),
+        "gather strings");
+  std::vector<std::string> out;
+  if (rank == root)
+    for (int i = 0; i < size; ++i) out.push_back(all.substr(displs[i], lens[i]));
+  return out;
+}
+
+void abort(int code) {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+void backoff::idle() {
+  // Spin briefly for latency, then sleep 10 us ... 1 ms so an idle rank leaves its core.
+  if (spins_ < 64) {
+    ++spins_;
+    return;
+  }
+  const long ns = std::min<long>(10'000L << std::min(spins_++ - 64, 7u), 1'000'000L);
+  timespec ts{0, ns};
+  nanosleep(&ts, nullptr);
+}
+
+}  // namespace burla::mpi

@@ -1,0 +1,77 @@
+// MPI calls, each wrapped once: failures throw burla::error naming what was being done.
+// Waiting polls with sleeps: a blocking MPI receive busy-polls a core that workers need.
+#pragma once
+
+#include <burla/error.hpp>
+
+#include <mpi.h>
+
+#include <list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace burla::mpi {
+
+void check(int rc, const char* what);
+
+/// MPI_Init / MPI_Finalize; errors are returned to us rather than aborting.
+class environment {
+ public:
+  environment(int& argc, char**& argv);
+  ~environment();
+  environment(const environment&) = delete;
+  environment& operator=(const environment&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+struct message {
+  int source = -1;
+  int tag = -1;
+  std::string data;
+};
+
+/// A received message, if one from `source` with `tag` is waiting.
+std::optional<message> try_receive(int source, int tag);
+/// Waits for a message, sleeping between polls.
+message receive(int source, int tag);
+/// Blocking send (for workers; the master never blocks on a send).
+void send(int dest, int tag, const std::string& data);
+
+/// Non-blocking sends whose buffers live until the send completes.
+class outbox {
+ public:
+  void send(int dest, int tag, std::string data);
+  /// Frees completed sends.
+  void progress();
+  /// Waits for every send to complete.
+  void drain();
+  ~outbox();
+
+ private:
+  struct pending {
+    std::string data;
+    MPI_Request request;
+  };
+  std::list<pending> pending_;
+};
+
+std::vector<std::string> gather_strings(const std::string& mine, int root);
+[[noreturn]] void abort(int code);
+
+/// Sleeps a little longer each time nothing happened; reset when something did.
+class backoff {
+ public:
+  void idle();
+  void reset() { spins_ = 0; }
+
+ private:
+  unsigned spins_ = 0;
+};
+
+}  // namespace burla::mpi

@@ -1,0 +1,79 @@
+#include "run_job.hpp"
+
+#include "mpi.hpp"
+
+#include "libburla/src/module.hpp"
+#include "libburla/src/posix.hpp"
+#include "libburla/src/protocol.hpp"
+
+#include <cstdio>
+
+namespace burla::runner {
+namespace {
+
+namespace proto = detail::protocol;
+
+/// Every rank compares its own build with the caller's; rank 0 learns who differs.
+/// Returns the mismatch report (empty when all match) on rank 0.
+std::string check_builds(const detail::job_spec& spec, int rank, std::vector<std::string>& hosts) {
+  std::string mine;
+  try {
+    mine = detail::main_build_id();
+  } catch (const std::exception& e) {
+    mine = e.what();
+  }
+  const std::string host = posix::hostname();
+  auto all = mpi::gather_strings(host + '\n' + mine, 0);
+  std::string report;
+  if (rank == 0) {
+    for (std::size_t r = 0; r < all.size(); ++r) {
+      const auto nl = all[r].find('\n');
+      hosts.push_back(all[r].substr(0, nl));
+      const std::string id = all[r].substr(nl + 1);
+      if (id != spec.build_id && report.empty())
+        report = "rank " + std::to_string(r) + " on " + hosts.back() + " runs " + spec.executable +
+                 " with build-id " + id + ", but the caller's build-id is " + spec.build_id +
+                 ". The program was rebuilt or replaced after the job was submitted (or BURLA_EXECUTABLE "
+                 "names another program); submit the job again with the program left unchanged until it ends.";
+    }
+  }
+  int ok = report.empty() ? 1 : 0;
+  mpi::check(MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD), "share the build check");
+  return ok ? std::string() : (rank == 0 ? report : std::string("mismatch"));
+}
+
+}  // namespace
+
+int run_job(int argc, char** argv, const std::string& dir) {
+  mpi::environment env(argc, argv);
+  const std::string journal = dir + "/journal";
+  try {
+    const detail::job_spec spec = detail::read_job_spec(dir + "/job.ini");
+    if (env.size() < 2)
+      throw error("burla: a job needs at least 2 MPI ranks (a master and a worker), got " +
+                  std::to_string(env.size()));
+    std::vector<std::string> hosts;
+    const std::string mismatch = check_builds(spec, env.rank(), hosts);
+    if (!mismatch.empty()) {
+      if (env.rank() == 0)
+        proto::append_record(journal, proto::record_type::end,
+                             proto::encode(proto::end_record{proto::end_state::mismatch, 0, 0,
+                                                             spec.n_inputs, "burla: " + mismatch}));
+      return 3;
+    }
+    return env.rank() == 0 ? run_master(spec, dir, hosts) : run_worker(spec, env.rank());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "burla job, rank %d: %s\n", env.rank(), e.what());
+    if (env.rank() == 0) {
+      try {
+        proto::append_record(journal, proto::record_type::end,
+                             proto::encode(proto::end_record{proto::end_state::error, 0, 0, 0, e.what()}));
+      } catch (...) {
+      }
+    }
+    std::fflush(stderr);
+    mpi::abort(2);
+  }
+}
+
+}  // namespace burla::runner
