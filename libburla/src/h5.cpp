@@ -161,6 +161,11 @@ void set_attribute(hid_t object, const std::string& name, long long value) {
   replace_attribute(object, name, H5T_NATIVE_INT64, space.get(), &v);
 }
 
+void set_attribute(hid_t object, const std::string& name, double value) {
+  handle space(H5Screate(H5S_SCALAR), "create a scalar space");
+  replace_attribute(object, name, H5T_NATIVE_DOUBLE, space.get(), &value);
+}
+
 void set_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values) {
   handle type = vlen_string_type();
   const hsize_t n[1] = {values.size()};

@@ -59,6 +59,7 @@ void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t co
 
 void set_attribute(hid_t object, const std::string& name, const std::string& value);
 void set_attribute(hid_t object, const std::string& name, long long value);
+void set_attribute(hid_t object, const std::string& name, double value);
 void set_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values);
 std::string string_attribute(hid_t object, const std::string& name);
 

@@ -32,7 +32,7 @@ bool& init_called() {
 
 machine this_machine() {
   machine m;
-  m.cpus = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  m.cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   m.ram_gb = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e9;
   if (auto visible = posix::env("CUDA_VISIBLE_DEVICES")) {
     std::stringstream ss(*visible);

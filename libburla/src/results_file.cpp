@@ -143,8 +143,10 @@ void results_writer::flush() {
   h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_);
 }
 
-void results_writer::finish(const protocol::end_record& end) {
+void results_writer::finish(const protocol::end_record& end, const run_figures& figures) {
   const hid_t f = file_.get();
+  h5::set_attribute(f, "work_seconds", figures.work_seconds);
+  h5::set_attribute(f, "master_peak_rss_kb", figures.master_peak_rss_kb);
   h5::set_attribute(f, "state", std::string(protocol::to_string(end.state)));
   h5::set_attribute(f, "message", end.message);
   h5::set_attribute(f, "n_ok", static_cast<long long>(end.n_ok));

@@ -32,8 +32,13 @@ class results_writer {
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
   void flush();
-  /// Final state and counts; closes the file.
-  void finish(const protocol::end_record& end);
+  /// What the master measured, kept as attributes for later analysis.
+  struct run_figures {
+    double work_seconds = 0;             ///< first dispatch to last reply
+    long long master_peak_rss_kb = 0;
+  };
+  /// Final state, counts and figures; closes the file.
+  void finish(const protocol::end_record& end, const run_figures& figures);
 
  private:
   std::string path_;

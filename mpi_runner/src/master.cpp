@@ -82,6 +82,17 @@ class input_file {
   std::uint64_t avg_unit_bytes_ = 1;
 };
 
+/// VmHWM of this process, in kB (0 if unknown).
+long long peak_rss_kb() {
+  try {
+    const std::string status = posix::read_file("/proc/self/status");
+    const auto pos = status.find("VmHWM:");
+    if (pos != std::string::npos) return std::atoll(status.c_str() + pos + 6);
+  } catch (const error&) {
+  }
+  return 0;
+}
+
 class master {
  public:
   master(const detail::job_spec& spec, const std::string& dir, const std::vector<std::string>& hosts)
@@ -140,6 +151,7 @@ class master {
         inputs_.read(next_unit_, units, msg);
         if (spec_.types.input_kind == detail::value_kind::fixed)
           results_->write_inputs(first, count, std::string_view(msg).substr(header));
+        if (next_unit_ == 0) first_dispatch_ = clock::now();
         outbox_.send(w, tag_batch, std::move(msg));
         journal_.append(proto::record_type::dispatch,
                         proto::encode(proto::dispatch_record{first, static_cast<std::uint32_t>(count), w}));
@@ -156,6 +168,7 @@ class master {
         journal_.append(proto::record_type::batch, m.data);
         results_->write(r);
         --in_flight_[m.source];
+        last_reply_ = clock::now();
         finished_ += r.head.requested;
         sched_.record(r.head.done, static_cast<double>(r.head.elapsed_ns) * 1e-9);
         for (std::uint32_t i = 0; i < r.head.done; ++i) {
@@ -201,7 +214,8 @@ class master {
     }
     const bool all_stopped = static_cast<int>(stopped_.size()) == n_workers;
     end_.n_not_run = spec_.n_inputs - end_.n_ok - end_.n_failed;
-    results_->finish(end_);
+    results_->finish(end_, {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
+                            .master_peak_rss_kb = peak_rss_kb()});
     journal_.append(proto::record_type::end, proto::encode(end_));
     if (!all_stopped) mpi::abort(end_.state == proto::end_state::completed ? 0 : 1);
     outbox_.drain();
@@ -221,6 +235,7 @@ class master {
   std::uint64_t finished_ = 0;
   bool stopping_ = false;
   proto::end_record end_;
+  clock::time_point first_dispatch_ = clock::now(), last_reply_ = first_dispatch_;
 };
 
 }  // namespace
