@@ -59,7 +59,7 @@ int run_job(int argc, char** argv, const std::string& dir) {
         proto::append_record(journal, proto::record_type::end,
                              proto::encode(proto::end_record{proto::end_state::mismatch, 0, 0,
                                                              spec.n_inputs, "burla: " + mismatch}));
-      return 3;
+      return 0;  // reported in the journal
     }
     return env.rank() == 0 ? run_master(spec, dir, hosts) : run_worker(spec, env.rank());
   } catch (const std::exception& e) {

@@ -130,7 +130,7 @@ int run_worker(const detail::job_spec& spec, int rank) {
     mpi::send(0, tag_fatal, e.what());
     mpi::receive(0, tag_stop);
     mpi::send(0, tag_stopped, {});
-    return 2;
+    return 0;  // the master reports the error
   }
 
   output_capture capture;

@@ -1,0 +1,11 @@
+// Integration tests run real jobs: the job re-runs this same test program, so burla::init must
+// come before anything else in main.
+#include <burla/burla.hpp>
+
+#include <gtest/gtest.h>
+
+int main(int argc, char** argv) {
+  burla::init(argc, argv);
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,339 @@
+// remote_parallel_map and submit end to end on a local mpirun.
+#include "support.hpp"
+
+#include <burla/burla.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const burla::options quiet{.spinner = false};
+
+long long square(int x) { return static_cast<long long>(x) * x; }
+
+struct particle {
+  double mass = 0;
+  std::vector<double> position;
+  std::string name;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar & mass & position & name;
+  }
+};
+
+struct summary {
+  std::string name;
+  double weight = 0;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar & name & weight;
+  }
+};
+
+summary weigh(const particle& p) {
+  return {p.name, p.mass * std::accumulate(p.position.begin(), p.position.end(), 0.0)};
+}
+
+}  // namespace
+
+TEST(Map, ReturnsResultsInInputOrder) {
+  std::vector<int> in(5000);
+  std::iota(in.begin(), in.end(), -2500);
+  const std::vector<long long> out = burla::remote_parallel_map(square, in, quiet);
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], square(in[i])) << i;
+}
+
+TEST(Map, AcceptsArraysSpansAndLambdas) {
+  const std::array<double, 4> a{1, 2, 3, 4};
+  const double k = 2.5;  // captured by copy
+  const auto scaled = burla::remote_parallel_map([k](double x) { return k * x; }, a, quiet);
+  EXPECT_EQ(scaled, (std::vector<double>{2.5, 5, 7.5, 10}));
+
+  const std::vector<int> v{3, 4, 5, 6, 7};
+  const auto halves = burla::remote_parallel_map([](int x) { return x / 2.0; }, std::span(v).subspan(1, 3), quiet);
+  EXPECT_EQ(halves, (std::vector<double>{2, 2.5, 3}));
+}
+
+TEST(Map, StructInputsAndResults) {
+  std::vector<particle> in;
+  for (int i = 0; i < 300; ++i)
+    in.push_back({0.5 * i, {1.0 * i, 2.0, -1.0}, "p" + std::to_string(i)});
+  const std::vector<summary> out = burla::remote_parallel_map(weigh, in, quiet);
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[i].name, in[i].name);
+    EXPECT_DOUBLE_EQ(out[i].weight, weigh(in[i]).weight);
+  }
+}
+
+TEST(Map, StringsInAndOutAndInTheResultsFile) {
+  const std::vector<std::string> in{"alpha", "", "gamma with spaces", std::string(10000, 'z')};
+  auto job = burla::submit([](const std::string& s) { return s + "!" + std::to_string(s.size()); }, in, quiet);
+  const std::vector<std::string> out = job.results();
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0], "alpha!5");
+  EXPECT_EQ(out[1], "!0");
+  EXPECT_EQ(out[3], std::string(10000, 'z') + "!10000");
+  const std::string dump = test::h5dump(job.directory() + "/results.h5", "-d /result");
+  EXPECT_NE(dump.find("\"gamma with spaces!17\""), std::string::npos) << dump.substr(0, 2000);
+  EXPECT_NE(dump.find("H5T_STRING"), std::string::npos);
+}
+
+TEST(Map, VoidFunctionsRunEveryInput) {
+  const std::string dir = test::jobs_dir() + "/void-marks-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  std::vector<std::string> marks;
+  for (int i = 0; i < 40; ++i) marks.push_back(dir + "/" + std::to_string(i));
+  // A void function leaves a mark per input; the test counts the marks.
+  burla::remote_parallel_map([](const std::string& path) { std::ofstream{path} << "x"; }, marks, quiet);
+  for (const auto& m : marks) EXPECT_EQ(::access(m.c_str(), F_OK), 0) << m;
+}
+
+TEST(Map, EmptyInputsStartNothing) {
+  const auto before = test::job_dirs();
+  const std::vector<long long> out = burla::remote_parallel_map(square, std::vector<int>{}, quiet);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(test::job_dirs(), before);
+}
+
+TEST(Map, InvalidOptionsAreRejectedBeforeAnythingStarts) {
+  const auto before = test::job_dirs();
+  const std::vector<int> in{1, 2, 3};
+  try {
+    burla::remote_parallel_map(square, in, {.func_cpu = 0});
+    FAIL() << "func_cpu = 0 was accepted";
+  } catch (const burla::invalid_option& e) {
+    EXPECT_EQ(e.option(), "func_cpu");
+    EXPECT_NE(std::string(e.what()).find("at least 1"), std::string::npos);
+  }
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_ram = -2}), burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.max_parallelism = 0}), burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_gpu = -1}), burla::invalid_option);
+  // Valid in general, but more than this machine has: still rejected before starting.
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_cpu = 100000}), burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_ram = 1e9}), burla::invalid_option);
+  EXPECT_EQ(test::job_dirs(), before);
+}
+
+TEST(Map, MaxParallelismLimitsWorkersAndFuncCpuSetsThreads) {
+  std::vector<int> in(20, 0);
+  auto job = burla::submit([](int) { return std::string(std::getenv("OMP_NUM_THREADS")); }, in,
+                           {.func_cpu = 2, .max_parallelism = 1, .spinner = false});
+  for (const auto& threads : job.results()) EXPECT_EQ(threads, "2");
+  const std::string ranks = test::h5dump(job.directory() + "/results.h5", "-y -d /rank");
+  const std::string data = ranks.substr(ranks.find("DATA {"));
+  EXPECT_NE(data.find("1, 1"), std::string::npos) << ranks;
+  EXPECT_EQ(data.find('2'), std::string::npos) << "a second worker ran calls:\n" << ranks;
+}
+
+TEST(Files, JobDirectoryIsOwnerOnlyAndResultsAreReadableByH5dump) {
+  auto job = burla::submit(square, std::vector<int>{1, 2, 3}, quiet);
+  EXPECT_EQ(job.results(), (std::vector<long long>{1, 4, 9}));
+  struct stat st {};
+  ASSERT_EQ(::stat(job.directory().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  const std::string file = job.directory() + "/results.h5";
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string result = test::h5dump(file, "-d /result");
+  EXPECT_NE(result.find("H5T_STD_I64LE"), std::string::npos) << result;
+  EXPECT_NE(result.find("1, 4, 9"), std::string::npos) << result;
+  EXPECT_NE(test::h5dump(file, "-d /input").find("1, 2, 3"), std::string::npos);
+  const std::string status = test::h5dump(file, "-d /status");
+  EXPECT_NE(status.find("H5T_ENUM"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"not_run\""), std::string::npos) << status;
+  EXPECT_NE(status.find("DATA {\n   (0): ok, ok, ok"), std::string::npos) << status;
+  EXPECT_NE(test::h5dump(file, "-a /state").find("\"completed\""), std::string::npos);
+  EXPECT_NE(test::h5dump(file, "-a /n_ok").find("(0): 3"), std::string::npos);
+}
+
+TEST(Output, PrintedTextReachesTheCallerWholeAndIsKeptPerInput) {
+  std::vector<int> in(60);
+  std::iota(in.begin(), in.end(), 0);
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  auto job = burla::submit(
+      [](int x) {
+        // Several writes per call, through printf and iostreams: they must stay together.
+        std::printf("begin %d;", x);
+        std::cout << " middle " << x << ";";
+        std::fflush(stdout);
+        std::printf(" end %d\n", x);
+        if (x % 10 == 0) std::cerr << "warning from " << x << "\n";
+        return x;
+      },
+      in, quiet);
+  job.wait();
+  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string err = testing::internal::GetCapturedStderr();
+  for (int x : in) {
+    const std::string line = "begin " + std::to_string(x) + "; middle " + std::to_string(x) + "; end " +
+                             std::to_string(x) + "\n";
+    EXPECT_NE(out.find(line), std::string::npos) << "missing or broken: " << line;
+  }
+  for (int x = 0; x < 60; x += 10)
+    EXPECT_NE(err.find("warning from " + std::to_string(x) + "\n"), std::string::npos);
+  EXPECT_EQ(err.find("begin"), std::string::npos);
+  const std::string kept = test::h5dump(job.directory() + "/results.h5", "-d /stdout");
+  EXPECT_NE(kept.find("\"begin 42; middle 42; end 42\n"), std::string::npos) << kept.substr(0, 1500);
+}
+
+TEST(Errors, ARemoteExceptionIsThrownHereWithItsIndexTypeAndMessage) {
+  std::vector<int> in(200);
+  std::iota(in.begin(), in.end(), 0);
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 137) {
+          std::printf("about to fail on %d\n", x);
+          throw std::invalid_argument("bad input " + std::to_string(x));
+        }
+        return x;
+      },
+      in, quiet);
+  try {
+    job.results();
+    FAIL() << "no exception";
+  } catch (const burla::remote_error& e) {
+    EXPECT_EQ(e.index(), 137u);
+    EXPECT_EQ(e.type_name(), "std::invalid_argument");
+    EXPECT_EQ(e.remote_what(), "bad input 137");
+    EXPECT_FALSE(e.host().empty());
+    EXPECT_GE(e.rank(), 1);
+    EXPECT_NE(e.output_tail().find("about to fail on 137"), std::string::npos);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("input 137"), std::string::npos) << what;
+    EXPECT_NE(what.find("bad input 137"), std::string::npos) << what;
+  }
+  // The results that were computed are in the file, each correct and marked ok.
+  const std::string file = job.directory() + "/results.h5";
+  EXPECT_NE(test::h5dump(file, "-a /state").find("\"failed\""), std::string::npos);
+  const std::string status = test::h5dump(file, "-d /status");
+  EXPECT_NE(status.find("failed"), std::string::npos);
+  EXPECT_NE(test::h5dump(file, "-d /error_message").find("\"bad input 137\""), std::string::npos);
+}
+
+TEST(Errors, AnExceptionNotDerivedFromStdExceptionIsReportedByType) {
+  try {
+    burla::remote_parallel_map([](int x) -> int { throw x * 2; }, std::vector<int>{21}, quiet);
+    FAIL() << "no exception";
+  } catch (const burla::remote_error& e) {
+    EXPECT_EQ(e.index(), 0u);
+    EXPECT_EQ(e.type_name(), "int");
+  }
+}
+
+TEST(Errors, ACrashEndsTheJobWithAClearErrorNamingTheInput) {
+  std::vector<int> in(8);
+  std::iota(in.begin(), in.end(), 0);
+  try {
+    burla::remote_parallel_map(
+        [](int x) {
+          if (x == 5) std::abort();
+          return x;
+        },
+        in, {.max_parallelism = 1, .spinner = false});
+    FAIL() << "no exception";
+  } catch (const burla::job_error& e) {
+    const auto& running = e.running_inputs();
+    EXPECT_NE(std::find(running.begin(), running.end(), 5u), running.end()) << e.what();
+    EXPECT_NE(std::string(e.what()).find("input"), std::string::npos) << e.what();
+    EXPECT_NE(e.log_path().find("job.log"), std::string::npos);
+  }
+}
+
+TEST(Errors, NestedCallsInsideAJobAreRefused) {
+  try {
+    burla::remote_parallel_map(
+        [](int x) { return burla::remote_parallel_map(square, std::vector<int>{x}, {.spinner = false})[0]; },
+        std::vector<int>{1}, quiet);
+    FAIL() << "no exception";
+  } catch (const burla::remote_error& e) {
+    EXPECT_NE(e.remote_what().find("nested"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Errors, AJobRunningAnotherBuildFailsBeforeRunningAnything) {
+  ::setenv("BURLA_EXECUTABLE", BURLA_TEST_OTHER_PROGRAM, 1);
+  try {
+    burla::remote_parallel_map(square, std::vector<int>{1, 2}, quiet);
+    ::unsetenv("BURLA_EXECUTABLE");
+    FAIL() << "no exception";
+  } catch (const burla::build_mismatch& e) {
+    ::unsetenv("BURLA_EXECUTABLE");
+    const std::string what = e.what();
+    EXPECT_NE(what.find("build-id"), std::string::npos) << what;
+    EXPECT_NE(what.find("submit the job again"), std::string::npos) << what;
+  }
+}
+
+TEST(Stream, YieldsResultsBeforeTheJobEnds) {
+  // Input 0 blocks until the caller has received another result through stream(): if stream()
+  // only yielded at the end, input 0 would give up and fail the test.
+  const std::string go = test::jobs_dir() + "/go-" + std::to_string(::getpid());
+  std::vector<std::string> in{go};
+  for (int i = 1; i < 50; ++i) in.push_back("");
+  auto job = burla::submit(
+      [](const std::string& go_file) {
+        if (go_file.empty()) return 1;
+        for (int waited = 0; waited < 60'000; waited += 10) {
+          if (::access(go_file.c_str(), F_OK) == 0) return 0;
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        throw std::runtime_error("stream() did not yield before the job ended");
+      },
+      in, {.max_parallelism = 2, .spinner = false});
+  std::set<std::size_t> seen;
+  for (const auto& [index, value] : job.stream()) {
+    if (seen.empty()) {
+      EXPECT_NE(index, 0u);
+      std::ofstream(go) << "go";
+    }
+    EXPECT_EQ(value, index == 0 ? 0 : 1);
+    seen.insert(index);
+  }
+  EXPECT_EQ(seen.size(), in.size());
+}
+
+TEST(Stream, VoidFunctionsStreamIndices) {
+  auto job = burla::submit([](int) {}, std::vector<int>(30, 1), quiet);
+  std::set<std::size_t> seen;
+  for (std::size_t index : job.stream()) seen.insert(index);
+  EXPECT_EQ(seen.size(), 30u);
+}
+
+TEST(Jobs, CancelStopsAndKeepsFinishedResults) {
+  std::vector<int> in(400, 20);
+  auto job = burla::submit(
+      [](int ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        return ms;
+      },
+      in, quiet);
+  EXPECT_FALSE(job.id().empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  job.cancel();
+  EXPECT_THROW(job.wait(), burla::job_error);
+  const std::string file = job.directory() + "/results.h5";
+  EXPECT_NE(test::h5dump(file, "-a /state").find("\"cancelled\""), std::string::npos);
+  const std::string n_ok = test::h5dump(file, "-a /n_ok");
+  EXPECT_EQ(n_ok.find("(0): 0\n"), std::string::npos) << n_ok;       // some finished...
+  EXPECT_EQ(n_ok.find("(0): 400\n"), std::string::npos) << n_ok;     // ...not all
+}

@@ -1,0 +1,21 @@
+#include "support.hpp"
+
+#include <cstdio>
+
+namespace test {
+
+std::string shell(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+std::string h5dump(const std::string& file, const std::string& what) {
+  return shell("h5dump " + what + " '" + file + "' 2>&1");
+}
+
+}  // namespace test

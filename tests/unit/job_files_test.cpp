@@ -1,0 +1,158 @@
+// The files of a job directory: job.ini, the journal, and what readers do with damaged ones.
+#include "libburla/src/posix.hpp"
+#include "libburla/src/protocol.hpp"
+
+#include <burla/detail/job_spec.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace proto = burla::detail::protocol;
+
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = "/tmp/burla-unit-XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+burla::detail::job_spec sample_spec() {
+  burla::detail::job_spec s;
+  s.id = "20261122-000000-abcdef";
+  s.created = "2026-11-22T00:00:00Z";
+  s.caller_host = "login1";
+  s.executable = "/home/a user/my#prog;%20\nx";  // INI-hostile characters
+  s.build_id = "0123456789abcdef";
+  s.n_inputs = 12345;
+  s.segment_items = 7;
+  s.workers = 3;
+  s.func_cpu = 2;
+  s.func_ram = 1.5;
+  s.types.input_type = "std::vector<int, std::allocator<int> >";
+  s.types.result_type = "double";
+  s.types.input_kind = burla::detail::value_kind::serialized;
+  s.types.result_kind = burla::detail::value_kind::fixed;
+  s.types.result_size = 8;
+  s.types.result_h5 = "f64";
+  s.types.batch_function = {"beef", "/lib/x.so", 4096};
+  s.types.callable_state = std::string("\0\x01\xff ab", 6);
+  return s;
+}
+
+}  // namespace
+
+TEST(JobSpec, RoundTripsEvenHostileStrings) {
+  const std::string dir = temp_dir();
+  const auto s = sample_spec();
+  burla::detail::write_job_spec(dir + "/job.ini", s);
+  const auto r = burla::detail::read_job_spec(dir + "/job.ini");
+  EXPECT_EQ(r.executable, s.executable);
+  EXPECT_EQ(r.n_inputs, s.n_inputs);
+  EXPECT_EQ(r.segment_items, s.segment_items);
+  EXPECT_EQ(r.func_ram, s.func_ram);
+  EXPECT_EQ(r.types.input_type, s.types.input_type);
+  EXPECT_EQ(r.types.input_kind, s.types.input_kind);
+  EXPECT_EQ(r.types.batch_function.offset, 4096u);
+  EXPECT_EQ(r.types.batch_function.module, "/lib/x.so");
+  EXPECT_EQ(r.types.callable_state, s.types.callable_state);
+  EXPECT_FALSE(r.types.callable_is_function);
+}
+
+TEST(JobSpec, DamagedFilesGiveClearErrors) {
+  const std::string dir = temp_dir();
+  burla::detail::write_job_spec(dir + "/job.ini", sample_spec());
+  const std::string good = burla::posix::read_file(dir + "/job.ini");
+
+  auto expect_error = [&](const std::string& text, const std::string& mention) {
+    burla::posix::write_file_atomic(dir + "/job.ini", text);
+    try {
+      burla::detail::read_job_spec(dir + "/job.ini");
+      ADD_FAILURE() << "no error for a damaged job.ini; wanted one mentioning " << mention;
+    } catch (const burla::error& e) {
+      EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+    }
+  };
+  std::string missing = good;
+  missing.erase(missing.find("n_inputs"), missing.find('\n', missing.find("n_inputs")) - missing.find("n_inputs") + 1);
+  expect_error(missing, "n_inputs");
+  expect_error(good.substr(0, good.size() / 2), "damaged");
+  std::string bad_number = good;
+  bad_number.replace(bad_number.find("workers = 3"), 11, "workers = x");
+  expect_error(bad_number, "workers");
+  expect_error("format_version = 9\n" + good.substr(good.find('\n', good.find("format_version")) + 1), "version");
+  EXPECT_THROW(burla::detail::read_job_spec(dir + "/nonexistent.ini"), burla::error);
+}
+
+TEST(Protocol, RepliesRoundTrip) {
+  std::string bytes;
+  const std::string status = {1, 2, 1};
+  proto::build_reply(bytes, {100, 5, 3, 2, 999}, status, "RESULTS",
+                     {{1, proto::note_kind::error_type, "std::logic_error"}, {2, proto::note_kind::out, "hi\n"}});
+  const auto r = proto::parse_reply(bytes);
+  EXPECT_EQ(r.head.first, 100u);
+  EXPECT_EQ(r.head.requested, 5u);
+  EXPECT_EQ(r.head.done, 3u);
+  EXPECT_EQ(r.head.rank, 2);
+  EXPECT_EQ(r.status[1], 2);
+  EXPECT_EQ(r.results, "RESULTS");
+  ASSERT_EQ(r.notes.size(), 2u);
+  EXPECT_EQ(r.notes[1].text, "hi\n");
+}
+
+TEST(Protocol, EveryTruncationOrCorruptionOfAReplyIsAnError) {
+  std::string bytes;
+  proto::build_reply(bytes, {0, 2, 2, 1, 1}, std::string{1, 1}, "xxxxxxxxxxxxxxxx",
+                     {{0, proto::note_kind::out, "output"}});
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+    EXPECT_THROW(proto::parse_reply(std::string_view(bytes).substr(0, cut)), burla::error) << cut;
+  std::string done_too_big = bytes;
+  done_too_big[12] = 9;  // done > requested
+  EXPECT_THROW(proto::parse_reply(done_too_big), burla::error);
+}
+
+TEST(Journal, ReaderSeesOnlyCompleteRecords) {
+  const std::string path = temp_dir() + "/journal";
+  proto::journal_reader reader(path);
+  proto::record_type type;
+  std::string_view payload;
+  EXPECT_FALSE(reader.next(type, payload));  // not created yet
+
+  proto::journal_writer writer(path);
+  writer.append(proto::record_type::start, proto::encode(proto::start_record{{"a", "b"}}));
+  ASSERT_TRUE(reader.next(type, payload));
+  EXPECT_EQ(type, proto::record_type::start);
+  EXPECT_EQ(proto::decode_start(payload).hosts.size(), 2u);
+
+  // Half a record, as a reader may see while the master writes: not returned until complete.
+  const std::string body = proto::encode(proto::dispatch_record{7, 3, 1});
+  struct { std::uint32_t t, r; std::uint64_t n; } head{2, 0, body.size()};
+  std::string record(reinterpret_cast<const char*>(&head), sizeof head);
+  record += body;
+  burla::posix::fd f = burla::posix::open_file(path, O_WRONLY | O_APPEND);
+  burla::posix::write_all(f.get(), record.substr(0, 10), path);
+  EXPECT_FALSE(reader.next(type, payload));
+  burla::posix::write_all(f.get(), record.substr(10), path);
+  ASSERT_TRUE(reader.next(type, payload));
+  EXPECT_EQ(proto::decode_dispatch(payload).first, 7u);
+}
+
+TEST(Journal, RejectsFilesThatAreNotJournals) {
+  const std::string path = temp_dir() + "/journal";
+  burla::posix::write_file_atomic(path, "NOTAJOURNALATALL");
+  proto::journal_reader reader(path);
+  proto::record_type type;
+  std::string_view payload;
+  EXPECT_THROW(reader.next(type, payload), burla::error);
+}
+
+TEST(Posix, OpenRefusesPlantedSymlinks) {
+  const std::string dir = temp_dir();
+  ASSERT_EQ(::symlink("/etc/passwd", (dir + "/results.h5").c_str()), 0);
+  EXPECT_THROW(burla::posix::open_file(dir + "/results.h5", O_WRONLY | O_CREAT), burla::error);
+}

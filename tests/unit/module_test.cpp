@@ -1,0 +1,27 @@
+#include "libburla/src/module.hpp"
+
+#include <burla/detail/job_spec.hpp>
+
+#include <gtest/gtest.h>
+
+namespace {
+int probe(int x) { return x + 1; }
+}  // namespace
+
+TEST(Module, LocatesAndResolvesCodeByBuildIdAndOffset) {
+  const auto where = burla::detail::locate_code(reinterpret_cast<const void*>(&probe));
+  EXPECT_EQ(where.build_id, burla::detail::main_build_id());
+  EXPECT_FALSE(where.module.empty());
+  EXPECT_EQ(burla::detail::resolve_code(where), reinterpret_cast<const void*>(&probe));
+}
+
+TEST(Module, AnotherBuildIsAMismatch) {
+  auto where = burla::detail::locate_code(reinterpret_cast<const void*>(&probe));
+  where.build_id = "00000000000000000000";
+  EXPECT_THROW(burla::detail::resolve_code(where), burla::build_mismatch);
+}
+
+TEST(Module, DemanglesTypeNames) {
+  EXPECT_EQ(burla::detail::demangle(typeid(std::string).name()).substr(0, 17), "std::__cxx11::bas");
+  EXPECT_EQ(burla::detail::demangle(typeid(int).name()), "int");
+}

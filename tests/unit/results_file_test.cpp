@@ -1,0 +1,104 @@
+// results.h5 as the master writes it, read back with the plain HDF5 C API as a user would.
+#include "libburla/src/h5.hpp"
+#include "libburla/src/results_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace proto = burla::detail::protocol;
+namespace h5 = burla::h5;
+
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = "/tmp/burla-unit-XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+std::vector<std::string> read_strings(hid_t file, const char* name, std::size_t n) {
+  h5::handle d = h5::open_dataset(file, name);
+  h5::handle t = h5::vlen_string_type();
+  std::vector<char*> raw(n);
+  h5::read_range(d.get(), t.get(), 0, n, raw.data(), name);
+  std::vector<std::string> out;
+  for (char* p : raw) out.emplace_back(p ? p : "");
+  h5::handle space(H5Dget_space(d.get()), "space");
+  H5Dvlen_reclaim(t.get(), space.get(), H5P_DEFAULT, raw.data());
+  return out;
+}
+
+}  // namespace
+
+TEST(ResultsFile, WritesTypedResultsStatusOutputAndMetadata) {
+  const std::string path = temp_dir() + "/results.h5";
+  burla::detail::job_spec spec;
+  spec.id = "job-1";
+  spec.n_inputs = 4;
+  spec.types.input_kind = burla::detail::value_kind::fixed;
+  spec.types.input_size = 4;
+  spec.types.input_h5 = "i32";
+  spec.types.result_kind = burla::detail::value_kind::fixed;
+  spec.types.result_size = 8;
+  spec.types.result_h5 = "f64";
+  spec.types.result_type = "double";
+  {
+    burla::detail::results_writer w(path, spec, {"host0", "host1"});
+    const std::int32_t inputs[2] = {5, 6};
+    w.write_inputs(1, 2, {reinterpret_cast<const char*>(inputs), sizeof inputs});
+    const double results[2] = {25.0, 0.0};
+    std::string bytes;
+    proto::build_reply(bytes, {1, 2, 2, 1, 10}, std::string{1, 2},
+                       {reinterpret_cast<const char*>(results), sizeof results},
+                       {{0, proto::note_kind::out, "printed by input 1\n"},
+                        {1, proto::note_kind::error_type, "std::runtime_error"},
+                        {1, proto::note_kind::error_what, "boom"}});
+    w.write(proto::parse_reply(bytes));
+    w.finish({proto::end_state::failed, 1, 1, 2, "input 2 failed"}, {.work_seconds = 0.5, .master_peak_rss_kb = 1});
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  h5::handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open");
+  EXPECT_EQ(h5::string_attribute(f.get(), "state"), "failed");
+  EXPECT_EQ(h5::string_attribute(f.get(), "job_id"), "job-1");
+  EXPECT_EQ(h5::string_attribute(f.get(), "result_type"), "double");
+
+  std::uint8_t status[4];
+  h5::handle ds = h5::open_dataset(f.get(), "status");
+  h5::read_range(ds.get(), H5T_NATIVE_UINT8, 0, 4, status, "status");
+  EXPECT_EQ(status[0], 0);  // not run
+  EXPECT_EQ(status[1], 1);  // ok
+  EXPECT_EQ(status[2], 2);  // failed
+  double result[4];
+  h5::handle dr = h5::open_dataset(f.get(), "result");
+  EXPECT_EQ(H5Tget_class(h5::handle(H5Dget_type(dr.get()), "type").get()), H5T_FLOAT);
+  h5::read_range(dr.get(), H5T_NATIVE_DOUBLE, 0, 4, result, "result");
+  EXPECT_EQ(result[1], 25.0);
+  std::int32_t rank[4], input[4];
+  h5::read_range(h5::open_dataset(f.get(), "rank").get(), H5T_NATIVE_INT32, 0, 4, rank, "rank");
+  EXPECT_EQ(rank[0], -1);
+  EXPECT_EQ(rank[2], 1);
+  h5::read_range(h5::open_dataset(f.get(), "input").get(), H5T_NATIVE_INT32, 0, 4, input, "input");
+  EXPECT_EQ(input[2], 6);
+  EXPECT_EQ(read_strings(f.get(), "stdout", 4)[1], "printed by input 1\n");
+  EXPECT_EQ(read_strings(f.get(), "error_type", 4)[2], "std::runtime_error");
+  EXPECT_EQ(read_strings(f.get(), "error_message", 4)[2], "boom");
+  EXPECT_EQ(read_strings(f.get(), "stdout", 4)[0], "");
+}
+
+TEST(ResultsFile, RefusesToOverwriteAnExistingFile) {
+  const std::string path = temp_dir() + "/results.h5";
+  burla::detail::job_spec spec;
+  spec.n_inputs = 1;
+  spec.types.result_kind = burla::detail::value_kind::none;
+  spec.types.input_kind = burla::detail::value_kind::serialized;
+  { burla::detail::results_writer w(path, spec, {"h"}); }
+  EXPECT_THROW(burla::detail::results_writer(path, spec, {"h"}), burla::error);
+}
