@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 
 namespace burla::detail {
 
@@ -200,9 +201,10 @@ class local_job final : public job_state {
       d.output_tail = tail_of_text(output, 2000);
       first_failure_ = std::move(d);
     }
-    std::uint64_t running = 0;
-    for (const auto& [first, d] : outstanding_) running += d.count;
-    console_.progress(ok_ + failed_, spec_.n_inputs, running, failed_);
+    // A worker runs one call at a time; the rest of what it holds is queued.
+    std::set<std::int32_t> busy;
+    for (const auto& [first, d] : outstanding_) busy.insert(d.rank);
+    console_.progress(ok_ + failed_, spec_.n_inputs, busy.size(), failed_);
   }
 
   /// The inputs whose batches were out when the job died; narrowed to the rank mpirun names.
