@@ -92,6 +92,7 @@ TEST(Map, StringsInAndOutAndInTheResultsFile) {
   EXPECT_EQ(out[0], "alpha!5");
   EXPECT_EQ(out[1], "!0");
   EXPECT_EQ(out[3], std::string(10000, 'z') + "!10000");
+  EXPECT_EQ(job.results(), out) << "a second results() must give the same results";
   const std::string dump = test::h5dump(job.directory() + "/results.h5", "-d /result");
   EXPECT_NE(dump.find("\"gamma with spaces!17\""), std::string::npos) << dump.substr(0, 2000);
   EXPECT_NE(dump.find("H5T_STRING"), std::string::npos);

@@ -97,7 +97,7 @@ auto submit(F f, const Inputs& inputs, const options& opts = {}) {
 /// burla::remote_error (the job stops at the first failure).
 template <class F, std::ranges::sized_range Inputs>
 auto remote_parallel_map(F f, const Inputs& inputs, const options& opts = {}) {
-  return submit(f, inputs, opts).results();
+  return submit(f, inputs, opts).results();  // an rvalue: results are moved out
 }
 
 }  // namespace burla

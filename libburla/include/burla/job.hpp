@@ -47,24 +47,9 @@ class job {
   }
 
   /// All results in input order (nothing for R = void). Waits for the job.
-  auto results() {
-    wait();
-    if constexpr (!std::is_void_v<R>) {
-      std::vector<R> out;
-      if (!impl_) return out;
-      if (impl_->streamed)
-        throw error("burla: results() after stream(): stream() hands each result over and keeps "
-                    "none; collect them from the stream instead");
-      out.reserve(impl_->values.size());
-      for (std::size_t i = 0; i < impl_->values.size(); ++i) {
-        if (!impl_->values[i])
-          throw error("burla: job " + id() + " ended without a result for input " +
-                      std::to_string(i) + "; see " + directory());
-        out.push_back(std::move(*impl_->values[i]));
-      }
-      return out;
-    }
-  }
+  auto results() & { return collect(false); }
+  /// The same, handing the results over (what remote_parallel_map does).
+  auto results() && { return collect(true); }
 
   /// Stops the job. Results already computed stay in its results.h5.
   void cancel() {
@@ -106,6 +91,30 @@ class job {
     return true;
   }
   bool pump() { return pump(*impl_); }
+
+  auto collect(bool move) {
+    wait();
+    if constexpr (!std::is_void_v<R>) {
+      std::vector<R> out;
+      if (!impl_) return out;
+      if (impl_->streamed)
+        throw error("burla: results() after stream(): stream() hands each result over and keeps "
+                    "none; collect them from the stream instead");
+      out.reserve(impl_->values.size());
+      for (std::size_t i = 0; i < impl_->values.size(); ++i) {
+        auto& v = impl_->values[i];
+        if (!v)
+          throw error("burla: job " + id() + " ended without a result for input " + std::to_string(i) +
+                      "; see " + directory());
+        if (move)
+          out.push_back(std::move(*v));
+        else
+          out.push_back(*v);
+      }
+      if (move) impl_->values.clear(), impl_->values.resize(out.size());  // nothing left to hand over
+      return out;
+    }
+  }
 
   std::shared_ptr<impl> impl_;
 
