@@ -108,13 +108,21 @@ handle open_dataset(hid_t file, const std::string& name) {
   return handle(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "open dataset " + name);
 }
 
-void write_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, const void* data,
-                 const std::string& what) {
-  if (count == 0) return;
+namespace {
+/// File and memory dataspaces for elements [first, first + count) of a 1-D dataset.
+std::pair<handle, handle> range_spaces(hid_t dataset, std::uint64_t first, std::uint64_t count,
+                                      const std::string& what) {
   handle file_space(H5Dget_space(dataset), what);
   const hsize_t start[1] = {first}, n[1] = {count};
   check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr), what);
-  handle mem(H5Screate_simple(1, n, nullptr), what);
+  return {std::move(file_space), handle(H5Screate_simple(1, n, nullptr), what)};
+}
+}  // namespace
+
+void write_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, const void* data,
+                 const std::string& what) {
+  if (count == 0) return;
+  auto [file_space, mem] = range_spaces(dataset, first, count, what);
   check_status(H5Dwrite(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
 }
 
@@ -131,10 +139,7 @@ void write_points(hid_t dataset, hid_t type, const std::vector<hsize_t>& points,
 void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, void* data,
                 const std::string& what) {
   if (count == 0) return;
-  handle file_space(H5Dget_space(dataset), what);
-  const hsize_t start[1] = {first}, n[1] = {count};
-  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr), what);
-  handle mem(H5Screate_simple(1, n, nullptr), what);
+  auto [file_space, mem] = range_spaces(dataset, first, count, what);
   check_status(H5Dread(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
 }
 

@@ -141,6 +141,9 @@ void results_writer::write_inputs(std::uint64_t first, std::uint64_t count, std:
 
 void results_writer::flush() {
   h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_);
+  // HDF5 keeps freed buffers (variable-length data passes through them) on free lists that
+  // otherwise only grow; the master's memory must not grow with the size of the results.
+  H5garbage_collect();
 }
 
 void results_writer::finish(const protocol::end_record& end, const run_figures& figures) {
