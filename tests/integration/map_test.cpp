@@ -338,3 +338,19 @@ TEST(Jobs, CancelStopsAndKeepsFinishedResults) {
   EXPECT_EQ(n_ok.find("(0): 0\n"), std::string::npos) << n_ok;       // some finished...
   EXPECT_EQ(n_ok.find("(0): 400\n"), std::string::npos) << n_ok;     // ...not all
 }
+
+TEST(Resources, FuncGpuGivesEachWorkerItsOwnDevices) {
+  // No GPU is needed to check the assignment: the caller's visible devices are split between
+  // workers through CUDA_VISIBLE_DEVICES.
+  ::setenv("CUDA_VISIBLE_DEVICES", "3,5", 1);
+  const auto visible = [](int) { return std::string(std::getenv("CUDA_VISIBLE_DEVICES")); };
+  const std::vector<int> in(40, 0);
+  const auto one_each = burla::remote_parallel_map(visible, in, {.func_gpu = 1, .spinner = false});
+  const auto two = burla::remote_parallel_map(visible, in, {.func_gpu = 2, .spinner = false});
+  EXPECT_THROW(burla::remote_parallel_map(visible, in, {.func_gpu = 3}), burla::invalid_option);
+  ::unsetenv("CUDA_VISIBLE_DEVICES");
+  const std::set<std::string> seen(one_each.begin(), one_each.end());
+  EXPECT_TRUE(seen.count("3") || seen.count("5"));
+  for (const auto& v : seen) EXPECT_TRUE(v == "3" || v == "5") << v;
+  for (const auto& v : two) EXPECT_EQ(v, "3,5");
+}
