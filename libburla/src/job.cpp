@@ -8,6 +8,7 @@
 
 #include <burla/detail/job_state.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -82,6 +83,13 @@ class local_job final : public job_state {
     console_.set_status("starting " + std::to_string(spec_.workers) + " workers");
   }
 
+  ~local_job() override {
+    try {
+      proc_.exited();  // reap it if it is done; a job still running is left to run
+    } catch (...) {
+    }
+  }
+
   const std::string& id() const override { return spec_.id; }
   const std::string& directory() const override { return dir_; }
   std::uint64_t size() const override { return spec_.n_inputs; }
@@ -118,7 +126,7 @@ class local_job final : public job_state {
         }
       }
       if (exited) return false;
-      if (end_ && clock::now() - end_seen_ > std::chrono::seconds(10)) proc_.signal(SIGTERM);  // stuck in finalize
+      if (end_ && !terminated_ && clock::now() - end_seen_ > std::chrono::seconds(10)) terminate_stuck_job();
       wait_for_news();
     }
   }
@@ -163,6 +171,18 @@ class local_job final : public job_state {
   }
 
  private:
+  // The job has reported its end but its processes did not exit: stop them, and say so.
+  void terminate_stuck_job() {
+    terminated_ = true;
+    try {
+      posix::fd log = posix::open_file(dir_ + "/job.log", O_WRONLY | O_APPEND | O_CREAT);
+      posix::write_all(log.get(), "burla: the job had not exited 10 s after it ended; the caller terminated mpirun\n",
+                       "job.log");
+    } catch (const error&) {
+    }
+    proc_.signal(SIGTERM);
+  }
+
   void wait_for_news() {
     pollfd fds[2] = {{proc_.pidfd(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}};
     const int n = inotify_ ? 2 : 1;
@@ -241,6 +261,7 @@ class local_job final : public job_state {
   clock::time_point end_seen_{};
   std::optional<remote_error::details> first_failure_;
   std::uint64_t ok_ = 0, failed_ = 0;
+  bool terminated_ = false;
 };
 
 }  // namespace

@@ -163,6 +163,10 @@ int run_worker(const detail::job_spec& spec, int rank) {
         std::chrono::steady_clock::now() - t0);
     mpi::send(0, tag_reply, ctx.reply(rank, static_cast<std::uint64_t>(ns.count())));
   }
+  // Take in the batches queued for us: the master's sends of large ones complete only when
+  // received. The master sent them all before "stop", so they are all here already.
+  while (mpi::try_receive(0, tag_batch)) {
+  }
   mpi::send(0, tag_stopped, {});
   return 0;
 }

@@ -354,3 +354,24 @@ TEST(Resources, FuncGpuGivesEachWorkerItsOwnDevices) {
   for (const auto& v : seen) EXPECT_TRUE(v == "3" || v == "5") << v;
   for (const auto& v : two) EXPECT_EQ(v, "3,5");
 }
+
+TEST(Errors, StoppingWithLargeQueuedBatchesDoesNotHang) {
+  // Trivial calls travel in batches far above MPI's eager limit; the failure leaves some of
+  // them queued, unreceived, when the job stops.
+  std::vector<double> in(400'000);
+  std::iota(in.begin(), in.end(), 0.0);
+  try {
+    burla::remote_parallel_map(
+        [](double x) {
+          if (x == 150'000) throw std::runtime_error("stop here");
+          return x;
+        },
+        in, quiet);
+    FAIL() << "no exception";
+  } catch (const burla::remote_error& e) {
+    EXPECT_EQ(e.index(), 150'000u);
+  }
+  // The job's processes exited by themselves: the caller did not have to stop them.
+  const std::string dirs = test::shell("grep -l 'caller terminated mpirun' " + test::jobs_dir() + "/*/job.log");
+  EXPECT_EQ(dirs, "") << "a job did not exit after it ended";
+}
