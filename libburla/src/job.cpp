@@ -85,7 +85,7 @@ class local_job final : public job_state {
 
   ~local_job() override {
     try {
-      proc_.exited();  // reap it if it is done; a job still running is left to run
+      if (!proc_.exited()) abandon(std::move(proc_));  // a job still running is left to run
     } catch (...) {
     }
   }
@@ -167,7 +167,7 @@ class local_job final : public job_state {
     posix::write_file_atomic(dir_ + "/cancel", "cancelled by the caller\n");
     const auto deadline = clock::now() + std::chrono::seconds(10);
     while (!proc_.exited() && clock::now() < deadline) wait_for_news();
-    if (!proc_.exited()) proc_.signal(SIGTERM);
+    if (!proc_.exited()) stop_process();
   }
 
  private:
@@ -180,7 +180,15 @@ class local_job final : public job_state {
                        "job.log");
     } catch (const error&) {
     }
+    stop_process();
+  }
+
+  /// SIGTERM (mpirun passes it to the ranks), then SIGKILL if mpirun is still there 5 s later.
+  void stop_process() {
     proc_.signal(SIGTERM);
+    const auto deadline = clock::now() + std::chrono::seconds(5);
+    while (!proc_.exited() && clock::now() < deadline) wait_for_news();
+    proc_.signal(SIGKILL);
   }
 
   void wait_for_news() {
@@ -283,6 +291,8 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
                          "this build of burla runs jobs locally only so far; use backend = local "
                          "or automatic");
 
+  reap_abandoned();
+  const std::string mpirun = find_mpirun();  // before anything is written
   const machine here = this_machine();
   job_spec spec;
   spec.workers = local_workers(opts, n_inputs, here);
@@ -304,7 +314,7 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
   std::vector<std::string> gpus;
   if (opts.func_gpu > 0)
     gpus.assign(here.gpus.begin(), here.gpus.begin() + spec.workers * opts.func_gpu);
-  child_process proc = launch_local(spec, dir, opts, gpus);
+  child_process proc = launch_local(mpirun, spec, dir, opts, gpus);
   return std::make_shared<local_job>(std::move(spec), dir, std::move(proc), opts.spinner);
 }
 

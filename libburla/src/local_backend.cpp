@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 
 extern char** environ;
@@ -73,6 +75,14 @@ bool child_process::exited() {
   if (r == pid_) {
     exited_ = true;
     status_ = st;
+  } else if (r < 0 && errno == ECHILD) {
+    // Reaped elsewhere (SIGCHLD ignored, or a handler calling waitpid(-1)): the pidfd still
+    // says whether it ended; its status is lost, the journal has the outcome.
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 1) {
+      exited_ = true;
+      status_unknown_ = true;
+    }
   } else if (r < 0 && errno != EINTR) {
     posix::fail("cannot wait for mpirun");
   }
@@ -84,6 +94,7 @@ void child_process::signal(int sig) {
 }
 
 std::string child_process::describe_end() const {
+  if (status_unknown_) return "ended (its exit status was collected by another part of this program)";
   if (WIFEXITED(status_)) return "exited with code " + std::to_string(WEXITSTATUS(status_));
   if (WIFSIGNALED(status_))
     return "was killed by signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) + ")";
@@ -104,15 +115,39 @@ std::string find_on_path(const std::string& name) {
 
 }  // namespace
 
-child_process launch_local(const job_spec& spec, const std::string& dir, const options& opts,
-                           const std::vector<std::string>& gpus) {
+std::string find_mpirun() {
   const std::string wanted = posix::env("BURLA_MPIRUN").value_or("mpirun");
   const std::string mpirun = find_on_path(wanted);
   if (mpirun.empty())
     throw error("burla: cannot run the job locally: " + wanted +
                 " was not found on PATH. Install Open MPI (Debian: apt-get install openmpi-bin) or "
                 "set BURLA_MPIRUN to its path.");
+  return mpirun;
+}
 
+namespace {
+std::mutex abandoned_mutex;
+std::vector<child_process> abandoned;
+}  // namespace
+
+void abandon(child_process&& p) {
+  std::lock_guard lock(abandoned_mutex);
+  abandoned.push_back(std::move(p));
+}
+
+void reap_abandoned() {
+  std::lock_guard lock(abandoned_mutex);
+  std::erase_if(abandoned, [](child_process& p) {
+    try {
+      return p.exited();
+    } catch (const error&) {
+      return true;
+    }
+  });
+}
+
+child_process launch_local(const std::string& mpirun, const job_spec& spec, const std::string& dir,
+                           const options& opts, const std::vector<std::string>& gpus) {
   std::vector<std::string> args = {mpirun, "-np", std::to_string(spec.workers + 1), "--oversubscribe",
                                    "--bind-to", "none"};
   for (const char* var : {"BURLA_JOB_DIR", "OMP_NUM_THREADS", "BURLA_GPU_IDS"}) {

@@ -45,12 +45,21 @@ class child_process {
   pid_t pid_ = -1;
   posix::fd pidfd_;
   bool exited_ = false;
+  bool status_unknown_ = false;
   int status_ = 0;
 };
 
+/// The mpirun to use (BURLA_MPIRUN, else mpirun on PATH); throws a clear error if there is none.
+std::string find_mpirun();
+
 /// Starts `mpirun` for the job; its stdout and stderr go to <dir>/job.log.
-child_process launch_local(const job_spec& spec, const std::string& dir, const options& opts,
-                           const std::vector<std::string>& gpus);
+child_process launch_local(const std::string& mpirun, const job_spec& spec, const std::string& dir,
+                           const options& opts, const std::vector<std::string>& gpus);
+
+/// Keeps a job's mpirun whose job object is gone while it still runs (the job goes on);
+/// reap_abandoned() collects those that have ended, so dropped jobs leave no zombies.
+void abandon(child_process&& p);
+void reap_abandoned();
 
 /// The caller's arguments, remembered by burla::init so that the job sees the same ones.
 std::vector<std::string>& program_arguments();

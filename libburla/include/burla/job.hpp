@@ -61,7 +61,7 @@ class job {
   /// if it failed. Each result is handed over, not kept for results().
   stream_range stream() {
     if (impl_) impl_->streamed = true;
-    return stream_range(impl_.get());
+    return stream_range(impl_);  // shares the state: streaming a temporary job is fine
   }
 
  private:
@@ -140,7 +140,7 @@ class job {
       stream_range* r_ = nullptr;
     };
 
-    explicit stream_range(impl* s) : s_(s) {}
+    explicit stream_range(std::shared_ptr<impl> s) : s_(std::move(s)) {}
     iterator begin() {
       if (!started_) {
         started_ = true;
@@ -170,7 +170,7 @@ class job {
       }
     }
 
-    impl* s_;
+    std::shared_ptr<impl> s_;
     bool started_ = false;
     std::optional<item> current_;
   };
