@@ -3,9 +3,12 @@
 #include "libburla/src/posix.hpp"
 
 #include <stdio_ext.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -13,6 +16,30 @@ namespace burla::runner {
 namespace {
 
 constexpr std::uint64_t map_size = 1u << 20;
+
+// A call may truncate its own stdout: a child opening /dev/stdout with O_TRUNC reopens our
+// memory file and empties it. Reading the mapping past the new end then raises SIGBUS; this
+// handler puts a zero page there instead (so the cheap check sees "nothing new") and flags the
+// truncation, which the next collect repairs.
+char* windows[2] = {nullptr, nullptr};
+long page_size = 4096;
+volatile sig_atomic_t truncated = 0;
+struct sigaction previous_sigbus;
+
+void on_sigbus(int, siginfo_t* info, void*) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
+  for (char* w : windows) {
+    const auto begin = reinterpret_cast<std::uintptr_t>(w);
+    if (w && addr >= begin && addr < begin + map_size) {
+      void* page = reinterpret_cast<void*>(addr & ~static_cast<std::uintptr_t>(page_size - 1));
+      ::mmap(page, static_cast<std::size_t>(page_size), PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+             -1, 0);
+      truncated = 1;
+      return;
+    }
+  }
+  ::sigaction(SIGBUS, &previous_sigbus, nullptr);  // not ours: fault again, as without us
+}
 
 void flush_stdio() {
   if (__fpending(stdout) > 0) std::fflush(stdout);
@@ -28,10 +55,35 @@ void output_capture::stream::open(int fd, const char* name) {
   memfd = ::memfd_create(name, MFD_CLOEXEC);
   if (memfd < 0) posix::fail("cannot create a memory file to capture " + std::string(name));
   if (::ftruncate(memfd, map_size) != 0) posix::fail("cannot size the capture file");
-  void* m = ::mmap(nullptr, map_size, PROT_READ, MAP_SHARED, memfd, 0);
+  map = nullptr;
+  remap();
+  if (::dup2(memfd, fd) < 0) posix::fail("cannot redirect " + std::string(name));
+}
+
+void output_capture::stream::remap() {
+  void* m = ::mmap(map, map_size, PROT_READ, MAP_SHARED | (map ? MAP_FIXED : 0), memfd, 0);
   if (m == MAP_FAILED) posix::fail("cannot map the capture file");
   map = static_cast<char*>(m);
-  if (::dup2(memfd, fd) < 0) posix::fail("cannot redirect " + std::string(name));
+}
+
+void output_capture::stream::start_over() {
+  if (::ftruncate(memfd, 0) != 0 || ::ftruncate(memfd, map_size) != 0 || ::lseek(memfd, 0, SEEK_SET) != 0)
+    posix::fail("cannot reset the capture file");
+  pos = 0;
+}
+
+bool output_capture::stream::recover_if_truncated(std::string& into) {
+  const std::uint64_t size = posix::file_size(memfd, "the capture file");
+  if (size >= map_size) return false;
+  // Whoever truncated wrote from offset 0; our own writes, if any, went on at our offset.
+  // Keep what is there, without the zeros in between, and start over.
+  std::string all(size, '\0');
+  posix::pread_all(memfd, all.data(), size, 0, "captured output");
+  std::erase(all, '\0');
+  into += all;
+  start_over();
+  remap();  // replaces the zero pages the SIGBUS handler put in
+  return !all.empty();
 }
 
 void output_capture::stream::close() {
@@ -47,6 +99,7 @@ bool output_capture::stream::changed() const {
 
 bool output_capture::stream::take(std::string& into, bool thorough) {
   if (!thorough && !changed()) return false;
+  if (posix::file_size(memfd, "the capture file") < map_size) return recover_if_truncated(into);
   const off_t end = ::lseek(memfd, 0, SEEK_CUR);
   if (end < 0) posix::fail("cannot read the capture file position");
   const auto e = static_cast<std::uint64_t>(end);
@@ -55,11 +108,7 @@ bool output_capture::stream::take(std::string& into, bool thorough) {
   into.resize(old + (e - pos));
   posix::pread_all(memfd, into.data() + old, e - pos, pos, "captured output");
   pos = e;
-  if (pos >= map_size / 2) {  // start over: truncating zeroes the mapped pages
-    if (::ftruncate(memfd, 0) != 0 || ::ftruncate(memfd, map_size) != 0 || ::lseek(memfd, 0, SEEK_SET) != 0)
-      posix::fail("cannot reset the capture file");
-    pos = 0;
-  }
+  if (pos >= map_size / 2) start_over();  // truncating zeroes the mapped pages
   return true;
 }
 
@@ -69,19 +118,34 @@ output_capture::output_capture() {
   std::fflush(stderr);
   out_.open(1, "stdout");
   err_.open(2, "stderr");
+  page_size = ::sysconf(_SC_PAGESIZE);
+  windows[0] = out_.map;
+  windows[1] = err_.map;
+  struct sigaction sa {};
+  sa.sa_sigaction = on_sigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGBUS, &sa, &previous_sigbus);
 }
 
 output_capture::~output_capture() {
   std::cout.flush();
   std::fflush(stdout);
+  ::sigaction(SIGBUS, &previous_sigbus, nullptr);
+  windows[0] = windows[1] = nullptr;
   out_.close();
   err_.close();
 }
 
 bool output_capture::collect(std::string& out, std::string& err) {
   flush_stdio();
-  const bool a = out_.take(out, false);
-  const bool b = err_.take(err, false);
+  bool a = out_.take(out, false);
+  bool b = err_.take(err, false);
+  if (truncated) {  // a page faulted in a cheap check: repair both streams
+    truncated = 0;
+    a = out_.recover_if_truncated(out) || a;
+    b = err_.recover_if_truncated(err) || b;
+  }
   return a || b;
 }
 

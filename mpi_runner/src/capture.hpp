@@ -33,8 +33,12 @@ class output_capture {
     std::uint64_t pos = 0;  // bytes collected so far
     void open(int fd, const char* name);
     void close();
+    void remap();
+    void start_over();
     bool changed() const;
     bool take(std::string& into, bool thorough);
+    /// After something truncated the file (see capture.cpp): collects what is there.
+    bool recover_if_truncated(std::string& into);
   };
   stream out_, err_;
 };

@@ -105,9 +105,31 @@ class master {
         in_flight_(hosts.size(), 0) {
     journal_.append(proto::record_type::start, proto::encode(proto::start_record{hosts}));
     results_.emplace(dir + "/results.h5", spec, hosts);
+    if (spec.types.input_kind == detail::value_kind::fixed) {  // every row gets its input
+      const std::uint64_t chunk = inputs_.max_units_per_batch();
+      std::string bytes;
+      for (std::uint64_t u = 0; u < inputs_.units(); u += chunk) {
+        const std::uint64_t k = std::min(chunk, inputs_.units() - u);
+        bytes.clear();
+        inputs_.read(u, k, bytes);
+        results_->write_inputs(u, k, bytes);
+      }
+    }
   }
 
   int run() {
+    try {
+      work();
+    } catch (const std::exception& e) {  // e.g. HDF5 or the disk: stop, and say why in results.h5
+      stopping_ = true;
+      end_.state = proto::end_state::error;
+      end_.message = std::string("rank 0: ") + e.what();
+    }
+    return stop_all();
+  }
+
+ private:
+  void work() {
     auto last_flush = clock::now();
     auto last_check = clock::now();
     mpi::backoff wait;
@@ -133,10 +155,8 @@ class master {
         last_flush = clock::now();
       }
     }
-    return stop_all();
   }
 
- private:
   void dispatch() {
     for (int w = 1; w < static_cast<int>(in_flight_.size()); ++w) {
       while (in_flight_[w] < sched_.in_flight() && sched_.remaining() > 0) {
@@ -147,10 +167,7 @@ class master {
         detail::byte_writer out(msg);
         out.put(first);
         out.put(static_cast<std::uint32_t>(count));
-        const std::size_t header = msg.size();
         inputs_.read(next_unit_, units, msg);
-        if (spec_.types.input_kind == detail::value_kind::fixed)
-          results_->write_inputs(first, count, std::string_view(msg).substr(header));
         if (next_unit_ == 0) first_dispatch_ = clock::now();
         outbox_.send(w, tag_batch, std::move(msg));
         journal_.append(proto::record_type::dispatch,
@@ -185,10 +202,12 @@ class master {
         }
         break;
       }
-      case tag_fatal:
+      case tag_fatal:  // first byte: 'M' for a build mismatch, 'E' for any other error
+        if (!stopping_) {
+          end_.state = !m.data.empty() && m.data[0] == 'M' ? proto::end_state::mismatch : proto::end_state::error;
+          end_.message = "rank " + std::to_string(m.source) + ": " + m.data.substr(m.data.empty() ? 0 : 1);
+        }
         stopping_ = true;
-        end_.state = proto::end_state::error;
-        end_.message = "rank " + std::to_string(m.source) + ": " + m.data;
         break;
       case tag_stopped:
         stopped_.push_back(m.source);

@@ -47,14 +47,21 @@ message receive(int source, int tag) {
   }
 }
 
+namespace {
+void check_size(const std::string& data) {
+  if (data.size() > static_cast<std::size_t>(INT32_MAX))
+    throw error("burla: a batch message exceeds 2 GiB; inputs or results are too large for one message");
+}
+}  // namespace
+
 void send(int dest, int tag, const std::string& data) {
+  check_size(data);
   check(MPI_Send(data.data(), static_cast<int>(data.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD),
         "send a message");
 }
 
 void outbox::send(int dest, int tag, std::string data) {
-  if (data.size() > static_cast<std::size_t>(INT32_MAX))
-    throw error("burla: a batch message exceeds 2 GiB; inputs or results are too large for one message");
+  check_size(data);
   auto& p = pending_.emplace_back(pending{std::move(data), MPI_REQUEST_NULL});
   check(MPI_Isend(p.data.data(), static_cast<int>(p.data.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
                   &p.request),

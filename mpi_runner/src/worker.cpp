@@ -127,7 +127,7 @@ int run_worker(const detail::job_spec& spec, int rank) {
       callable = t.callable_state;
     }
   } catch (const std::exception& e) {
-    mpi::send(0, tag_fatal, e.what());
+    mpi::send(0, tag_fatal, (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
     mpi::receive(0, tag_stop);
     mpi::send(0, tag_stopped, {});
     return 0;  // the master reports the error
@@ -154,7 +154,7 @@ int run_worker(const detail::job_spec& spec, int rank) {
     try {
       fn(ctx);
     } catch (const std::exception& e) {  // not a call's exception: the batch itself is broken
-      mpi::send(0, tag_fatal, e.what());
+      mpi::send(0, tag_fatal, "E" + std::string(e.what()));
       mpi::receive(0, tag_stop);
       break;
     }

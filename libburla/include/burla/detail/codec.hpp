@@ -24,6 +24,7 @@
 #include <array>
 #include <bitset>
 #include <complex>
+#include <cstring>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -52,13 +53,24 @@ struct serializable_trait;
 template <class T>
 inline constexpr bool is_serializable_v = serializable_trait<T>::value;
 
+/// Arithmetic types with a native HDF5 type; GNU's __int128 and __float128 have none.
+template <class T>
+constexpr bool plain_arithmetic() {
+  if constexpr (std::is_arithmetic_v<T>)
+    return sizeof(T) <= 8 || std::is_same_v<std::remove_cv_t<T>, long double>;
+  else
+    return false;
+}
+template <class T>
+inline constexpr bool is_plain_arithmetic_v = plain_arithmetic<T>();
+
 template <class T>
 struct serializable_trait
     : std::bool_constant<!std::is_pointer_v<T> &&
-                         (std::is_arithmetic_v<T> || std::is_enum_v<T> || has_member_serialize<T> ||
+                         (is_plain_arithmetic_v<T> || std::is_enum_v<T> || has_member_serialize<T> ||
                           has_free_serialize<T>)> {};
 template <class C, class T, class A>
-struct serializable_trait<std::basic_string<C, T, A>> : std::is_arithmetic<C> {};
+struct serializable_trait<std::basic_string<C, T, A>> : std::bool_constant<is_plain_arithmetic_v<C>> {};
 template <class T, class A>
 struct serializable_trait<std::vector<T, A>> : serializable_trait<T> {};
 template <class T, class A>
@@ -144,14 +156,19 @@ void encode_value(std::string& out, const T& value) {
     out.append(reinterpret_cast<const char*>(&value), sizeof(T));
   } else if constexpr (kind_of<T>() == value_kind::string) {
     byte_writer(out).put_bytes(value);
-  } else {
-    std::string bytes;
-    append_buf buf(bytes);
-    {
+  } else {  // length, then the archive written in place
+    const std::size_t at = out.size();
+    out.append(sizeof(std::uint64_t), '\0');
+    try {
+      append_buf buf(out);
       boost::archive::binary_oarchive ar(buf, archive_flags);
       ar << value;
+    } catch (...) {
+      out.resize(at);
+      throw;
     }
-    byte_writer(out).put_bytes(bytes);
+    const std::uint64_t n = out.size() - at - sizeof(std::uint64_t);
+    std::memcpy(out.data() + at, &n, sizeof n);
   }
 }
 

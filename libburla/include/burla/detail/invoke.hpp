@@ -79,9 +79,11 @@ void run_batch(batch_context& ctx) {
   const F& f = *std::launder(reinterpret_cast<const F*>(storage));
   input_cursor<In> inputs(ctx);
   for (std::uint32_t i = 0; i < ctx.count; ++i) {
-    const In x = inputs.next(ctx.first + i);
     ctx.done = i + 1;
+    bool decoded = false;
     try {
+      const In x = inputs.next(ctx.first + i);  // a failure to read the input is its failure
+      decoded = true;
       if constexpr (std::is_void_v<R>)
         std::invoke(f, x);
       else
@@ -89,7 +91,7 @@ void run_batch(batch_context& ctx) {
     } catch (...) {
       encode_missing<R>(ctx.results);
       ctx.call_failed(i, std::current_exception());
-      if (ctx.stop_at_failure) return;
+      if (ctx.stop_at_failure || !decoded) return;  // past an unreadable input, nothing is
       continue;
     }
     ctx.call_succeeded(i);
