@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <sstream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -374,4 +376,108 @@ TEST(Errors, StoppingWithLargeQueuedBatchesDoesNotHang) {
   // The job's processes exited by themselves: the caller did not have to stop them.
   const std::string dirs = test::shell("grep -l 'caller terminated mpirun' " + test::jobs_dir() + "/*/job.log");
   EXPECT_EQ(dirs, "") << "a job did not exit after it ended";
+}
+
+namespace {
+
+struct picky {  // reading it fails for v == 7, as a damaged or invalid input would
+  int v = 0;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar & v;
+    if (A::is_loading::value && v == 7) throw std::invalid_argument("v must not be 7");
+  }
+};
+
+std::vector<pid_t> zombie_children() {
+  std::vector<pid_t> out;
+  for (const auto& line : std::vector<std::string>{test::shell("ps -o pid=,ppid=,stat= -e")}) {
+    std::istringstream in(line);
+    long pid, ppid;
+    std::string stat;
+    while (in >> pid >> ppid >> stat)
+      if (ppid == ::getpid() && stat[0] == 'Z') out.push_back(static_cast<pid_t>(pid));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Stream, StreamingATemporaryJobIsSafe) {
+  std::set<std::size_t> seen;
+  for (const auto& [index, value] : burla::submit(square, std::vector<int>{1, 2, 3, 4}, quiet).stream()) {
+    EXPECT_EQ(value, square(static_cast<int>(index) + 1));
+    seen.insert(index);
+  }
+  EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST(Errors, AnInputThatCannotBeReadFailsThatCallWithItsIndex) {
+  std::vector<picky> in(20);
+  for (int i = 0; i < 20; ++i) in[i].v = i;
+  try {
+    burla::remote_parallel_map([](const picky& p) { return p.v; }, in, quiet);
+    FAIL() << "no exception";
+  } catch (const burla::remote_error& e) {
+    EXPECT_EQ(e.index(), 7u);
+    EXPECT_EQ(e.type_name(), "std::invalid_argument");
+    EXPECT_EQ(e.remote_what(), "v must not be 7");
+  }
+}
+
+TEST(Files, EveryRowHasItsInputEvenWhenTheJobStoppedEarly) {
+  std::vector<int> in(5000);
+  std::iota(in.begin(), in.end(), 1);
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 10) throw std::runtime_error("early stop");
+        return x;
+      },
+      in, quiet);
+  EXPECT_THROW(job.wait(), burla::remote_error);
+  const std::string dump = test::h5dump(job.directory() + "/results.h5", "-d /input -s 4998 -c 2");
+  EXPECT_NE(dump.find("4999, 5000"), std::string::npos) << dump;
+}
+
+TEST(Output, AChildThatTruncatesItsStdoutBreaksNothing) {
+  // `> /dev/stdout` reopens the worker's capture file with O_TRUNC.
+  std::vector<int> in{0, 1, 2, 3};
+  testing::internal::CaptureStdout();
+  const auto out = burla::remote_parallel_map(
+      [](int x) {
+        if (x % 2 == 0) std::printf("%s\n", std::string(5000, 'a' + static_cast<char>(x)).c_str());
+        else if (std::system("echo via-dev-stdout > /dev/stdout") != 0) throw std::runtime_error("system failed");
+        return x;
+      },
+      in, {.max_parallelism = 1, .spinner = false});
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out, in);
+  EXPECT_NE(printed.find("via-dev-stdout"), std::string::npos) << printed.substr(0, 300);
+  EXPECT_NE(printed.find(std::string(5000, 'c')), std::string::npos);
+}
+
+TEST(Jobs, WorksWhenTheCallerIgnoresSigchld) {
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGCHLD, &ignore, &old);
+  std::vector<long long> out;
+  EXPECT_NO_THROW(out = burla::remote_parallel_map(square, std::vector<int>{5, 6}, quiet));
+  ::sigaction(SIGCHLD, &old, nullptr);
+  EXPECT_EQ(out, (std::vector<long long>{25, 36}));
+}
+
+TEST(Jobs, DroppedJobsRunOnAndLeaveNoZombies) {
+  std::string dir;
+  {
+    auto dropped = burla::submit(square, std::vector<int>{1, 2, 3}, quiet);
+    dir = dropped.directory();
+  }
+  // It runs to the end without its job object...
+  for (int i = 0; i < 300 && test::h5dump(dir + "/results.h5", "-a /state").find("completed") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(test::h5dump(dir + "/results.h5", "-a /state").find("\"completed\""), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // for its mpirun to exit
+  // ...and the next job collects its finished mpirun.
+  burla::remote_parallel_map(square, std::vector<int>{1}, quiet);
+  EXPECT_TRUE(zombie_children().empty());
 }
