@@ -1,6 +1,5 @@
 #include "scheduler.hpp"
 
-#include <cmath>
 
 namespace burla::runner {
 
@@ -12,25 +11,30 @@ std::uint64_t scheduler::next_batch() {
   const std::uint64_t left = remaining();
   if (left == 0) return 0;
   std::uint64_t size;
-  if (per_call_ < 0) {
+  if (calls_ == 0) {
     size = probe_size_;
     probe_size_ = std::min<std::uint64_t>(probe_size_ * 2, 1024);
   } else {
-    const double per_unit = std::max(per_call_ * static_cast<double>(items_per_unit_), 1e-9);
-    size = static_cast<std::uint64_t>(std::max(1.0, tuning_.target_seconds / per_unit));
+    const double per_unit = std::max(seconds_per_call() * static_cast<double>(items_per_unit_), 1e-9);
+    auto units_for = [&](double seconds) {
+      return static_cast<std::uint64_t>(std::max(1.0, std::min(seconds / per_unit, 1e15)));
+    };
+    // Guided: never more than a share of what is left, so the last batches are small...
+    const std::uint64_t share = 2ull * static_cast<std::uint64_t>(workers_) * tuning_.in_flight;
+    const std::uint64_t guided = (left + share - 1) / share;
+    // ...but not so small that round trips cost more than the imbalance they avoid.
+    size = std::min(units_for(tuning_.target_seconds), std::max(guided, units_for(tuning_.floor_seconds)));
   }
-  // Guided cap: never more than a share of what is left, so the last batches are small.
-  const std::uint64_t share = 2ull * static_cast<std::uint64_t>(workers_) * tuning_.in_flight;
-  const std::uint64_t guided = std::max<std::uint64_t>(1, (left + share - 1) / share);
-  size = std::min({size, guided, tuning_.max_units, left});
+  size = std::min({size, tuning_.max_units, left});
   handed_out_ += size;
   return size;
 }
 
 void scheduler::record(std::uint64_t calls, double seconds) {
-  if (calls == 0) return;
-  const double sample = seconds / static_cast<double>(calls);
-  per_call_ = per_call_ < 0 ? sample : 0.7 * per_call_ + 0.3 * sample;
+  // A running average weighted by calls: the first, cold call (page faults, lazy binding)
+  // stops mattering after the next large batch.
+  calls_ += calls;
+  seconds_ += seconds;
 }
 
 }  // namespace burla::runner

@@ -1,6 +1,8 @@
 // How many inputs the master hands a worker at once. No knob: batches aim at a fixed duration,
 // measured as the job runs, so trivial calls travel by the thousand and long calls one by one;
-// near the end batches shrink (guided self-scheduling) so that workers finish together.
+// near the end batches shrink (guided self-scheduling) so that workers finish together, but not
+// below a fraction of a millisecond of work: shorter batches cost more in round trips than they
+// gain in balance.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +14,7 @@ class scheduler {
  public:
   struct tuning {
     double target_seconds = 0.01;  ///< aimed duration of one batch
+    double floor_seconds = 5e-4;   ///< the shortest batch worth a round trip
     int in_flight = 3;             ///< batches queued per worker
     std::uint64_t max_units = 1u << 20;
   };
@@ -27,8 +30,8 @@ class scheduler {
 
   std::uint64_t remaining() const { return n_units_ - handed_out_; }
   int in_flight() const { return tuning_.in_flight; }
-  /// Seconds per call, once measured.
-  double seconds_per_call() const { return per_call_; }
+  /// Seconds per call, once measured (< 0 before).
+  double seconds_per_call() const { return calls_ ? seconds_ / static_cast<double>(calls_) : -1; }
 
  private:
   std::uint64_t n_units_;
@@ -37,7 +40,8 @@ class scheduler {
   tuning tuning_;
   std::uint64_t handed_out_ = 0;
   std::uint64_t probe_size_ = 1;  // before the first measurement: 1, 2, 4, ...
-  double per_call_ = -1;          // seconds, EWMA; < 0: not measured yet
+  std::uint64_t calls_ = 0;       // measured so far
+  double seconds_ = 0;
 };
 
 }  // namespace burla::runner

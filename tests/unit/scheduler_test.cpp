@@ -31,13 +31,33 @@ TEST(Scheduler, LongCallsGoOneByOne) {
 TEST(Scheduler, BatchesShrinkNearTheEndAndCoverEveryUnitOnce) {
   scheduler s(100'000, 1, 2, {.target_seconds = 0.01, .in_flight = 3});
   s.next_batch();
-  s.record(1, 1e-9);  // trivially cheap: only the guided cap limits batches
+  s.record(1, 1e-3);  // 1 ms calls: 10 per batch until the guided share is smaller
   std::vector<std::uint64_t> sizes{1};
   while (std::uint64_t k = s.next_batch()) sizes.push_back(k);
   EXPECT_EQ(std::accumulate(sizes.begin(), sizes.end(), std::uint64_t{0}), 100'000u);
+  EXPECT_EQ(sizes[1], 10u);
   EXPECT_EQ(sizes.back(), 1u);
   for (std::size_t i = 2; i < sizes.size(); ++i) EXPECT_LE(sizes[i], sizes[i - 1]);
   EXPECT_EQ(s.next_batch(), 0u);
+}
+
+TEST(Scheduler, TrivialCallsNeverShrinkBelowTheFloor) {
+  // 10 ns calls: a 0.5 ms floor is 50,000 calls, so the tail is a few batches, not thousands.
+  scheduler s(1'000'000, 1, 2, {.target_seconds = 0.01, .floor_seconds = 5e-4, .in_flight = 3});
+  s.next_batch();
+  s.record(1000, 1e-5);
+  std::vector<std::uint64_t> sizes;
+  while (std::uint64_t k = s.next_batch()) sizes.push_back(k);
+  EXPECT_LT(sizes.size(), 60u);
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) EXPECT_GE(sizes[i], 50'000u);
+}
+
+TEST(Scheduler, TheColdFirstCallStopsMatteringAfterOneLargeBatch) {
+  scheduler s(10'000'000, 1, 2, {.target_seconds = 0.01, .in_flight = 3});
+  s.next_batch();
+  s.record(1, 40e-6);             // the first call paid for page faults and lazy binding
+  s.record(100'000, 100'000e-8);  // then 10 ns per call
+  EXPECT_NEAR(s.seconds_per_call(), 1e-8, 1e-9);
 }
 
 TEST(Scheduler, RespectsTheByteCap) {

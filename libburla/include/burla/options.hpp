@@ -8,9 +8,9 @@
 namespace burla {
 
 enum class backend {
-  automatic,  ///< Slurm when sbatch is on PATH, otherwise local
+  automatic,  ///< the best one available here (this version: local)
   local,      ///< mpirun on this machine
-  slurm,      ///< sbatch (see docs/)
+  slurm,      ///< sbatch; not in this version yet (rejected as an invalid option)
 };
 
 struct options {
