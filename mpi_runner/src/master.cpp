@@ -105,16 +105,6 @@ class master {
         in_flight_(hosts.size(), 0) {
     journal_.append(proto::record_type::start, proto::encode(proto::start_record{hosts}));
     results_.emplace(dir + "/results.h5", spec, hosts);
-    if (spec.types.input_kind == detail::value_kind::fixed) {  // every row gets its input
-      const std::uint64_t chunk = inputs_.max_units_per_batch();
-      std::string bytes;
-      for (std::uint64_t u = 0; u < inputs_.units(); u += chunk) {
-        const std::uint64_t k = std::min(chunk, inputs_.units() - u);
-        bytes.clear();
-        inputs_.read(u, k, bytes);
-        results_->write_inputs(u, k, bytes);
-      }
-    }
   }
 
   int run() {
@@ -167,7 +157,10 @@ class master {
         detail::byte_writer out(msg);
         out.put(first);
         out.put(static_cast<std::uint32_t>(count));
+        const std::size_t header = msg.size();
         inputs_.read(next_unit_, units, msg);
+        if (spec_.types.input_kind == detail::value_kind::fixed)  // while the workers compute
+          results_->write_inputs(first, count, std::string_view(msg).substr(header));
         if (next_unit_ == 0) first_dispatch_ = clock::now();
         outbox_.send(w, tag_batch, std::move(msg));
         journal_.append(proto::record_type::dispatch,
@@ -232,6 +225,7 @@ class master {
       }
     }
     const bool all_stopped = static_cast<int>(stopped_.size()) == n_workers;
+    write_remaining_inputs();
     end_.n_not_run = spec_.n_inputs - end_.n_ok - end_.n_failed;
     results_->finish(end_, {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
                             .master_peak_rss_kb = peak_rss_kb()});
@@ -241,6 +235,19 @@ class master {
     // The outcome is in the journal and results.h5. A non-zero exit would make mpirun kill
     // the other ranks while they finalize.
     return 0;
+  }
+
+  /// Inputs never dispatched (the job stopped early) still get their row of /input.
+  void write_remaining_inputs() {
+    if (spec_.types.input_kind != detail::value_kind::fixed) return;
+    std::string bytes;
+    for (std::uint64_t u = next_unit_; u < inputs_.units();) {
+      const std::uint64_t k = std::min(inputs_.max_units_per_batch(), inputs_.units() - u);
+      bytes.clear();
+      inputs_.read(u, k, bytes);
+      results_->write_inputs(u, k, bytes);
+      u += k;
+    }
   }
 
   const detail::job_spec& spec_;

@@ -35,6 +35,7 @@ class worker_context final : public detail::batch_context {
     done = 0;
     results.clear();
     status_.clear();
+    status_.reserve(n);
     notes_.clear();
     texts_.clear();
   }

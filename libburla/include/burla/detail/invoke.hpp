@@ -78,6 +78,7 @@ void run_batch(batch_context& ctx) {
   std::memcpy(storage, ctx.callable, sizeof(F));
   const F& f = *std::launder(reinterpret_cast<const F*>(storage));
   input_cursor<In> inputs(ctx);
+  if constexpr (kind_of<R>() == value_kind::fixed) ctx.results.reserve(ctx.results.size() + ctx.count * sizeof(R));
   for (std::uint32_t i = 0; i < ctx.count; ++i) {
     ctx.done = i + 1;
     bool decoded = false;
