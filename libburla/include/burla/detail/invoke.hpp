@@ -43,11 +43,17 @@ template <class In>
 class input_cursor {
  public:
   explicit input_cursor(const batch_context& ctx)
-      : reader_(ctx.input, "the inputs of a batch"), buf_(ctx.input), segment_(ctx.segment_items) {}
+      : raw_(ctx.input.data()), first_(ctx.first), buf_(ctx.input), segment_(ctx.segment_items) {
+    if (kind_of<In>() == value_kind::fixed && ctx.input.size() != ctx.count * fixed_size<In>())
+      throw error("burla: a batch message holds " + std::to_string(ctx.input.size()) + " bytes of inputs, expected " +
+                  std::to_string(ctx.count * fixed_size<In>()));
+  }
 
   In next(std::uint64_t index) {
-    if constexpr (kind_of<In>() == value_kind::fixed) {
-      return reader_.get<In>();
+    if constexpr (kind_of<In>() == value_kind::fixed) {  // checked once, in the constructor
+      In value;
+      std::memcpy(&value, raw_ + (index - first_) * sizeof(In), sizeof(In));
+      return value;
     } else {
       try {
         if (!archive_ || index % segment_ == 0) {
@@ -64,10 +70,39 @@ class input_cursor {
   }
 
  private:
-  byte_reader reader_;
+  const char* raw_;
+  std::uint64_t first_;
   view_buf buf_;
   std::uint64_t segment_;
   std::optional<boost::archive::binary_iarchive> archive_;
+};
+
+/// Appends the results of a batch: fixed-size ones into space made once per batch.
+template <class R>
+class result_writer {
+ public:
+  explicit result_writer(batch_context& ctx) : out_(ctx.results), base_(ctx.results.size()) {
+    if constexpr (kind_of<R>() == value_kind::fixed) out_.resize(base_ + ctx.count * sizeof(R));
+  }
+  template <class V>
+  void put(std::uint32_t i, const V& value) {
+    if constexpr (kind_of<R>() == value_kind::fixed) {
+      const R r = value;
+      std::memcpy(out_.data() + base_ + i * sizeof(R), &r, sizeof(R));
+    } else {
+      encode_value<R>(out_, value);
+    }
+  }
+  void missing() {
+    if constexpr (kind_of<R>() != value_kind::fixed) encode_missing<R>(out_);  // fixed: zeros already
+  }
+  void finish(std::uint32_t done) {
+    if constexpr (kind_of<R>() == value_kind::fixed) out_.resize(base_ + done * sizeof(R));
+  }
+
+ private:
+  std::string& out_;
+  std::size_t base_;
 };
 
 /// Runs f on every input of a batch. Instantiated per (F, In, R) in the user's program, so the
@@ -78,7 +113,7 @@ void run_batch(batch_context& ctx) {
   std::memcpy(storage, ctx.callable, sizeof(F));
   const F& f = *std::launder(reinterpret_cast<const F*>(storage));
   input_cursor<In> inputs(ctx);
-  if constexpr (kind_of<R>() == value_kind::fixed) ctx.results.reserve(ctx.results.size() + ctx.count * sizeof(R));
+  result_writer<R> results(ctx);
   for (std::uint32_t i = 0; i < ctx.count; ++i) {
     ctx.done = i + 1;
     bool decoded = false;
@@ -88,15 +123,16 @@ void run_batch(batch_context& ctx) {
       if constexpr (std::is_void_v<R>)
         std::invoke(f, x);
       else
-        encode_value<R>(ctx.results, std::invoke(f, x));
+        results.put(i, std::invoke(f, x));
     } catch (...) {
-      encode_missing<R>(ctx.results);
+      results.missing();
       ctx.call_failed(i, std::current_exception());
-      if (ctx.stop_at_failure || !decoded) return;  // past an unreadable input, nothing is
+      if (ctx.stop_at_failure || !decoded) break;  // past an unreadable input, nothing is
       continue;
     }
     ctx.call_succeeded(i);
   }
+  results.finish(ctx.done);
 }
 
 // ---- compile-time rules for what remote_parallel_map accepts --------------------------------
