@@ -3,7 +3,6 @@
 //   bench_map sleep N SEED       N calls sleeping 0-2 ms (uniform, fixed seed)
 //   bench_map large N MB         N calls each returning MB megabytes
 #include <burla/burla.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +14,9 @@
 
 namespace {
 
-double square(double x) { return x * x; }
+double square(double x) {
+  return x * x;
+}
 
 int sleep_for_us(int us) {
   std::this_thread::sleep_for(std::chrono::microseconds(us));

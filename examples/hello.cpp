@@ -1,6 +1,5 @@
 // Burla's hello example: three calls run remotely; what they print appears here.
 #include <burla/burla.hpp>
-
 #include <iostream>
 #include <vector>
 

@@ -1,6 +1,5 @@
 // Estimate pi by Monte Carlo: each call throws darts with its own seed; the caller adds up hits.
 #include <burla/burla.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <numeric>

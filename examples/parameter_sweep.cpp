@@ -1,8 +1,7 @@
 // A parameter sweep: integrate a damped oscillator for every (damping, frequency) pair and keep
 // the energy left at the end. Inputs and results are structs that Boost.Serialization handles.
-#include <burla/burla.hpp>
-
 #include <algorithm>
+#include <burla/burla.hpp>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -15,7 +14,7 @@ struct params {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & damping & frequency & steps;
+    ar& damping& frequency& steps;
   }
 };
 
@@ -25,7 +24,7 @@ struct outcome {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & final_energy & label;
+    ar& final_energy& label;
   }
 };
 
@@ -52,6 +51,7 @@ int main(int argc, char** argv) {
   for (const outcome& r : results) std::printf("%-32s energy %.6f\n", r.label.c_str(), r.final_energy);
   // Sanity: no damping keeps the energy (w^2 / 2), more damping always leaves less.
   bool ok = std::abs(results[0].final_energy - 0.5) < 0.01;
-  for (std::size_t i = 4; i < results.size(); ++i) ok &= results[i].final_energy < results[i - 4].final_energy;
+  for (std::size_t i = 4; i < results.size(); ++i)
+    ok &= results[i].final_energy < results[i - 4].final_energy;
   return ok ? 0 : 1;
 }

@@ -1,17 +1,19 @@
 #include "console.hpp"
 
-#include "posix.hpp"
-
 #include <unistd.h>
 
 #include <cstdio>
+
+#include "posix.hpp"
 
 namespace burla::detail {
 
 console::console(std::string job_id, bool spinner)
     : id_(std::move(job_id)), active_(spinner && posix::is_terminal(2)) {}
 
-console::~console() { clear(); }
+console::~console() {
+  clear();
+}
 
 void console::forward(int fd, std::string_view text) {
   if (text.empty()) return;

@@ -4,7 +4,8 @@ namespace burla {
 
 invalid_option::invalid_option(std::string option, std::string value, const std::string& allowed)
     : error("burla: invalid option " + option + " = " + value + ": " + allowed),
-      option_(std::move(option)), value_(std::move(value)) {}
+      option_(std::move(option)),
+      value_(std::move(value)) {}
 
 namespace {
 std::string describe(const remote_error::details& d) {

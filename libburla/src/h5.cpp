@@ -64,18 +64,30 @@ handle type_for_code(const std::string& code) {
     check_status(H5Tenum_insert(t.get(), "TRUE", &tr), "define the bool type");
     return t;
   }
-  if (code == "i8") native = H5T_NATIVE_INT8;
-  else if (code == "i16") native = H5T_NATIVE_INT16;
-  else if (code == "i32") native = H5T_NATIVE_INT32;
-  else if (code == "i64") native = H5T_NATIVE_INT64;
-  else if (code == "u8") native = H5T_NATIVE_UINT8;
-  else if (code == "u16") native = H5T_NATIVE_UINT16;
-  else if (code == "u32") native = H5T_NATIVE_UINT32;
-  else if (code == "u64") native = H5T_NATIVE_UINT64;
-  else if (code == "f32") native = H5T_NATIVE_FLOAT;
-  else if (code == "f64") native = H5T_NATIVE_DOUBLE;
-  else if (code == "f128" || code == "f96" || code == "f80") native = H5T_NATIVE_LDOUBLE;
-  else throw error("burla: no HDF5 type for element code '" + code + "'");
+  if (code == "i8")
+    native = H5T_NATIVE_INT8;
+  else if (code == "i16")
+    native = H5T_NATIVE_INT16;
+  else if (code == "i32")
+    native = H5T_NATIVE_INT32;
+  else if (code == "i64")
+    native = H5T_NATIVE_INT64;
+  else if (code == "u8")
+    native = H5T_NATIVE_UINT8;
+  else if (code == "u16")
+    native = H5T_NATIVE_UINT16;
+  else if (code == "u32")
+    native = H5T_NATIVE_UINT32;
+  else if (code == "u64")
+    native = H5T_NATIVE_UINT64;
+  else if (code == "f32")
+    native = H5T_NATIVE_FLOAT;
+  else if (code == "f64")
+    native = H5T_NATIVE_DOUBLE;
+  else if (code == "f128" || code == "f96" || code == "f80")
+    native = H5T_NATIVE_LDOUBLE;
+  else
+    throw error("burla: no HDF5 type for element code '" + code + "'");
   return handle(H5Tcopy(native), "copy a native type");
 }
 
@@ -86,7 +98,9 @@ handle vlen_string_type() {
   return t;
 }
 
-handle vlen_bytes_type() { return handle(H5Tvlen_create(H5T_NATIVE_UINT8), "create the bytes type"); }
+handle vlen_bytes_type() {
+  return handle(H5Tvlen_create(H5T_NATIVE_UINT8), "create the bytes type");
+}
 
 handle create_dataset(hid_t file, const std::string& name, hid_t type, std::uint64_t n, const void* fill) {
   const std::string what = "create dataset " + name;
@@ -100,8 +114,7 @@ handle create_dataset(hid_t file, const std::string& name, hid_t type, std::uint
   handle dapl(H5Pcreate(H5P_DATASET_ACCESS), what);
   // Results arrive nearly in order from several workers: a few chunks in cache avoid re-reads.
   check_status(H5Pset_chunk_cache(dapl.get(), 521, 4u << 20, 1.0), what);
-  return handle(H5Dcreate2(file, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
-                what);
+  return handle(H5Dcreate2(file, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()), what);
 }
 
 handle open_dataset(hid_t file, const std::string& name) {
@@ -111,7 +124,7 @@ handle open_dataset(hid_t file, const std::string& name) {
 namespace {
 /// File and memory dataspaces for elements [first, first + count) of a 1-D dataset.
 std::pair<handle, handle> range_spaces(hid_t dataset, std::uint64_t first, std::uint64_t count,
-                                      const std::string& what) {
+                                       const std::string& what) {
   handle file_space(H5Dget_space(dataset), what);
   const hsize_t start[1] = {first}, n[1] = {count};
   check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr), what);
@@ -146,8 +159,7 @@ void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t co
 namespace {
 void replace_attribute(hid_t object, const std::string& name, hid_t type, hid_t space, const void* data) {
   const std::string what = "write attribute " + name;
-  if (check(H5Aexists(object, name.c_str()), what) > 0)
-    check_status(H5Adelete(object, name.c_str()), what);
+  if (check(H5Aexists(object, name.c_str()), what) > 0) check_status(H5Adelete(object, name.c_str()), what);
   handle attr(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), what);
   check_status(H5Awrite(attr.get(), type, data), what);
 }

@@ -2,10 +2,9 @@
 // with HDF5's own error stack; HDF5's automatic printing to stderr is switched off.
 #pragma once
 
-#include <burla/error.hpp>
-
 #include <hdf5.h>
 
+#include <burla/error.hpp>
 #include <string>
 #include <vector>
 

@@ -1,12 +1,10 @@
-#include "local_backend.hpp"
-#include "posix.hpp"
-
-#include "mpi_runner/src/run_job.hpp"
-
 #include <burla/burla.hpp>
-
 #include <cstdio>
 #include <cstdlib>
+
+#include "local_backend.hpp"
+#include "mpi_runner/src/run_job.hpp"
+#include "posix.hpp"
 
 namespace burla {
 

@@ -1,13 +1,4 @@
 // The caller's side of a job: start it, follow its journal, turn its end into results or errors.
-#include "console.hpp"
-#include "job_dir.hpp"
-#include "local_backend.hpp"
-#include "module.hpp"
-#include "posix.hpp"
-#include "protocol.hpp"
-
-#include <burla/detail/job_state.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,12 +6,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <burla/detail/job_state.hpp>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <regex>
 #include <set>
+
+#include "console.hpp"
+#include "job_dir.hpp"
+#include "local_backend.hpp"
+#include "module.hpp"
+#include "posix.hpp"
+#include "protocol.hpp"
 
 namespace burla::detail {
 
@@ -75,7 +74,10 @@ std::string tail_of_text(const std::string& text, std::size_t max_chars) {
 class local_job final : public job_state {
  public:
   local_job(job_spec spec, std::string dir, child_process proc, bool spinner)
-      : spec_(std::move(spec)), dir_(std::move(dir)), proc_(std::move(proc)), console_(spec_.id, spinner),
+      : spec_(std::move(spec)),
+        dir_(std::move(dir)),
+        proc_(std::move(proc)),
+        console_(spec_.id, spinner),
         journal_(dir_ + "/journal") {
     inotify_ = posix::fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (inotify_ && ::inotify_add_watch(inotify_.get(), dir_.c_str(), IN_MODIFY | IN_CREATE) < 0)
@@ -176,7 +178,8 @@ class local_job final : public job_state {
     terminated_ = true;
     try {
       posix::fd log = posix::open_file(dir_ + "/job.log", O_WRONLY | O_APPEND | O_CREAT);
-      posix::write_all(log.get(), "burla: the job had not exited 10 s after it ended; the caller terminated mpirun\n",
+      posix::write_all(log.get(),
+                       "burla: the job had not exited 10 s after it ended; the caller terminated mpirun\n",
                        "job.log");
     } catch (const error&) {
     }
@@ -218,7 +221,8 @@ class local_job final : public job_state {
       remote_error::details d;
       d.index = r.head.first + i;
       d.rank = r.head.rank;
-      if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size()) d.host = hosts_[r.head.rank];
+      if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size())
+        d.host = hosts_[r.head.rank];
       std::string output;
       for (const auto& n : r.notes) {
         if (n.item != i) continue;
@@ -252,7 +256,8 @@ class local_job final : public job_state {
     if (!out.empty()) {
       msg += dead_rank >= 0 ? "; rank " + std::to_string(dead_rank) + " died" : "";
       msg += " while running input" + std::string(out.size() > 1 ? "s " : " ");
-      msg += out.size() > 1 ? std::to_string(out.front()) + ".." + std::to_string(out.back()) : std::to_string(out[0]);
+      msg += out.size() > 1 ? std::to_string(out.front()) + ".." + std::to_string(out.back())
+                            : std::to_string(out[0]);
     }
     return out;
   }
@@ -278,14 +283,16 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
                                             const input_writer& write) {
   validate(opts);
   if (posix::env("BURLA_JOB_DIR"))
-    throw error(init_called()
-                    ? "burla: remote_parallel_map was called inside a job's function; nested jobs are not "
-                      "supported. Pass all the work to one remote_parallel_map call instead."
-                    : "burla: remote_parallel_map was called in a process of a burla job, before burla::init. "
-                      "Call burla::init(argc, argv) first thing in main(): in a job process it runs the job.");
+    throw error(
+        init_called()
+            ? "burla: remote_parallel_map was called inside a job's function; nested jobs are not "
+              "supported. Pass all the work to one remote_parallel_map call instead."
+            : "burla: remote_parallel_map was called in a process of a burla job, before burla::init. "
+              "Call burla::init(argc, argv) first thing in main(): in a job process it runs the job.");
   if (!init_called())
-    throw error("burla: call burla::init(argc, argv) first thing in main() before remote_parallel_map: "
-                "the job runs this same program, and burla::init is what turns it into the job.");
+    throw error(
+        "burla: call burla::init(argc, argv) first thing in main() before remote_parallel_map: "
+        "the job runs this same program, and burla::init is what turns it into the job.");
   if (opts.backend == backend::slurm)
     throw invalid_option("backend", "slurm",
                          "this build of burla runs jobs locally only so far; use backend = local "
@@ -312,8 +319,7 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
   write_inputs(dir, spec.types.input_kind != value_kind::fixed, write, spec.segment_items, n_inputs);
   write_job_spec(dir + "/job.ini", spec);
   std::vector<std::string> gpus;
-  if (opts.func_gpu > 0)
-    gpus.assign(here.gpus.begin(), here.gpus.begin() + spec.workers * opts.func_gpu);
+  if (opts.func_gpu > 0) gpus.assign(here.gpus.begin(), here.gpus.begin() + spec.workers * opts.func_gpu);
   child_process proc = launch_local(mpirun, spec, dir, opts, gpus);
   return std::make_shared<local_job>(std::move(spec), dir, std::move(proc), opts.spinner);
 }

@@ -1,7 +1,5 @@
 #include "job_dir.hpp"
 
-#include "posix.hpp"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +7,8 @@
 #include <cerrno>
 #include <ctime>
 #include <random>
+
+#include "posix.hpp"
 
 namespace burla::detail {
 
@@ -68,7 +68,8 @@ void write_inputs(const std::string& dir, bool segmented, const job_state::input
   const std::uint64_t expected = (n_inputs + segment_items - 1) / segment_items;
   if (sink.index.size() != expected)
     throw error("burla: the inputs range yielded " + std::to_string(sink.index.size()) +
-                " segments, expected " + std::to_string(expected) + " (its size() does not match its elements)");
+                " segments, expected " + std::to_string(expected) +
+                " (its size() does not match its elements)");
   sink.index.push_back(sink.written());
   posix::write_file_atomic(dir + "/inputs.index",
                            {reinterpret_cast<const char*>(sink.index.data()), sink.index.size() * 8});

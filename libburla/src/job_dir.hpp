@@ -4,7 +4,6 @@
 
 #include <burla/detail/job_state.hpp>
 #include <burla/options.hpp>
-
 #include <string>
 
 namespace burla::detail {

@@ -1,14 +1,12 @@
 // job.ini: `key = value` lines, read with Boost.Program_options so that a damaged file gives an
 // error naming the key. Values are %-escaped where INI syntax would misread them.
-#include "posix.hpp"
-
-#include <burla/detail/job_spec.hpp>
-
 #include <boost/program_options.hpp>
-
+#include <burla/detail/job_spec.hpp>
 #include <cctype>
 #include <cstdio>
 #include <sstream>
+
+#include "posix.hpp"
 
 namespace burla::detail {
 namespace {
@@ -161,8 +159,7 @@ job_spec read_job_spec(const std::string& path) {
     po::store(po::parse_config_file(in, d, /*allow_unregistered=*/true), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw error("burla: the job description " + path + " is damaged or from another version: " +
-                e.what());
+    throw error("burla: the job description " + path + " is damaged or from another version: " + e.what());
   }
   for (auto& [key, target] : texts) *target = unescape(*target, key);
   if (s.format_version != 1)

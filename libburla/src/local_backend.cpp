@@ -1,7 +1,5 @@
 #include "local_backend.hpp"
 
-#include <burla/detail/job_state.hpp>
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <burla/detail/job_state.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -35,7 +34,8 @@ bool& init_called() {
 machine this_machine() {
   machine m;
   m.cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  m.ram_gb = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e9;
+  m.ram_gb =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e9;
   if (auto visible = posix::env("CUDA_VISIBLE_DEVICES")) {
     std::stringstream ss(*visible);
     for (std::string id; std::getline(ss, id, ',');)
@@ -97,7 +97,8 @@ std::string child_process::describe_end() const {
   if (status_unknown_) return "ended (its exit status was collected by another part of this program)";
   if (WIFEXITED(status_)) return "exited with code " + std::to_string(WEXITSTATUS(status_));
   if (WIFSIGNALED(status_))
-    return "was killed by signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) + ")";
+    return "was killed by signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) +
+           ")";
   return "ended";
 }
 
@@ -148,7 +149,7 @@ void reap_abandoned() {
 
 child_process launch_local(const std::string& mpirun, const job_spec& spec, const std::string& dir,
                            const options& opts, const std::vector<std::string>& gpus) {
-  std::vector<std::string> args = {mpirun, "-np", std::to_string(spec.workers + 1), "--oversubscribe",
+  std::vector<std::string> args = {mpirun,      "-np", std::to_string(spec.workers + 1), "--oversubscribe",
                                    "--bind-to", "none"};
   for (const char* var : {"BURLA_JOB_DIR", "OMP_NUM_THREADS", "BURLA_GPU_IDS"}) {
     args.push_back("-x");
@@ -163,7 +164,8 @@ child_process launch_local(const std::string& mpirun, const job_spec& spec, cons
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   auto set = [&](const std::string& k, const std::string& v, bool override_user) {
-    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& s) { return s.rfind(k + "=", 0) == 0; });
+    auto it =
+        std::find_if(env.begin(), env.end(), [&](const std::string& s) { return s.rfind(k + "=", 0) == 0; });
     if (it != env.end()) {
       if (override_user) *it = k + "=" + v;
     } else {

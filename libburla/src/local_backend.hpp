@@ -1,16 +1,15 @@
 // The local backend: the job runs under mpirun on this machine.
 #pragma once
 
-#include "posix.hpp"
+#include <sys/types.h>
 
 #include <burla/detail/job_spec.hpp>
 #include <burla/options.hpp>
-
-#include <sys/types.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "posix.hpp"
 
 namespace burla::detail {
 

@@ -1,19 +1,18 @@
 #include "module.hpp"
 
-#include "posix.hpp"
-
-#include <burla/detail/job_spec.hpp>
-#include <burla/error.hpp>
-
 #include <cxxabi.h>
 #include <elf.h>
 #include <link.h>
 
+#include <burla/detail/job_spec.hpp>
+#include <burla/error.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
+
+#include "posix.hpp"
 
 namespace burla::detail {
 namespace {
@@ -65,8 +64,7 @@ std::vector<module_info> loaded_modules() {
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const auto& ph = info->dlpi_phdr[i];
           if (ph.p_type == PT_LOAD)
-            m.segments.emplace_back(info->dlpi_addr + ph.p_vaddr,
-                                    info->dlpi_addr + ph.p_vaddr + ph.p_memsz);
+            m.segments.emplace_back(info->dlpi_addr + ph.p_vaddr, info->dlpi_addr + ph.p_vaddr + ph.p_memsz);
         }
         mods.push_back(std::move(m));
         return 0;
@@ -81,8 +79,9 @@ std::vector<module_info> loaded_modules() {
 std::string main_build_id() {
   auto mods = loaded_modules();
   if (mods.empty() || mods.front().build_id.empty())
-    throw error("burla: this program has no GNU build-id, so a job cannot check that it runs the "
-                "same build; link it with -Wl,--build-id (the CMake target burla::burla adds it)");
+    throw error(
+        "burla: this program has no GNU build-id, so a job cannot check that it runs the "
+        "same build; link it with -Wl,--build-id (the CMake target burla::burla adds it)");
   return mods.front().build_id;
 }
 
@@ -104,7 +103,8 @@ const void* resolve_code(const module_address& where) {
   for (const auto& m : loaded_modules())
     if (m.build_id == where.build_id) return reinterpret_cast<const void*>(m.base + where.offset);
   throw build_mismatch("burla: this job process has not loaded " + where.module + " with build-id " +
-                       where.build_id + " (the caller's build). The program or library was rebuilt "
+                       where.build_id +
+                       " (the caller's build). The program or library was rebuilt "
                        "or replaced after the job was submitted; submit the job again.");
 }
 

@@ -1,13 +1,13 @@
 #include "posix.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <limits.h>
 
 namespace burla::posix {
 
@@ -51,8 +51,7 @@ void pread_all(int fd, char* out, std::size_t size, std::uint64_t offset, const 
       if (errno == EINTR) continue;
       fail("cannot read " + what);
     }
-    if (n == 0)
-      throw error("burla: cannot read " + what + ": the file ends early (truncated?)");
+    if (n == 0) throw error("burla: cannot read " + what + ": the file ends early (truncated?)");
     out += n;
     size -= static_cast<std::size_t>(n);
     offset += static_cast<std::uint64_t>(n);
@@ -94,8 +93,7 @@ void make_dirs(const std::string& path, mode_t mode) {
   if (path.empty()) return;
   for (std::size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
     const std::string parent = path.substr(0, pos);
-    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST)
-      fail("cannot create directory " + parent);
+    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create directory " + parent);
   }
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) fail("cannot create directory " + path);
 }
@@ -124,11 +122,13 @@ std::string self_executable() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+bool is_terminal(int fd) {
+  return ::isatty(fd) == 1;
+}
 
 std::string utc_timestamp() {
   std::time_t now = std::time(nullptr);
-  std::tm tm {};
+  std::tm tm{};
   ::gmtime_r(&now, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);

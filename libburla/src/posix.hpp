@@ -1,10 +1,9 @@
 // POSIX calls, each wrapped once: failures throw burla::error naming what was being done.
 #pragma once
 
-#include <burla/error.hpp>
-
 #include <sys/types.h>
 
+#include <burla/error.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>

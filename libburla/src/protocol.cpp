@@ -1,17 +1,17 @@
 #include "protocol.hpp"
 
-#include "posix.hpp"
-
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "posix.hpp"
+
 namespace burla::detail::protocol {
 
-void build_reply(std::string& out, const reply_header& h, std::string_view status,
-                 std::string_view results, const std::vector<note>& notes) {
+void build_reply(std::string& out, const reply_header& h, std::string_view status, std::string_view results,
+                 const std::vector<note>& notes) {
   byte_writer w(out);
   w.put(h.first);
   w.put(h.requested);
@@ -55,11 +55,16 @@ reply_view parse_reply(std::string_view bytes) {
 
 const char* to_string(end_state s) {
   switch (s) {
-    case end_state::completed: return "completed";
-    case end_state::failed: return "failed";
-    case end_state::error: return "error";
-    case end_state::cancelled: return "cancelled";
-    case end_state::mismatch: return "build_mismatch";
+    case end_state::completed:
+      return "completed";
+    case end_state::failed:
+      return "failed";
+    case end_state::error:
+      return "error";
+    case end_state::cancelled:
+      return "cancelled";
+    case end_state::mismatch:
+      return "build_mismatch";
   }
   return "unknown";
 }

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <burla/detail/wire.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -1,20 +1,24 @@
 #include "results_file.hpp"
 
-#include "posix.hpp"
+#include <fcntl.h>
 
 #include <burla/detail/job_state.hpp>
 
-#include <fcntl.h>
+#include "posix.hpp"
 
 namespace burla::detail {
 namespace {
 
 const char* encoding_name(value_kind k) {
   switch (k) {
-    case value_kind::fixed: return "native";
-    case value_kind::string: return "string";
-    case value_kind::serialized: return "boost_binary_archive";
-    case value_kind::none: return "none";
+    case value_kind::fixed:
+      return "native";
+    case value_kind::string:
+      return "string";
+    case value_kind::serialized:
+      return "boost_binary_archive";
+    case value_kind::none:
+      return "none";
   }
   return "unknown";
 }
@@ -46,10 +50,17 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
   error_type_ = h5::create_dataset(f, "error_type", string_type_.get(), n);
   error_message_ = h5::create_dataset(f, "error_message", string_type_.get(), n);
   switch (t.result_kind) {
-    case value_kind::fixed: result_type_ = h5::type_for_code(t.result_h5); break;
-    case value_kind::string: result_type_ = h5::vlen_string_type(); break;
-    case value_kind::serialized: result_type_ = h5::vlen_bytes_type(); break;
-    case value_kind::none: break;
+    case value_kind::fixed:
+      result_type_ = h5::type_for_code(t.result_h5);
+      break;
+    case value_kind::string:
+      result_type_ = h5::vlen_string_type();
+      break;
+    case value_kind::serialized:
+      result_type_ = h5::vlen_bytes_type();
+      break;
+    case value_kind::none:
+      break;
   }
   if (result_type_) result_ = h5::create_dataset(f, "result", result_type_.get(), n);
   if (t.input_kind == value_kind::fixed) {
@@ -107,7 +118,8 @@ void results_writer::write(const protocol::reply_view& r) {
       h5::write_range(result_.get(), result_type_.get(), first, done, v.data(), "write results");
       break;
     }
-    case value_kind::none: break;
+    case value_kind::none:
+      break;
   }
 
   if (r.notes.empty()) return;

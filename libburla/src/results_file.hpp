@@ -10,13 +10,12 @@
 //   attributes on /  job metadata (id, types, executable, build-id, hosts, state, counts)
 #pragma once
 
-#include "h5.hpp"
-#include "protocol.hpp"
-
 #include <burla/detail/job_spec.hpp>
-
 #include <string>
 #include <vector>
+
+#include "h5.hpp"
+#include "protocol.hpp"
 
 namespace burla::detail {
 
@@ -34,7 +33,7 @@ class results_writer {
   void flush();
   /// What the master measured, kept as attributes for later analysis.
   struct run_figures {
-    double work_seconds = 0;             ///< first dispatch to last reply
+    double work_seconds = 0;  ///< first dispatch to last reply
     long long master_peak_rss_kb = 0;
   };
   /// Final state, counts and figures; closes the file.

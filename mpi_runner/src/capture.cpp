@@ -1,9 +1,7 @@
 #include "capture.hpp"
 
-#include "libburla/src/posix.hpp"
-
-#include <stdio_ext.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -11,6 +9,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+
+#include "libburla/src/posix.hpp"
 
 namespace burla::runner {
 namespace {

@@ -1,21 +1,19 @@
 // Rank 0: a dynamic work queue. Reads inputs from the job directory batch by batch, keeps a few
 // batches in flight per worker, writes every reply to the journal (for the caller) and to
 // results.h5 as it arrives, and stops everyone at the first failed call.
-#include "messages.hpp"
-#include "mpi.hpp"
-#include "run_job.hpp"
-#include "scheduler.hpp"
+#include <fcntl.h>
+
+#include <burla/detail/job_state.hpp>
+#include <chrono>
+#include <deque>
 
 #include "libburla/src/posix.hpp"
 #include "libburla/src/protocol.hpp"
 #include "libburla/src/results_file.hpp"
-
-#include <burla/detail/job_state.hpp>
-
-#include <fcntl.h>
-
-#include <chrono>
-#include <deque>
+#include "messages.hpp"
+#include "mpi.hpp"
+#include "run_job.hpp"
+#include "scheduler.hpp"
 
 namespace burla::runner {
 namespace {
@@ -55,7 +53,9 @@ class input_file {
 
   std::uint64_t units() const { return units_; }
   std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
-  std::uint64_t max_units_per_batch() const { return std::max<std::uint64_t>(1, max_batch_bytes / avg_unit_bytes_); }
+  std::uint64_t max_units_per_batch() const {
+    return std::max<std::uint64_t>(1, max_batch_bytes / avg_unit_bytes_);
+  }
   std::uint64_t first_item(std::uint64_t unit) const {
     return std::min(unit * items_per_unit(), spec_.n_inputs);
   }
@@ -197,7 +197,8 @@ class master {
       }
       case tag_fatal:  // first byte: 'M' for a build mismatch, 'E' for any other error
         if (!stopping_) {
-          end_.state = !m.data.empty() && m.data[0] == 'M' ? proto::end_state::mismatch : proto::end_state::error;
+          end_.state =
+              !m.data.empty() && m.data[0] == 'M' ? proto::end_state::mismatch : proto::end_state::error;
           end_.message = "rank " + std::to_string(m.source) + ": " + m.data.substr(m.data.empty() ? 0 : 1);
         }
         stopping_ = true;
@@ -227,8 +228,9 @@ class master {
     const bool all_stopped = static_cast<int>(stopped_.size()) == n_workers;
     write_remaining_inputs();
     end_.n_not_run = spec_.n_inputs - end_.n_ok - end_.n_failed;
-    results_->finish(end_, {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
-                            .master_peak_rss_kb = peak_rss_kb()});
+    results_->finish(end_,
+                     {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
+                      .master_peak_rss_kb = peak_rss_kb()});
     journal_.append(proto::record_type::end, proto::encode(end_));
     if (!all_stopped) mpi::abort(end_.state == proto::end_state::completed ? 0 : 1);
     outbox_.drain();

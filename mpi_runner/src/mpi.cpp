@@ -21,7 +21,9 @@ environment::environment(int& argc, char**& argv) {
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
 }
 
-environment::~environment() { MPI_Finalize(); }
+environment::~environment() {
+  MPI_Finalize();
+}
 
 std::optional<message> try_receive(int source, int tag) {
   int flag = 0;

@@ -2,10 +2,9 @@
 // Waiting polls with sleeps: a blocking MPI receive busy-polls a core that workers need.
 #pragma once
 
-#include <burla/error.hpp>
-
 #include <mpi.h>
 
+#include <burla/error.hpp>
 #include <list>
 #include <optional>
 #include <string>

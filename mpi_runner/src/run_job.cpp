@@ -1,12 +1,11 @@
 #include "run_job.hpp"
 
-#include "mpi.hpp"
+#include <cstdio>
 
 #include "libburla/src/module.hpp"
 #include "libburla/src/posix.hpp"
 #include "libburla/src/protocol.hpp"
-
-#include <cstdio>
+#include "mpi.hpp"
 
 namespace burla::runner {
 namespace {
@@ -31,10 +30,11 @@ std::string check_builds(const detail::job_spec& spec, int rank, std::vector<std
       hosts.push_back(all[r].substr(0, nl));
       const std::string id = all[r].substr(nl + 1);
       if (id != spec.build_id && report.empty())
-        report = "rank " + std::to_string(r) + " on " + hosts.back() + " runs " + spec.executable +
-                 " with build-id " + id + ", but the caller's build-id is " + spec.build_id +
-                 ". The program was rebuilt or replaced after the job was submitted (or BURLA_EXECUTABLE "
-                 "names another program); submit the job again with the program left unchanged until it ends.";
+        report =
+            "rank " + std::to_string(r) + " on " + hosts.back() + " runs " + spec.executable +
+            " with build-id " + id + ", but the caller's build-id is " + spec.build_id +
+            ". The program was rebuilt or replaced after the job was submitted (or BURLA_EXECUTABLE "
+            "names another program); submit the job again with the program left unchanged until it ends.";
     }
   }
   int ok = report.empty() ? 1 : 0;
@@ -57,8 +57,8 @@ int run_job(int argc, char** argv, const std::string& dir) {
     if (!mismatch.empty()) {
       if (env.rank() == 0)
         proto::append_record(journal, proto::record_type::end,
-                             proto::encode(proto::end_record{proto::end_state::mismatch, 0, 0,
-                                                             spec.n_inputs, "burla: " + mismatch}));
+                             proto::encode(proto::end_record{proto::end_state::mismatch, 0, 0, spec.n_inputs,
+                                                             "burla: " + mismatch}));
       return 0;  // reported in the journal
     }
     return env.rank() == 0 ? run_master(spec, dir, hosts) : run_worker(spec, env.rank());

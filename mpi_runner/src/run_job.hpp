@@ -2,7 +2,6 @@
 #pragma once
 
 #include <burla/detail/job_spec.hpp>
-
 #include <string>
 
 namespace burla::runner {

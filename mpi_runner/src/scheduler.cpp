@@ -1,11 +1,12 @@
 #include "scheduler.hpp"
 
-
 namespace burla::runner {
 
 scheduler::scheduler(std::uint64_t n_units, std::uint64_t items_per_unit, int workers, tuning t)
-    : n_units_(n_units), items_per_unit_(std::max<std::uint64_t>(items_per_unit, 1)),
-      workers_(std::max(workers, 1)), tuning_(t) {}
+    : n_units_(n_units),
+      items_per_unit_(std::max<std::uint64_t>(items_per_unit, 1)),
+      workers_(std::max(workers, 1)),
+      tuning_(t) {}
 
 std::uint64_t scheduler::next_batch() {
   const std::uint64_t left = remaining();

@@ -1,22 +1,20 @@
 // A worker rank: receives batches, runs the function on each input, replies with results and
 // with what each call printed or threw.
-#include "capture.hpp"
-#include "messages.hpp"
-#include "mpi.hpp"
-#include "run_job.hpp"
-
-#include "libburla/src/protocol.hpp"
-
-#include <burla/detail/job_state.hpp>
-
 #include <cxxabi.h>
 #include <sys/prctl.h>
 
+#include <burla/detail/job_state.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <sstream>
 #include <deque>
+#include <sstream>
 #include <typeinfo>
+
+#include "capture.hpp"
+#include "libburla/src/protocol.hpp"
+#include "messages.hpp"
+#include "mpi.hpp"
+#include "run_job.hpp"
 
 namespace burla::runner {
 namespace {
@@ -160,8 +158,8 @@ int run_worker(const detail::job_spec& spec, int rank) {
       break;
     }
     ctx.finish_batch();
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::steady_clock::now() - t0);
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
     mpi::send(0, tag_reply, ctx.reply(rank, static_cast<std::uint64_t>(ns.count())));
   }
   // Take in the batches queued for us: the master's sends of large ones complete only when

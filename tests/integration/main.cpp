@@ -1,8 +1,8 @@
 // Integration tests run real jobs: the job re-runs this same test program, so burla::init must
 // come before anything else in main.
-#include <burla/burla.hpp>
-
 #include <gtest/gtest.h>
+
+#include <burla/burla.hpp>
 
 int main(int argc, char** argv) {
   burla::init(argc, argv);

@@ -1,15 +1,11 @@
 // remote_parallel_map and submit end to end on a local mpirun.
-#include "support.hpp"
-
-#include <burla/burla.hpp>
-
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <burla/burla.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,18 +13,22 @@
 #include <map>
 #include <numeric>
 #include <set>
-#include <sstream>
 #include <span>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support.hpp"
+
 namespace {
 
 const burla::options quiet{.spinner = false};
 
-long long square(int x) { return static_cast<long long>(x) * x; }
+long long square(int x) {
+  return static_cast<long long>(x) * x;
+}
 
 struct particle {
   double mass = 0;
@@ -36,7 +36,7 @@ struct particle {
   std::string name;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar & mass & position & name;
+    ar& mass& position& name;
   }
 };
 
@@ -45,7 +45,7 @@ struct summary {
   double weight = 0;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar & name & weight;
+    ar& name& weight;
   }
 };
 
@@ -70,14 +70,14 @@ TEST(Map, AcceptsArraysSpansAndLambdas) {
   EXPECT_EQ(scaled, (std::vector<double>{2.5, 5, 7.5, 10}));
 
   const std::vector<int> v{3, 4, 5, 6, 7};
-  const auto halves = burla::remote_parallel_map([](int x) { return x / 2.0; }, std::span(v).subspan(1, 3), quiet);
+  const auto halves =
+      burla::remote_parallel_map([](int x) { return x / 2.0; }, std::span(v).subspan(1, 3), quiet);
   EXPECT_EQ(halves, (std::vector<double>{2, 2.5, 3}));
 }
 
 TEST(Map, StructInputsAndResults) {
   std::vector<particle> in;
-  for (int i = 0; i < 300; ++i)
-    in.push_back({0.5 * i, {1.0 * i, 2.0, -1.0}, "p" + std::to_string(i)});
+  for (int i = 0; i < 300; ++i) in.push_back({0.5 * i, {1.0 * i, 2.0, -1.0}, "p" + std::to_string(i)});
   const std::vector<summary> out = burla::remote_parallel_map(weigh, in, quiet);
   ASSERT_EQ(out.size(), in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -88,7 +88,8 @@ TEST(Map, StructInputsAndResults) {
 
 TEST(Map, StringsInAndOutAndInTheResultsFile) {
   const std::vector<std::string> in{"alpha", "", "gamma with spaces", std::string(10000, 'z')};
-  auto job = burla::submit([](const std::string& s) { return s + "!" + std::to_string(s.size()); }, in, quiet);
+  auto job =
+      burla::submit([](const std::string& s) { return s + "!" + std::to_string(s.size()); }, in, quiet);
   const std::vector<std::string> out = job.results();
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0], "alpha!5");
@@ -188,8 +189,8 @@ TEST(Output, PrintedTextReachesTheCallerWholeAndIsKeptPerInput) {
   const std::string out = testing::internal::GetCapturedStdout();
   const std::string err = testing::internal::GetCapturedStderr();
   for (int x : in) {
-    const std::string line = "begin " + std::to_string(x) + "; middle " + std::to_string(x) + "; end " +
-                             std::to_string(x) + "\n";
+    const std::string line =
+        "begin " + std::to_string(x) + "; middle " + std::to_string(x) + "; end " + std::to_string(x) + "\n";
     EXPECT_NE(out.find(line), std::string::npos) << "missing or broken: " << line;
   }
   for (int x = 0; x < 60; x += 10)
@@ -337,8 +338,8 @@ TEST(Jobs, CancelStopsAndKeepsFinishedResults) {
   const std::string file = job.directory() + "/results.h5";
   EXPECT_NE(test::h5dump(file, "-a /state").find("\"cancelled\""), std::string::npos);
   const std::string n_ok = test::h5dump(file, "-a /n_ok");
-  EXPECT_EQ(n_ok.find("(0): 0\n"), std::string::npos) << n_ok;       // some finished...
-  EXPECT_EQ(n_ok.find("(0): 400\n"), std::string::npos) << n_ok;     // ...not all
+  EXPECT_EQ(n_ok.find("(0): 0\n"), std::string::npos) << n_ok;    // some finished...
+  EXPECT_EQ(n_ok.find("(0): 400\n"), std::string::npos) << n_ok;  // ...not all
 }
 
 TEST(Resources, FuncGpuGivesEachWorkerItsOwnDevices) {
@@ -374,7 +375,8 @@ TEST(Errors, StoppingWithLargeQueuedBatchesDoesNotHang) {
     EXPECT_EQ(e.index(), 150'000u);
   }
   // The job's processes exited by themselves: the caller did not have to stop them.
-  const std::string dirs = test::shell("grep -l 'caller terminated mpirun' " + test::jobs_dir() + "/*/job.log");
+  const std::string dirs =
+      test::shell("grep -l 'caller terminated mpirun' " + test::jobs_dir() + "/*/job.log");
   EXPECT_EQ(dirs, "") << "a job did not exit after it ended";
 }
 
@@ -384,7 +386,7 @@ struct picky {  // reading it fails for v == 7, as a damaged or invalid input wo
   int v = 0;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar & v;
+    ar& v;
     if (A::is_loading::value && v == 7) throw std::invalid_argument("v must not be 7");
   }
 };
@@ -445,8 +447,10 @@ TEST(Output, AChildThatTruncatesItsStdoutBreaksNothing) {
   testing::internal::CaptureStdout();
   const auto out = burla::remote_parallel_map(
       [](int x) {
-        if (x % 2 == 0) std::printf("%s\n", std::string(5000, 'a' + static_cast<char>(x)).c_str());
-        else if (std::system("echo via-dev-stdout > /dev/stdout") != 0) throw std::runtime_error("system failed");
+        if (x % 2 == 0)
+          std::printf("%s\n", std::string(5000, 'a' + static_cast<char>(x)).c_str());
+        else if (std::system("echo via-dev-stdout > /dev/stdout") != 0)
+          throw std::runtime_error("system failed");
         return x;
       },
       in, {.max_parallelism = 1, .spinner = false});
@@ -457,7 +461,8 @@ TEST(Output, AChildThatTruncatesItsStdoutBreaksNothing) {
 }
 
 TEST(Jobs, WorksWhenTheCallerIgnoresSigchld) {
-  struct sigaction ignore {}, old {};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGCHLD, &ignore, &old);
   std::vector<long long> out;
@@ -473,7 +478,8 @@ TEST(Jobs, DroppedJobsRunOnAndLeaveNoZombies) {
     dir = dropped.directory();
   }
   // It runs to the end without its job object...
-  for (int i = 0; i < 300 && test::h5dump(dir + "/results.h5", "-a /state").find("completed") == std::string::npos; ++i)
+  for (int i = 0;
+       i < 300 && test::h5dump(dir + "/results.h5", "-a /state").find("completed") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_NE(test::h5dump(dir + "/results.h5", "-a /state").find("\"completed\""), std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // for its mpirun to exit

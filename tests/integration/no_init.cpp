@@ -1,11 +1,12 @@
 // A program that forgets burla::init: it must get an error that says to call it, and no job.
 #include <burla/burla.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
 
-int twice(int x) { return 2 * x; }
+int twice(int x) {
+  return 2 * x;
+}
 
 int main() {
   try {

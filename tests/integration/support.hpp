@@ -1,12 +1,10 @@
 // Helpers for integration tests: job directories and reading results.h5 as a user would.
 #pragma once
 
-#include <burla/burla.hpp>
-
+#include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
+#include <burla/burla.hpp>
 #include <cstdlib>
 #include <string>
 #include <vector>

@@ -3,7 +3,6 @@
 #include "mpi_runner/src/capture.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>

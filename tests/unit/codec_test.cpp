@@ -1,7 +1,6 @@
-#include <burla/burla.hpp>
-
 #include <gtest/gtest.h>
 
+#include <burla/burla.hpp>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,7 +12,7 @@ struct point {
   std::string name;
   template <class A>
   void serialize(A& ar, unsigned) {
-    ar & x & y & name;
+    ar& x& y& name;
   }
   bool operator==(const point&) const = default;
 };
@@ -27,7 +26,7 @@ struct free_serialize {
 };
 template <class A>
 void serialize(A& ar, free_serialize& f, unsigned) {
-  ar & f.a;
+  ar& f.a;
 }
 
 enum class color : short { red = 1, green = 7 };

@@ -1,16 +1,14 @@
 // The files of a job directory: job.ini, the journal, and what readers do with damaged ones.
-#include "libburla/src/posix.hpp"
-#include "libburla/src/protocol.hpp"
-
-#include <burla/detail/job_spec.hpp>
-
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <burla/detail/job_spec.hpp>
 #include <cstdlib>
 #include <string>
+
+#include "libburla/src/posix.hpp"
+#include "libburla/src/protocol.hpp"
 
 namespace proto = burla::detail::protocol;
 
@@ -79,21 +77,24 @@ TEST(JobSpec, DamagedFilesGiveClearErrors) {
     }
   };
   std::string missing = good;
-  missing.erase(missing.find("n_inputs"), missing.find('\n', missing.find("n_inputs")) - missing.find("n_inputs") + 1);
+  missing.erase(missing.find("n_inputs"),
+                missing.find('\n', missing.find("n_inputs")) - missing.find("n_inputs") + 1);
   expect_error(missing, "n_inputs");
   expect_error(good.substr(0, good.size() / 2), "damaged");
   std::string bad_number = good;
   bad_number.replace(bad_number.find("workers = 3"), 11, "workers = x");
   expect_error(bad_number, "workers");
-  expect_error("format_version = 9\n" + good.substr(good.find('\n', good.find("format_version")) + 1), "version");
+  expect_error("format_version = 9\n" + good.substr(good.find('\n', good.find("format_version")) + 1),
+               "version");
   EXPECT_THROW(burla::detail::read_job_spec(dir + "/nonexistent.ini"), burla::error);
 }
 
 TEST(Protocol, RepliesRoundTrip) {
   std::string bytes;
   const std::string status = {1, 2, 1};
-  proto::build_reply(bytes, {100, 5, 3, 2, 999}, status, "RESULTS",
-                     {{1, proto::note_kind::error_type, "std::logic_error"}, {2, proto::note_kind::out, "hi\n"}});
+  proto::build_reply(
+      bytes, {100, 5, 3, 2, 999}, status, "RESULTS",
+      {{1, proto::note_kind::error_type, "std::logic_error"}, {2, proto::note_kind::out, "hi\n"}});
   const auto r = proto::parse_reply(bytes);
   EXPECT_EQ(r.head.first, 100u);
   EXPECT_EQ(r.head.requested, 5u);
@@ -131,7 +132,10 @@ TEST(Journal, ReaderSeesOnlyCompleteRecords) {
 
   // Half a record, as a reader may see while the master writes: not returned until complete.
   const std::string body = proto::encode(proto::dispatch_record{7, 3, 1});
-  struct { std::uint32_t t, r; std::uint64_t n; } head{2, 0, body.size()};
+  struct {
+    std::uint32_t t, r;
+    std::uint64_t n;
+  } head{2, 0, body.size()};
   std::string record(reinterpret_cast<const char*>(&head), sizeof head);
   record += body;
   burla::posix::fd f = burla::posix::open_file(path, O_WRONLY | O_APPEND);

@@ -1,11 +1,13 @@
 #include "libburla/src/module.hpp"
 
-#include <burla/detail/job_spec.hpp>
-
 #include <gtest/gtest.h>
 
+#include <burla/detail/job_spec.hpp>
+
 namespace {
-int probe(int x) { return x + 1; }
+int probe(int x) {
+  return x + 1;
+}
 }  // namespace
 
 TEST(Module, LocatesAndResolvesCodeByBuildIdAndOffset) {

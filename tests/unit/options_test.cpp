@@ -1,7 +1,6 @@
-#include <burla/burla.hpp>
-
 #include <gtest/gtest.h>
 
+#include <burla/burla.hpp>
 #include <cmath>
 #include <limits>
 
@@ -20,7 +19,9 @@ std::string rejected_option(const burla::options& o) {
 
 }  // namespace
 
-TEST(Options, DefaultsAreValid) { EXPECT_EQ(rejected_option({}), ""); }
+TEST(Options, DefaultsAreValid) {
+  EXPECT_EQ(rejected_option({}), "");
+}
 
 TEST(Options, InvalidValuesNameTheOption) {
   EXPECT_EQ(rejected_option({.func_cpu = 0}), "func_cpu");

@@ -1,14 +1,14 @@
 // results.h5 as the master writes it, read back with the plain HDF5 C API as a user would.
-#include "libburla/src/h5.hpp"
 #include "libburla/src/results_file.hpp"
 
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "libburla/src/h5.hpp"
 
 namespace proto = burla::detail::protocol;
 namespace h5 = burla::h5;
@@ -59,7 +59,8 @@ TEST(ResultsFile, WritesTypedResultsStatusOutputAndMetadata) {
                         {1, proto::note_kind::error_type, "std::runtime_error"},
                         {1, proto::note_kind::error_what, "boom"}});
     w.write(proto::parse_reply(bytes));
-    w.finish({proto::end_state::failed, 1, 1, 2, "input 2 failed"}, {.work_seconds = 0.5, .master_peak_rss_kb = 1});
+    w.finish({proto::end_state::failed, 1, 1, 2, "input 2 failed"},
+             {.work_seconds = 0.5, .master_peak_rss_kb = 1});
   }
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);

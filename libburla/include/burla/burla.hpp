@@ -8,12 +8,11 @@
 // See docs/ for the job directory, the results file and the options.
 #pragma once
 
+#include <algorithm>
 #include <burla/detail/job_state.hpp>
 #include <burla/error.hpp>
 #include <burla/job.hpp>
 #include <burla/options.hpp>
-
-#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <ranges>
@@ -34,8 +33,8 @@ void encode_inputs(input_sink& sink, const Inputs& inputs, std::uint64_t segment
   if constexpr (kind_of<In>() == value_kind::fixed) {
     if constexpr (std::ranges::contiguous_range<Inputs> &&
                   std::is_same_v<std::ranges::range_value_t<Inputs>, In>) {
-      sink.write({reinterpret_cast<const char*>(std::ranges::data(inputs)),
-                  std::ranges::size(inputs) * sizeof(In)});
+      sink.write(
+          {reinterpret_cast<const char*>(std::ranges::data(inputs)), std::ranges::size(inputs) * sizeof(In)});
       return;
     }
     for (const auto& element : inputs) {
@@ -84,11 +83,10 @@ auto submit(F f, const Inputs& inputs, const options& opts = {}) {
   detail::validate(opts);
   const auto n = static_cast<std::uint64_t>(std::ranges::size(inputs));
   if (n == 0) return job<R>();
-  auto state = detail::job_state::start(
-      opts, n, detail::describe_job<F, In, R>(f),
-      [&](detail::input_sink& sink, std::uint64_t segment_items) {
-        detail::encode_inputs<In>(sink, inputs, segment_items);
-      });
+  auto state = detail::job_state::start(opts, n, detail::describe_job<F, In, R>(f),
+                                        [&](detail::input_sink& sink, std::uint64_t segment_items) {
+                                          detail::encode_inputs<In>(sink, inputs, segment_items);
+                                        });
   return job<R>(std::move(state));
 }
 

@@ -36,12 +36,12 @@ class build_mismatch : public error {
 class remote_error : public error {
  public:
   struct details {
-    std::size_t index = 0;        ///< the input's position
-    std::string type;             ///< demangled type of the exception
-    std::string what;             ///< its what()
-    std::string host;             ///< where it ran
-    int rank = -1;                ///< MPI rank of the worker
-    std::string output_tail;      ///< the end of what the call printed
+    std::size_t index = 0;    ///< the input's position
+    std::string type;         ///< demangled type of the exception
+    std::string what;         ///< its what()
+    std::string host;         ///< where it ran
+    int rank = -1;            ///< MPI rank of the worker
+    std::string output_tail;  ///< the end of what the call printed
   };
   explicit remote_error(details d);
   std::size_t index() const noexcept { return d_.index; }

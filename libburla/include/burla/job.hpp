@@ -4,7 +4,6 @@
 
 #include <burla/detail/job_state.hpp>
 #include <burla/error.hpp>
-
 #include <cstddef>
 #include <deque>
 #include <iterator>
@@ -98,8 +97,9 @@ class job {
       std::vector<R> out;
       if (!impl_) return out;
       if (impl_->streamed)
-        throw error("burla: results() after stream(): stream() hands each result over and keeps "
-                    "none; collect them from the stream instead");
+        throw error(
+            "burla: results() after stream(): stream() hands each result over and keeps "
+            "none; collect them from the stream instead");
       out.reserve(impl_->values.size());
       for (std::size_t i = 0; i < impl_->values.size(); ++i) {
         auto& v = impl_->values[i];

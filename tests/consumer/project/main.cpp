@@ -1,9 +1,10 @@
 #include <burla/burla.hpp>
-
 #include <cstdio>
 #include <vector>
 
-int cube(int x) { return x * x * x; }
+int cube(int x) {
+  return x * x * x;
+}
 
 int main(int argc, char** argv) {
   burla::init(argc, argv);

@@ -4,8 +4,8 @@
 //  - serialized: anything else Boost.Serialization handles, as binary archives
 #pragma once
 
-#include <burla/detail/wire.hpp>
-
+#include <array>
+#include <bitset>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/array.hpp>
@@ -20,12 +20,10 @@
 #include <boost/serialization/unordered_set.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
-
-#include <array>
-#include <bitset>
+#include <burla/detail/wire.hpp>
 #include <complex>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <list>
 #include <map>
@@ -43,9 +41,13 @@ namespace burla::detail {
 // ---- which types are allowed --------------------------------------------------------------
 
 template <class T>
-concept has_member_serialize = requires(T& t, boost::archive::binary_oarchive& a) { t.serialize(a, 0u); };
+concept has_member_serialize = requires(T& t, boost::archive::binary_oarchive& a) {
+  t.serialize(a, 0u);
+};
 template <class T>
-concept has_free_serialize = requires(T& t, boost::archive::binary_oarchive& a) { serialize(a, t, 0u); };
+concept has_free_serialize = requires(T& t, boost::archive::binary_oarchive& a) {
+  serialize(a, t, 0u);
+};
 
 template <class T>
 struct serializable_trait;
@@ -66,9 +68,8 @@ inline constexpr bool is_plain_arithmetic_v = plain_arithmetic<T>();
 
 template <class T>
 struct serializable_trait
-    : std::bool_constant<!std::is_pointer_v<T> &&
-                         (is_plain_arithmetic_v<T> || std::is_enum_v<T> || has_member_serialize<T> ||
-                          has_free_serialize<T>)> {};
+    : std::bool_constant<!std::is_pointer_v<T> && (is_plain_arithmetic_v<T> || std::is_enum_v<T> ||
+                                                   has_member_serialize<T> || has_free_serialize<T>)> {};
 template <class C, class T, class A>
 struct serializable_trait<std::basic_string<C, T, A>> : std::bool_constant<is_plain_arithmetic_v<C>> {};
 template <class T, class A>

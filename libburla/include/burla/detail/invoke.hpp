@@ -3,7 +3,6 @@
 #pragma once
 
 #include <burla/detail/codec.hpp>
-
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -32,8 +31,8 @@ class batch_context {
   std::uint64_t segment_items = 1;  ///< serialized inputs: a new archive starts every this many
   const void* callable = nullptr;   ///< bytes of F
   bool stop_at_failure = true;
-  std::uint32_t done = 0;           ///< calls made (set by the batch function)
-  std::string results;              ///< encoded results of the calls made
+  std::uint32_t done = 0;  ///< calls made (set by the batch function)
+  std::string results;     ///< encoded results of the calls made
 };
 
 using batch_fn = void (*)(batch_context&);
@@ -45,8 +44,8 @@ class input_cursor {
   explicit input_cursor(const batch_context& ctx)
       : raw_(ctx.input.data()), first_(ctx.first), buf_(ctx.input), segment_(ctx.segment_items) {
     if (kind_of<In>() == value_kind::fixed && ctx.input.size() != ctx.count * fixed_size<In>())
-      throw error("burla: a batch message holds " + std::to_string(ctx.input.size()) + " bytes of inputs, expected " +
-                  std::to_string(ctx.count * fixed_size<In>()));
+      throw error("burla: a batch message holds " + std::to_string(ctx.input.size()) +
+                  " bytes of inputs, expected " + std::to_string(ctx.count * fixed_size<In>()));
   }
 
   In next(std::uint64_t index) {
@@ -139,7 +138,7 @@ void run_batch(batch_context& ctx) {
 
 template <class F>
 inline constexpr bool is_plain_function_v =
-    std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+    std::is_pointer_v<F>&& std::is_function_v<std::remove_pointer_t<F>>;
 
 template <class F, class In>
 consteval bool check_map_arguments() {

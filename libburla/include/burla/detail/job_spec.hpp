@@ -4,7 +4,6 @@
 
 #include <burla/detail/codec.hpp>
 #include <burla/detail/invoke.hpp>
-
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -39,22 +38,22 @@ struct job_types {
   std::string result_h5;          ///< same for results
   module_address batch_function;  ///< run_batch<F, In, R>
   bool callable_is_function = false;
-  module_address function;        ///< when f is a plain function
-  std::string callable_state;     ///< otherwise: the bytes of the closure
+  module_address function;     ///< when f is a plain function
+  std::string callable_state;  ///< otherwise: the bytes of the closure
 };
 
 struct job_spec {
   int format_version = 1;
   std::string id;
-  std::string created;      ///< ISO 8601, UTC
+  std::string created;  ///< ISO 8601, UTC
   std::string caller_host;
-  std::string executable;   ///< what the job runs
-  std::string build_id;     ///< of the caller's main program
+  std::string executable;  ///< what the job runs
+  std::string build_id;    ///< of the caller's main program
   std::uint64_t n_inputs = 0;
   std::uint64_t segment_items = 1;  ///< serialized inputs: items per archive
   int workers = 1;
   int func_cpu = 1;
-  double func_ram = 0;      ///< GB, 0: no requirement
+  double func_ram = 0;  ///< GB, 0: no requirement
   int func_gpu = 0;
   job_types types;
 };

@@ -4,7 +4,6 @@
 
 #include <burla/detail/job_spec.hpp>
 #include <burla/options.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,8 +45,8 @@ class job_state {
   using input_writer = std::function<void(input_sink&, std::uint64_t segment_items)>;
 
   /// Creates the job directory, writes the inputs and starts the job.
-  static std::shared_ptr<job_state> start(const options& opts, std::uint64_t n_inputs,
-                                          job_types types, const input_writer& write_inputs);
+  static std::shared_ptr<job_state> start(const options& opts, std::uint64_t n_inputs, job_types types,
+                                          const input_writer& write_inputs);
   virtual ~job_state() = default;
 
   virtual const std::string& id() const = 0;

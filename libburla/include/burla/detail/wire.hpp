@@ -3,7 +3,6 @@
 #pragma once
 
 #include <burla/error.hpp>
-
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -17,10 +16,8 @@ class byte_writer {
   explicit byte_writer(std::string& out) : out_(out) {}
 
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  void put(const T& value) {
-    out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
-  }
+  requires std::is_trivially_copyable_v<T>
+  void put(const T& value) { out_.append(reinterpret_cast<const char*>(&value), sizeof(T)); }
   void put_bytes(std::string_view bytes) {
     put<std::uint64_t>(bytes.size());
     out_.append(bytes);
@@ -37,8 +34,7 @@ class byte_reader {
   byte_reader(std::string_view in, const char* what) : in_(in), what_(what) {}
 
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  T get() {
+  requires std::is_trivially_copyable_v<T> T get() {
     T value;
     std::memcpy(&value, take(sizeof(T)).data(), sizeof(T));
     return value;
