@@ -332,7 +332,7 @@ TEST(Jobs, CancelStopsAndKeepsFinishedResults) {
       },
       in, quiet);
   EXPECT_FALSE(job.id().empty());
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for ([[maybe_unused]] const auto& first : job.stream()) break;  // some results exist
   job.cancel();
   EXPECT_THROW(job.wait(), burla::job_error);
   const std::string file = job.directory() + "/results.h5";
@@ -477,13 +477,12 @@ TEST(Jobs, DroppedJobsRunOnAndLeaveNoZombies) {
     auto dropped = burla::submit(square, std::vector<int>{1, 2, 3}, quiet);
     dir = dropped.directory();
   }
-  // It runs to the end without its job object...
-  for (int i = 0;
-       i < 300 && test::h5dump(dir + "/results.h5", "-a /state").find("completed") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // It runs to the end without its job object; its mpirun, once it exits, waits to be reaped...
+  for (int i = 0; i < 600 && zombie_children().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_NE(test::h5dump(dir + "/results.h5", "-a /state").find("\"completed\""), std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // for its mpirun to exit
-  // ...and the next job collects its finished mpirun.
+  ASSERT_FALSE(zombie_children().empty()) << "the dropped job's mpirun never exited";
+  // ...and the next job reaps it.
   burla::remote_parallel_map(square, std::vector<int>{1}, quiet);
   EXPECT_TRUE(zombie_children().empty());
 }
