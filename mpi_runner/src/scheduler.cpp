@@ -11,11 +11,10 @@ scheduler::scheduler(std::uint64_t n_units, std::uint64_t items_per_unit, int wo
 std::uint64_t scheduler::next_batch() {
   const std::uint64_t left = remaining();
   if (left == 0) return 0;
-  std::uint64_t size;
-  if (calls_ == 0) {
-    size = probe_size_;
-    probe_size_ = std::min<std::uint64_t>(probe_size_ * 2, 1024);
-  } else {
+  // Until a reply has measured the calls, one unit per batch: a worker's first batches must
+  // not hold work that others could do.
+  std::uint64_t size = 1;
+  if (calls_ > 0) {
     const double per_unit = std::max(seconds_per_call() * static_cast<double>(items_per_unit_), 1e-9);
     auto units_for = [&](double seconds) {
       return static_cast<std::uint64_t>(std::max(1.0, std::min(seconds / per_unit, 1e15)));

@@ -39,8 +39,7 @@ class scheduler {
   int workers_;
   tuning tuning_;
   std::uint64_t handed_out_ = 0;
-  std::uint64_t probe_size_ = 1;  // before the first measurement: 1, 2, 4, ...
-  std::uint64_t calls_ = 0;       // measured so far
+  std::uint64_t calls_ = 0;  // measured so far
   double seconds_ = 0;
 };
 

@@ -7,11 +7,11 @@
 
 using burla::runner::scheduler;
 
-TEST(Scheduler, ProbesWithGrowingBatchesBeforeAnyMeasurement) {
-  scheduler s(1000, 1, 2);
-  EXPECT_EQ(s.next_batch(), 1u);
-  EXPECT_EQ(s.next_batch(), 2u);
-  EXPECT_EQ(s.next_batch(), 4u);
+TEST(Scheduler, HandsOutOneUnitAtATimeUntilCallsAreMeasured) {
+  // 16 workers x 3 batches in flight before any reply: nobody may get work others could do.
+  scheduler s(10'000, 1, 16);
+  for (int i = 0; i < 48; ++i) EXPECT_EQ(s.next_batch(), 1u);
+  EXPECT_EQ(s.remaining(), 10'000u - 48u);
 }
 
 TEST(Scheduler, SizesBatchesToTheTargetDuration) {
