@@ -104,8 +104,10 @@ const void* resolve_code(const module_address& where) {
     if (m.build_id == where.build_id) return reinterpret_cast<const void*>(m.base + where.offset);
   throw build_mismatch("burla: this job process has not loaded " + where.module + " with build-id " +
                        where.build_id +
-                       " (the caller's build). The program or library was rebuilt "
-                       "or replaced after the job was submitted; submit the job again.");
+                       " (the caller's build). Either it was rebuilt or replaced after the job was "
+                       "submitted (submit the job again), or the caller opens it with dlopen, which the "
+                       "job never does: it stops in burla::init, before your program would load it "
+                       "(link the library instead).");
 }
 
 std::string demangle(const char* mangled) {

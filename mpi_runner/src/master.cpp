@@ -108,13 +108,7 @@ class master {
   }
 
   int run() {
-    try {
-      work();
-    } catch (const std::exception& e) {  // e.g. HDF5 or the disk: stop, and say why in results.h5
-      stopping_ = true;
-      end_.state = proto::end_state::error;
-      end_.message = std::string("rank 0: ") + e.what();
-    }
+    guarded([&] { work(); });  // e.g. HDF5 or the disk: stop, and say why in results.h5
     return stop_all();
   }
 
@@ -219,24 +213,43 @@ class master {
     while (static_cast<int>(stopped_.size()) < n_workers && clock::now() < deadline) {
       outbox_.progress();
       if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
-        handle(*m);  // replies that arrive now are kept
+        guarded([&] { handle(*m); });  // replies that arrive now are kept
         wait.reset();
       } else {
         wait.idle();
       }
     }
     const bool all_stopped = static_cast<int>(stopped_.size()) == n_workers;
-    write_remaining_inputs();
     end_.n_not_run = spec_.n_inputs - end_.n_ok - end_.n_failed;
-    results_->finish(end_,
-                     {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
-                      .master_peak_rss_kb = peak_rss_kb()});
+    guarded([&] {
+      write_remaining_inputs();
+      results_->finish(end_,
+                       {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
+                        .master_peak_rss_kb = peak_rss_kb()});
+    });
     journal_.append(proto::record_type::end, proto::encode(end_));
-    if (!all_stopped) mpi::abort(end_.state == proto::end_state::completed ? 0 : 1);
-    outbox_.drain();
+    // A worker that never acknowledged is stuck in a call; sends that never complete would
+    // keep MPI_Finalize waiting. The outcome is recorded: end the job.
+    if (!all_stopped || !outbox_.drain(10.0)) mpi::abort(0);
     // The outcome is in the journal and results.h5. A non-zero exit would make mpirun kill
     // the other ranks while they finalize.
     return 0;
+  }
+
+  /// Runs f; an error becomes the job's outcome, or is added to an earlier one's message.
+  template <class F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      stopping_ = true;
+      if (end_.state == proto::end_state::completed) {
+        end_.state = proto::end_state::error;
+        end_.message = std::string("rank 0: ") + e.what();
+      } else {
+        end_.message += std::string("; then rank 0: ") + e.what();
+      }
+    }
   }
 
   /// Inputs never dispatched (the job stopped early) still get their row of /input.

@@ -78,12 +78,14 @@ void outbox::progress() {
   }
 }
 
-void outbox::drain() {
+bool outbox::drain(double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   backoff wait;
-  while (!pending_.empty()) {
+  while (!pending_.empty() && std::chrono::steady_clock::now() < deadline) {
     progress();
     if (!pending_.empty()) wait.idle();
   }
+  return pending_.empty();
 }
 
 outbox::~outbox() {

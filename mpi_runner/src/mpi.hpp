@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <burla/error.hpp>
+#include <chrono>
 #include <list>
 #include <optional>
 #include <string>
@@ -48,8 +49,8 @@ class outbox {
   void send(int dest, int tag, std::string data);
   /// Frees completed sends.
   void progress();
-  /// Waits for every send to complete.
-  void drain();
+  /// Waits for every send to complete, up to `seconds`; false if some did not.
+  bool drain(double seconds);
   ~outbox();
 
  private:

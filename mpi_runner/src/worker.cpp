@@ -92,6 +92,16 @@ class worker_context final : public detail::batch_context {
   std::string out_, err_;
 };
 
+/// Takes in the batches still queued for this worker, then tells the master it stopped: the
+/// master's sends of large batches complete only when received. It sent them all before "stop",
+/// and with Open MPI's ob1 they have all arrived by then (the master's drain has a deadline for
+/// transports where they might not have).
+void acknowledge_stop() {
+  while (mpi::try_receive(0, tag_batch)) {
+  }
+  mpi::send(0, tag_stopped, {});
+}
+
 /// Gives this worker its own GPUs out of those the caller found (local backend).
 void pick_gpus(const detail::job_spec& spec, int rank) {
   const char* ids = std::getenv("BURLA_GPU_IDS");
@@ -128,7 +138,7 @@ int run_worker(const detail::job_spec& spec, int rank) {
   } catch (const std::exception& e) {
     mpi::send(0, tag_fatal, (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
     mpi::receive(0, tag_stop);
-    mpi::send(0, tag_stopped, {});
+    acknowledge_stop();
     return 0;  // the master reports the error
   }
 
@@ -162,11 +172,7 @@ int run_worker(const detail::job_spec& spec, int rank) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
     mpi::send(0, tag_reply, ctx.reply(rank, static_cast<std::uint64_t>(ns.count())));
   }
-  // Take in the batches queued for us: the master's sends of large ones complete only when
-  // received. The master sent them all before "stop", so they are all here already.
-  while (mpi::try_receive(0, tag_batch)) {
-  }
-  mpi::send(0, tag_stopped, {});
+  acknowledge_stop();
   return 0;
 }
 
