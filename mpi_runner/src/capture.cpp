@@ -26,19 +26,29 @@ long page_size = 4096;
 volatile sig_atomic_t truncated = 0;
 struct sigaction previous_sigbus;
 
-void on_sigbus(int, siginfo_t* info, void*) {
+void on_sigbus(int sig, siginfo_t* info, void* context) {
   const auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
-  for (char* w : windows) {
-    const auto begin = reinterpret_cast<std::uintptr_t>(w);
-    if (w && addr >= begin && addr < begin + map_size) {
+  if (info->si_code > 0) {  // a fault (not kill or raise): is it a read of ours?
+    for (char* w : windows) {
+      const auto begin = reinterpret_cast<std::uintptr_t>(w);
+      if (!w || addr < begin || addr >= begin + map_size) continue;
       void* page = reinterpret_cast<void*>(addr & ~static_cast<std::uintptr_t>(page_size - 1));
-      ::mmap(page, static_cast<std::size_t>(page_size), PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
-             -1, 0);
+      if (::mmap(page, static_cast<std::size_t>(page_size), PROT_READ,
+                 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+        break;  // cannot repair: fail as without us
       truncated = 1;
       return;
     }
   }
-  ::sigaction(SIGBUS, &previous_sigbus, nullptr);  // not ours: fault again, as without us
+  // Not ours: what would have happened without us.
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    previous_sigbus.sa_sigaction(sig, info, context);
+  } else if (previous_sigbus.sa_handler == SIG_DFL) {
+    ::signal(SIGBUS, SIG_DFL);  // a fault repeats on return, a sent signal is raised again
+    if (info->si_code <= 0) ::raise(SIGBUS);
+  } else if (previous_sigbus.sa_handler != SIG_IGN) {
+    previous_sigbus.sa_handler(sig);
+  }
 }
 
 void flush_stdio() {
@@ -72,11 +82,16 @@ void output_capture::stream::start_over() {
   pos = 0;
 }
 
+bool output_capture::stream::rewritten() const {
+  return posix::file_size(memfd, "the capture file") < map_size ||
+         (pos > 0 && pos <= map_size && map[pos - 1] != last);
+}
+
 bool output_capture::stream::recover_if_truncated(std::string& into) {
+  if (!rewritten()) return false;
+  // Something reopened the file with O_TRUNC and wrote from offset 0; our own writes, if any,
+  // went on at our offset. Keep what is there, without the zeros in between, and start over.
   const std::uint64_t size = posix::file_size(memfd, "the capture file");
-  if (size >= map_size) return false;
-  // Whoever truncated wrote from offset 0; our own writes, if any, went on at our offset.
-  // Keep what is there, without the zeros in between, and start over.
   std::string all(size, '\0');
   posix::pread_all(memfd, all.data(), size, 0, "captured output");
   std::erase(all, '\0');
@@ -93,23 +108,38 @@ void output_capture::stream::close() {
 }
 
 bool output_capture::stream::changed() const {
-  if (pos < map_size) return map[pos] != 0;
+  // New bytes after ours, or our last byte no longer there (the file was rewritten).
+  if (pos < map_size) return map[pos] != 0 || (pos > 0 && map[pos - 1] != last);
   return static_cast<std::uint64_t>(::lseek(memfd, 0, SEEK_CUR)) > pos;
 }
 
 bool output_capture::stream::take(std::string& into, bool thorough) {
   if (!thorough && !changed()) return false;
-  if (posix::file_size(memfd, "the capture file") < map_size) return recover_if_truncated(into);
+  if (rewritten()) return recover_if_truncated(into);
   const off_t end = ::lseek(memfd, 0, SEEK_CUR);
   if (end < 0) posix::fail("cannot read the capture file position");
   const auto e = static_cast<std::uint64_t>(end);
-  if (e <= pos) return false;
-  const std::size_t old = into.size();
-  into.resize(old + (e - pos));
-  posix::pread_all(memfd, into.data() + old, e - pos, pos, "captured output");
-  pos = e;
+  bool got = false;
+  if (e > pos) {
+    const std::size_t old = into.size();
+    into.resize(old + (e - pos));
+    posix::pread_all(memfd, into.data() + old, e - pos, pos, "captured output");
+    pos = e;
+    last = into.back();
+    got = true;
+  }
+  // Writes through another open of the file with O_APPEND (`>> /dev/stdout`) land at its end.
+  const std::uint64_t ours = std::max(map_size, e);
+  const std::uint64_t size = posix::file_size(memfd, "the capture file");
+  if (size > ours) {
+    const std::size_t old = into.size();
+    into.resize(old + (size - ours));
+    posix::pread_all(memfd, into.data() + old, size - ours, ours, "captured output");
+    if (::ftruncate(memfd, static_cast<off_t>(ours)) != 0) posix::fail("cannot trim the capture file");
+    got = true;
+  }
   if (pos >= map_size / 2) start_over();  // truncating zeroes the mapped pages
-  return true;
+  return got;
 }
 
 output_capture::output_capture() {

@@ -31,11 +31,13 @@ class output_capture {
     int memfd = -1;
     char* map = nullptr;
     std::uint64_t pos = 0;  // bytes collected so far
+    char last = 0;          // the last byte collected, to notice a rewritten file
     void open(int fd, const char* name);
     void close();
     void remap();
     void start_over();
     bool changed() const;
+    bool rewritten() const;
     bool take(std::string& into, bool thorough);
     /// After something truncated the file (see capture.cpp): collects what is there.
     bool recover_if_truncated(std::string& into);
