@@ -187,11 +187,13 @@ class local_job final : public job_state {
   }
 
   /// SIGTERM (mpirun passes it to the ranks), then SIGKILL if mpirun is still there 5 s later.
+  /// (A BURLA_MPIRUN wrapper script must exec mpirun for this to reach it.)
   void stop_process() {
-    proc_.signal(SIGTERM);
-    const auto deadline = clock::now() + std::chrono::seconds(5);
-    while (!proc_.exited() && clock::now() < deadline) wait_for_news();
-    proc_.signal(SIGKILL);
+    for (int sig : {SIGTERM, SIGKILL}) {
+      proc_.signal(sig);
+      const auto deadline = clock::now() + std::chrono::seconds(5);
+      while (!proc_.exited() && clock::now() < deadline) wait_for_news();
+    }
   }
 
   void wait_for_news() {

@@ -90,7 +90,8 @@ bool child_process::exited() {
 }
 
 void child_process::signal(int sig) {
-  if (!exited_ && pid_ > 0) ::kill(pid_, sig);
+  // Through the pidfd: never a recycled pid, even when someone else reaped ours.
+  if (!exited_ && pidfd_) ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0);
 }
 
 std::string child_process::describe_end() const {
