@@ -1,4 +1,5 @@
 // remote_parallel_map and submit end to end on a local mpirun.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -485,4 +486,59 @@ TEST(Jobs, DroppedJobsRunOnAndLeaveNoZombies) {
   // ...and the next job reaps it.
   burla::remote_parallel_map(square, std::vector<int>{1}, quiet);
   EXPECT_TRUE(zombie_children().empty());
+}
+
+TEST(Errors, AFunctionInALibraryOpenedWithDlopenIsABuildMismatchThatEndsPromptly) {
+  void* plugin = ::dlopen(BURLA_TEST_PLUGIN, RTLD_NOW);
+  ASSERT_NE(plugin, nullptr) << ::dlerror();
+  auto run = reinterpret_cast<std::size_t (*)(std::size_t)>(::dlsym(plugin, "plugin_run"));
+  ASSERT_NE(run, nullptr);
+  try {
+    run(200'000);
+    FAIL() << "no exception";
+  } catch (const burla::build_mismatch& e) {
+    EXPECT_NE(std::string(e.what()).find("dlopen"), std::string::npos) << e.what();
+  }
+  const std::string stuck =
+      test::shell("grep -l 'caller terminated mpirun' " + test::jobs_dir() + "/*/job.log");
+  EXPECT_EQ(stuck, "") << "a job did not exit after it ended";
+}
+
+TEST(Errors, ASigbusRaisedByACallIsNotSwallowed) {
+  try {
+    burla::remote_parallel_map(
+        [](int x) {
+          if (x == 2) ::raise(SIGBUS);
+          return x;
+        },
+        std::vector<int>{0, 1, 2, 3}, {.max_parallelism = 1, .spinner = false});
+    FAIL() << "the job survived a SIGBUS";
+  } catch (const burla::job_error& e) {
+    EXPECT_NE(std::string(e.what()).find("signal 7"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Output, AppendsAndRewritesOfStdoutByChildrenGoToTheirCall) {
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 1 && std::system("echo appended-by-1 >> /dev/stdout") != 0)
+          throw std::runtime_error("system");
+        if (x == 3 && std::system("echo rewritten-by-3 > /dev/stdout") != 0)
+          throw std::runtime_error("system");
+        std::printf("from %d\n", x);
+        return x;
+      },
+      std::vector<int>{0, 1, 2, 3, 4}, {.max_parallelism = 1, .spinner = false});
+  testing::internal::CaptureStdout();
+  job.wait();
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("appended-by-1"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("rewritten-by-3"), std::string::npos) << printed;
+  const std::string file = job.directory() + "/results.h5";
+  const std::string row3 = test::h5dump(file, "-d /stdout -s 3 -c 1");
+  const std::string row4 = test::h5dump(file, "-d /stdout -s 4 -c 1");
+  EXPECT_NE(row3.find("rewritten-by-3"), std::string::npos) << row3;
+  EXPECT_NE(row3.find("from 3"), std::string::npos) << row3;
+  EXPECT_EQ(row4.find("rewritten"), std::string::npos) << row4;
+  EXPECT_NE(test::h5dump(file, "-d /stdout -s 1 -c 1").find("appended-by-1"), std::string::npos);
 }
