@@ -76,6 +76,13 @@ TEST(Map, AcceptsArraysSpansAndLambdas) {
   EXPECT_EQ(halves, (std::vector<double>{2, 2.5, 3}));
 }
 
+TEST(Map, AcceptsABracedListLikeBurlasListLiteral) {
+  EXPECT_EQ(burla::remote_parallel_map(square, {1, 2, 3}, quiet), (std::vector<long long>{1, 4, 9}));
+  const auto words = burla::remote_parallel_map([](const std::string& w) { return w.size(); },
+                                                {std::string("a"), std::string("bcd")}, quiet);
+  EXPECT_EQ(words, (std::vector<std::size_t>{1, 3}));
+}
+
 TEST(Map, StructInputsAndResults) {
   std::vector<particle> in;
   for (int i = 0; i < 300; ++i) in.push_back({0.5 * i, {1.0 * i, 2.0, -1.0}, "p" + std::to_string(i)});

@@ -14,8 +14,10 @@
 #include <burla/job.hpp>
 #include <burla/options.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -90,12 +92,24 @@ auto submit(F f, const Inputs& inputs, const options& opts = {}) {
   return job<R>(std::move(state));
 }
 
+/// submit(f, {1, 2, 3}): a braced list of inputs.
+template <class F, class T>
+auto submit(F f, std::initializer_list<T> inputs, const options& opts = {}) {
+  return submit(f, std::span<const T>(inputs.begin(), inputs.size()), opts);
+}
+
 /// Runs f(input) for every input in parallel and returns the results in input order.
 /// Everything the calls print appears here; a call that throws makes this throw
 /// burla::remote_error (the job stops at the first failure).
 template <class F, std::ranges::sized_range Inputs>
 auto remote_parallel_map(F f, const Inputs& inputs, const options& opts = {}) {
   return submit(f, inputs, opts).results();  // an rvalue: results are moved out
+}
+
+/// remote_parallel_map(f, {1, 2, 3}): a braced list of inputs.
+template <class F, class T>
+auto remote_parallel_map(F f, std::initializer_list<T> inputs, const options& opts = {}) {
+  return submit(f, inputs, opts).results();
 }
 
 }  // namespace burla
