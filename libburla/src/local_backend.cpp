@@ -180,6 +180,7 @@ child_process launch_local(const std::string& mpirun, const job_spec& spec, cons
   set("BURLA_GPU_IDS", gpu_ids, true);
   set("OMPI_MCA_pml", "ob1", false);
   set("OMPI_MCA_btl", "self,vader", false);
+  set("PMIX_MCA_gds", "hash", false);  // PMIx's shared-memory store costs 20 ms per job to set up
   if (::geteuid() == 0) {  // mpirun refuses root unless told; running as root was the user's choice
     set("OMPI_ALLOW_RUN_AS_ROOT", "1", false);
     set("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false);
