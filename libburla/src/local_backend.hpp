@@ -34,8 +34,6 @@ class child_process {
   int pidfd() const { return pidfd_.get(); }
   /// Reaps the process if it has exited; true once it has.
   bool exited();
-  /// Its wait status, once exited.
-  int status() const { return status_; }
   void signal(int sig);
   /// How it ended, in words ("exited with code 3", "killed by signal 9 (Killed)").
   std::string describe_end() const;

@@ -21,8 +21,6 @@ class output_capture {
   bool collect(std::string& out, std::string& err);
   /// Like collect, but also catches output that begins with NUL bytes (one lseek per stream).
   bool collect_thorough(std::string& out, std::string& err);
-  /// The job's own stderr (job.log), for messages that must not be captured.
-  int original_stderr() const { return err_.saved; }
 
  private:
   struct stream {

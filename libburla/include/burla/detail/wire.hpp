@@ -23,7 +23,6 @@ class byte_writer {
     out_.append(bytes);
   }
   void put_raw(std::string_view bytes) { out_.append(bytes); }
-  std::string& buffer() { return out_; }
 
  private:
   std::string& out_;
