@@ -120,29 +120,35 @@ TEST(Map, VoidFunctionsRunEveryInput) {
 }
 
 TEST(Map, EmptyInputsStartNothing) {
-  const auto before = test::job_dirs();
-  const std::vector<long long> out = burla::remote_parallel_map(square, std::vector<int>{}, quiet);
+  const std::string root = test::own_jobs_root("empty-inputs");
+  const std::vector<long long> out =
+      burla::remote_parallel_map(square, std::vector<int>{}, {.spinner = false, .job_dir = root});
   EXPECT_TRUE(out.empty());
-  EXPECT_EQ(test::job_dirs(), before);
+  EXPECT_TRUE(test::job_dirs(root).empty());
 }
 
 TEST(Map, InvalidOptionsAreRejectedBeforeAnythingStarts) {
-  const auto before = test::job_dirs();
+  const std::string root = test::own_jobs_root("invalid-options");
   const std::vector<int> in{1, 2, 3};
   try {
-    burla::remote_parallel_map(square, in, {.func_cpu = 0});
+    burla::remote_parallel_map(square, in, {.func_cpu = 0, .job_dir = root});
     FAIL() << "func_cpu = 0 was accepted";
   } catch (const burla::invalid_option& e) {
     EXPECT_EQ(e.option(), "func_cpu");
     EXPECT_NE(std::string(e.what()).find("at least 1"), std::string::npos);
   }
-  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_ram = -2}), burla::invalid_option);
-  EXPECT_THROW(burla::remote_parallel_map(square, in, {.max_parallelism = 0}), burla::invalid_option);
-  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_gpu = -1}), burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_ram = -2, .job_dir = root}),
+               burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.max_parallelism = 0, .job_dir = root}),
+               burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_gpu = -1, .job_dir = root}),
+               burla::invalid_option);
   // Valid in general, but more than this machine has: still rejected before starting.
-  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_cpu = 100000}), burla::invalid_option);
-  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_ram = 1e9}), burla::invalid_option);
-  EXPECT_EQ(test::job_dirs(), before);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_cpu = 100000, .job_dir = root}),
+               burla::invalid_option);
+  EXPECT_THROW(burla::remote_parallel_map(square, in, {.func_ram = 1e9, .job_dir = root}),
+               burla::invalid_option);
+  EXPECT_TRUE(test::job_dirs(root).empty());
 }
 
 TEST(Map, MaxParallelismLimitsWorkersAndFuncCpuSetsThreads) {

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <burla/burla.hpp>
 #include <cstdlib>
@@ -17,14 +18,22 @@ inline std::string jobs_dir() {
   return d ? d : "";
 }
 
-inline std::vector<std::string> job_dirs() {
+/// The job directories under root (default: jobs_dir()).
+inline std::vector<std::string> job_dirs(const std::string& root = jobs_dir()) {
   std::vector<std::string> out;
-  if (DIR* d = ::opendir(jobs_dir().c_str())) {
+  if (DIR* d = ::opendir(root.c_str())) {
     while (dirent* e = ::readdir(d))
       if (e->d_name[0] != '.') out.push_back(e->d_name);
     ::closedir(d);
   }
   return out;
+}
+
+/// A jobs root of the test's own, so that jobs of tests running in parallel don't show up in it.
+inline std::string own_jobs_root(const std::string& name) {
+  const std::string root = jobs_dir() + "/own-" + name;
+  ::mkdir(root.c_str(), 0700);
+  return root;
 }
 
 /// Runs the shell command and returns its stdout.
