@@ -18,7 +18,11 @@ std::string describe(const remote_error::details& d) {
 
 remote_error::remote_error(details d) : error(describe(d)), d_(std::move(d)) {}
 
-job_error::job_error(const std::string& message, std::vector<std::size_t> running, std::string log_path)
-    : error(message), running_(std::move(running)), log_path_(std::move(log_path)) {}
+job_error::job_error(const std::string& message, std::vector<std::size_t> running, std::string log_path,
+                     std::string state)
+    : error(message),
+      running_(std::move(running)),
+      log_path_(std::move(log_path)),
+      state_(std::move(state)) {}
 
 }  // namespace burla

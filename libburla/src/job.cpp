@@ -20,6 +20,10 @@
 #include "module.hpp"
 #include "posix.hpp"
 #include "protocol.hpp"
+#include "runner.hpp"
+#include "slurm/src/backend.hpp"
+#include "slurm/src/commands.hpp"
+#include "slurm/src/script.hpp"
 
 namespace burla::detail {
 
@@ -71,23 +75,26 @@ std::string tail_of_text(const std::string& text, std::size_t max_chars) {
   return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
 }
 
-class local_job final : public job_state {
+/// A job followed through its journal, whatever runs it.
+class followed_job final : public job_state {
  public:
-  local_job(job_spec spec, std::string dir, child_process proc, bool spinner)
+  followed_job(job_spec spec, std::string dir, std::unique_ptr<runner> run, bool spinner)
       : spec_(std::move(spec)),
         dir_(std::move(dir)),
-        proc_(std::move(proc)),
+        runner_(std::move(run)),
         console_(spec_.id, spinner),
         journal_(dir_ + "/journal") {
+    // On a shared filesystem, writes from other nodes may not wake inotify: the poll below
+    // also has a timeout.
     inotify_ = posix::fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (inotify_ && ::inotify_add_watch(inotify_.get(), dir_.c_str(), IN_MODIFY | IN_CREATE) < 0)
-      inotify_ = posix::fd();  // fall back to polling with a timeout
+      inotify_ = posix::fd();
     console_.set_status("starting " + std::to_string(spec_.workers) + " workers");
   }
 
-  ~local_job() override {
+  ~followed_job() override {
     try {
-      if (!proc_.exited()) abandon(std::move(proc_));  // a job still running is left to run
+      runner_->release();  // a job still running is left to run
     } catch (...) {
     }
   }
@@ -98,13 +105,15 @@ class local_job final : public job_state {
 
   bool next(finished_batch& out) override {
     for (;;) {
-      const bool exited = proc_.exited();  // before reading: all it wrote is then in the file
+      const bool exited = runner_->ended();  // before reading: all it wrote is then in the file
       proto::record_type type;
       std::string_view payload;
       while (journal_.next(type, payload)) {
         switch (type) {
           case proto::record_type::start:
             hosts_ = proto::decode_start(payload).hosts;
+            started_ = true;
+            console_.set_status("running on " + std::to_string(spec_.workers) + " workers");
             break;
           case proto::record_type::dispatch: {
             const auto d = proto::decode_dispatch(payload);
@@ -127,7 +136,7 @@ class local_job final : public job_state {
             break;
         }
       }
-      if (exited) return false;
+      if (exited || (end_ && !runner_->wait_after_end())) return false;
       if (end_ && !terminated_ && clock::now() - end_seen_ > std::chrono::seconds(10)) terminate_stuck_job();
       wait_for_news();
     }
@@ -140,36 +149,47 @@ class local_job final : public job_state {
     console_.clear();
     const std::string log = dir_ + "/job.log";
     if (!end_) {
-      std::string msg = "burla: job " + spec_.id + " ended without finishing: mpirun " + proc_.describe_end();
+      std::string msg = "burla: job " + spec_.id + " ended without finishing: " + runner_->describe_end();
+      if (!started_)
+        msg +=
+            ". It ended before its processes started; if the caller and the job run on different "
+            "machines, the job directory must be on a filesystem both can reach";
       const auto running = running_inputs(log, msg);
-      msg += ". " + std::to_string(ok_) + " calls had finished. Job directory: " + dir_ +
-             "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
-      throw job_error(msg, running, log);
+      msg +=
+          ". " + std::to_string(ok_) + " calls had finished; their results are in " + dir_ + "/results.h5.";
+      if (const std::string h = runner_->hint(); !h.empty()) msg += "\n" + h;
+      msg += "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
+      throw job_error(msg, running, log, started_ ? runner_->end_state() : "not_started");
     }
     switch (end_->state) {
       case proto::end_state::completed:
         return;
       case proto::end_state::failed:
         if (first_failure_) throw remote_error(*first_failure_);
-        throw job_error("burla: job " + spec_.id + ": " + end_->message, {}, log);
+        throw job_error("burla: job " + spec_.id + ": " + end_->message, {}, log, "failed");
       case proto::end_state::mismatch:
         throw build_mismatch(end_->message);
       case proto::end_state::cancelled:
         throw job_error("burla: job " + spec_.id + " was cancelled; " + std::to_string(end_->n_ok) +
                             " finished results are kept in " + dir_ + "/results.h5",
-                        {}, log);
+                        {}, log, "cancelled");
       case proto::end_state::error:
         throw job_error("burla: job " + spec_.id + " failed: " + end_->message + "\nJob directory: " + dir_ +
                             "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30),
-                        {}, log);
+                        {}, log, "failed");
     }
   }
 
   void cancel() override {
     posix::write_file_atomic(dir_ + "/cancel", "cancelled by the caller\n");
+    if (runner_->pending()) {  // still queued: nothing would read the cancel file
+      runner_->stop();
+      return;
+    }
+    // The master stops at the cancel file and keeps what is done; stop the job if it does not.
     const auto deadline = clock::now() + std::chrono::seconds(10);
-    while (!proc_.exited() && clock::now() < deadline) wait_for_news();
-    if (!proc_.exited()) stop_process();
+    while (!runner_->ended() && clock::now() < deadline) wait_for_news();
+    if (!runner_->ended()) runner_->stop();
   }
 
  private:
@@ -178,33 +198,23 @@ class local_job final : public job_state {
     terminated_ = true;
     try {
       posix::fd log = posix::open_file(dir_ + "/job.log", O_WRONLY | O_APPEND | O_CREAT);
-      posix::write_all(log.get(),
-                       "burla: the job had not exited 10 s after it ended; the caller terminated mpirun\n",
-                       "job.log");
+      posix::write_all(
+          log.get(), "burla: the job had not exited 10 s after it ended; the caller stopped it\n", "job.log");
     } catch (const error&) {
     }
-    stop_process();
-  }
-
-  /// SIGTERM (mpirun passes it to the ranks), then SIGKILL if mpirun is still there 5 s later.
-  /// (A BURLA_MPIRUN wrapper script must exec mpirun for this to reach it.)
-  void stop_process() {
-    for (int sig : {SIGTERM, SIGKILL}) {
-      proc_.signal(sig);
-      const auto deadline = clock::now() + std::chrono::seconds(5);
-      while (!proc_.exited() && clock::now() < deadline) wait_for_news();
-    }
+    runner_->stop();
   }
 
   void wait_for_news() {
-    pollfd fds[2] = {{proc_.pidfd(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}};
-    const int n = inotify_ ? 2 : 1;
-    ::poll(fds, static_cast<nfds_t>(n), inotify_ ? 200 : 20);
-    if (inotify_ && (fds[1].revents & POLLIN)) {
+    pollfd fds[2] = {{inotify_ ? inotify_.get() : -1, POLLIN, 0}, {runner_->end_fd(), POLLIN, 0}};
+    ::poll(fds, 2, inotify_ ? 200 : 20);
+    if (inotify_ && (fds[0].revents & POLLIN)) {
       char buf[4096];
       while (::read(inotify_.get(), buf, sizeof buf) > 0) {
       }
     }
+    if (!started_)
+      if (std::string waiting = runner_->waiting_status(); !waiting.empty()) console_.set_status(waiting);
     console_.tick();
   }
 
@@ -266,7 +276,7 @@ class local_job final : public job_state {
 
   job_spec spec_;
   std::string dir_;
-  child_process proc_;
+  std::unique_ptr<runner> runner_;
   console console_;
   proto::journal_reader journal_;
   posix::fd inotify_;
@@ -277,13 +287,45 @@ class local_job final : public job_state {
   std::optional<remote_error::details> first_failure_;
   std::uint64_t ok_ = 0, failed_ = 0;
   bool terminated_ = false;
+  bool started_ = false;  ///< the master has written its start record
 };
 
 }  // namespace
 
-std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n_inputs, job_types types,
-                                            const input_writer& write) {
-  validate(opts);
+std::string resolve_backend(const options& opts) {
+  backend b = opts.backend;
+  if (b == backend::automatic) {
+    if (auto chosen = posix::env("BURLA_BACKEND")) {
+      if (*chosen == "local") return "local";
+      if (*chosen == "slurm") return "slurm";
+      if (*chosen != "automatic")
+        throw invalid_option("BURLA_BACKEND", *chosen, "set it to local, slurm or automatic");
+    }
+    if (posix::env("SLURM_JOB_ID") && !posix::find_on_path("srun").empty()) return "allocation";
+    return slurm::configured() ? "slurm" : "local";
+  }
+  return b == backend::local ? "local" : "slurm";
+}
+
+namespace {
+
+void reject_slurm_options_locally(const options& o) {
+  auto reject = [](const char* option, const std::string& value) {
+    throw invalid_option(option, value,
+                         "it applies to Slurm jobs only, and this job runs locally with mpirun "
+                         "(backend = local, or automatic where Slurm is not configured)");
+  };
+  if (!o.partition.empty()) reject("partition", o.partition);
+  if (!o.account.empty()) reject("account", o.account);
+  if (!o.qos.empty()) reject("qos", o.qos);
+  if (o.time_limit) reject("time_limit", std::to_string(o.time_limit->count()) + " s");
+  if (!o.job_name.empty()) reject("job_name", o.job_name);
+  if (!o.sbatch_args.empty()) reject("sbatch_args", o.sbatch_args.front());
+  if (!o.packages.empty()) reject("packages", o.packages.front());
+  if (!o.image.empty()) reject("image", o.image);
+}
+
+void refuse_nested_or_uninitialized() {
   if (posix::env("BURLA_JOB_DIR"))
     throw error(
         init_called()
@@ -295,16 +337,43 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
     throw error(
         "burla: call burla::init(argc, argv) first thing in main() before remote_parallel_map: "
         "the job runs this same program, and burla::init is what turns it into the job.");
-  if (opts.backend == backend::slurm)
-    throw invalid_option("backend", "slurm",
-                         "this build of burla runs jobs locally only so far; use backend = local "
-                         "or automatic");
+}
 
-  reap_abandoned();
-  const std::string mpirun = find_mpirun();  // before anything is written
-  const machine here = this_machine();
+/// A job whose launcher is gone (attached after it ended): its journal says the rest.
+class ended_runner final : public runner {
+ public:
+  bool ended() override { return true; }
+  std::string describe_end() override { return "its processes are no longer running"; }
+  std::string end_state() override { return "crashed"; }
+  void stop() override {}
+};
+
+struct prepared {
   job_spec spec;
-  spec.workers = local_workers(opts, n_inputs, here);
+  std::string dir;
+  std::string where;  ///< local, slurm, allocation
+};
+
+// Everything before the launch: checks, the job directory, the inputs and job.ini.
+prepared prepare_job(const options& opts, std::uint64_t n_inputs, job_types types,
+                     const job_state::input_writer& write, const std::string& where) {
+  validate(opts);
+  refuse_nested_or_uninitialized();
+  reap_abandoned();
+  job_spec spec;
+  if (where == "local") {
+    reject_slurm_options_locally(opts);
+    find_mpirun();  // before anything is written
+    spec.workers = local_workers(opts, n_inputs, this_machine());
+  } else if (where == "allocation") {
+    slurm::check_options(opts, true);
+    spec.workers = slurm::allocation_workers(opts, n_inputs);
+  } else {
+    slurm::check_options(opts, false);
+    slurm::command("sbatch");
+    spec.workers = slurm::workers_for(opts, n_inputs);
+  }
+  spec.backend = where;
   spec.n_inputs = n_inputs;
   spec.types = std::move(types);
   spec.segment_items = spec.types.input_kind == value_kind::fixed ? 1 : segment_items_for(n_inputs);
@@ -316,14 +385,86 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
   spec.caller_host = posix::hostname();
   spec.created = posix::utc_timestamp();
 
-  auto [id, dir] = create_job_dir(jobs_root(opts));
+  auto [id, dir] = create_job_dir(posix::absolute(jobs_root(opts)));
   spec.id = id;
   write_inputs(dir, spec.types.input_kind != value_kind::fixed, write, spec.segment_items, n_inputs);
   write_job_spec(dir + "/job.ini", spec);
-  std::vector<std::string> gpus;
-  if (opts.func_gpu > 0) gpus.assign(here.gpus.begin(), here.gpus.begin() + spec.workers * opts.func_gpu);
-  child_process proc = launch_local(mpirun, spec, dir, opts, gpus);
-  return std::make_shared<local_job>(std::move(spec), dir, std::move(proc), opts.spinner);
+  return {std::move(spec), std::move(dir), where};
+}
+
+}  // namespace
+
+std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n_inputs, job_types types,
+                                            const input_writer& write) {
+  validate(opts);
+  auto p = prepare_job(opts, n_inputs, std::move(types), write, resolve_backend(opts));
+  std::unique_ptr<runner> run;
+  if (p.where == "local") {
+    std::vector<std::string> gpus;
+    if (opts.func_gpu > 0) {
+      const machine here = this_machine();
+      gpus.assign(here.gpus.begin(), here.gpus.begin() + p.spec.workers * opts.func_gpu);
+    }
+    run = process_runner_for(launch_local(find_mpirun(), p.spec, p.dir, opts, gpus));
+  } else if (p.where == "allocation") {
+    run = slurm::launch_in_allocation(p.spec, p.dir, opts);
+  } else {
+    run = slurm::submit_job(slurm::write_script(p.spec, p.dir, opts), p.dir);
+  }
+  return std::make_shared<followed_job>(std::move(p.spec), p.dir, std::move(run), opts.spinner);
+}
+
+job_script job_state::write_script(const options& opts, std::uint64_t n_inputs, job_types types,
+                                   const input_writer& write) {
+  validate(opts);
+  if (opts.backend == backend::local)
+    throw invalid_option("backend", "local", "write_job_script writes a Slurm batch script; use slurm");
+  auto p = prepare_job(opts, n_inputs, std::move(types), write, "slurm");
+  job_script out;
+  out.id = p.spec.id;
+  out.directory = p.dir;
+  out.script = slurm::write_script(p.spec, p.dir, opts);
+  out.submit_command = "sbatch " + slurm::shell_quote(out.script);
+  return out;
+}
+
+namespace {
+
+std::string find_job_dir(const std::string& root, const std::string& id) {
+  if (!id.empty() && id.find('/') == std::string::npos && posix::exists(root + "/" + id + "/job.ini"))
+    return root + "/" + id;
+  // A Slurm job id: the job directory that recorded it.
+  if (!id.empty() && std::all_of(id.begin(), id.end(), ::isdigit))
+    for (const auto& name : posix::list_dir(root)) {
+      try {
+        std::string recorded = posix::read_file(root + "/" + name + "/slurm_job_id");
+        while (!recorded.empty() && recorded.back() == '\n') recorded.pop_back();
+        if (recorded == id) return root + "/" + name;
+      } catch (const error&) {
+      }
+    }
+  throw error("burla: no job " + id + " under " + root +
+              " (give the job's id, its directory's name, or its Slurm job id; if it was created "
+              "elsewhere, set options.job_dir or BURLA_JOBS_DIR to where it is)");
+}
+
+}  // namespace
+
+std::unique_ptr<runner> runner_for_existing(const job_spec& spec, const std::string& dir) {
+  if (spec.backend == "slurm") return slurm::follow_dir(dir);
+  if (auto p = find_launcher(dir)) return process_runner_for(std::move(*p));
+  return std::make_unique<ended_runner>();
+}
+
+std::shared_ptr<job_state> job_state::attach(const std::string& id, const options& opts,
+                                             const std::string& result_type, value_kind result_kind) {
+  const std::string dir = find_job_dir(posix::absolute(jobs_root(opts)), id);
+  job_spec spec = read_job_spec(dir + "/job.ini");
+  if (spec.types.result_type != result_type || spec.types.result_kind != result_kind)
+    throw error("burla: job " + spec.id + " returns " + spec.types.result_type + ", not " + result_type +
+                "; attach with burla::attach<" + spec.types.result_type + ">(\"" + id + "\")");
+  auto run = runner_for_existing(spec, dir);
+  return std::make_shared<followed_job>(std::move(spec), dir, std::move(run), opts.spinner);
 }
 
 }  // namespace burla::detail

@@ -85,6 +85,7 @@ void write_job_spec(const std::string& path, const job_spec& s) {
   text("id", s.id);
   text("created", s.created);
   text("caller_host", s.caller_host);
+  text("backend", s.backend);
   text("executable", s.executable);
   text("build_id", s.build_id);
   line("n_inputs", s.n_inputs);
@@ -128,6 +129,7 @@ job_spec read_job_spec(const std::string& path) {
   text("id", &s.id);
   text("created", &s.created);
   text("caller_host", &s.caller_host);
+  text("backend", &s.backend, false);
   text("executable", &s.executable);
   text("build_id", &s.build_id);
   num("n_inputs", &s.n_inputs);

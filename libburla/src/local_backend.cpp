@@ -71,7 +71,8 @@ int local_workers(const options& o, std::uint64_t n_inputs, const machine& m) {
 bool child_process::exited() {
   if (exited_) return true;
   int st = 0;
-  pid_t r = ::waitpid(pid_, &st, WNOHANG);
+  pid_t r = ours_ ? ::waitpid(pid_, &st, WNOHANG) : -1;
+  if (!ours_) errno = ECHILD;  // not our child: only its pidfd can tell
   if (r == pid_) {
     exited_ = true;
     status_ = st;
@@ -95,31 +96,19 @@ void child_process::signal(int sig) {
 }
 
 std::string child_process::describe_end() const {
-  if (status_unknown_) return "ended (its exit status was collected by another part of this program)";
-  if (WIFEXITED(status_)) return "exited with code " + std::to_string(WEXITSTATUS(status_));
+  if (!ours_) return name_ + " ended";
+  if (status_unknown_)
+    return name_ + " ended (its exit status was collected by another part of this program)";
+  if (WIFEXITED(status_)) return name_ + " exited with code " + std::to_string(WEXITSTATUS(status_));
   if (WIFSIGNALED(status_))
-    return "was killed by signal " + std::to_string(WTERMSIG(status_)) + " (" + strsignal(WTERMSIG(status_)) +
-           ")";
-  return "ended";
+    return name_ + " was killed by signal " + std::to_string(WTERMSIG(status_)) + " (" +
+           strsignal(WTERMSIG(status_)) + ")";
+  return name_ + " ended";
 }
-
-namespace {
-
-std::string find_on_path(const std::string& name) {
-  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
-  std::stringstream path(posix::env("PATH").value_or("/usr/bin:/bin"));
-  for (std::string dir; std::getline(path, dir, ':');) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-}  // namespace
 
 std::string find_mpirun() {
   const std::string wanted = posix::env("BURLA_MPIRUN").value_or("mpirun");
-  const std::string mpirun = find_on_path(wanted);
+  const std::string mpirun = posix::find_on_path(wanted);
   if (mpirun.empty())
     throw error("burla: cannot run the job locally: " + wanted +
                 " was not found on PATH. Install Open MPI (Debian: apt-get install openmpi-bin) or "
@@ -148,6 +137,51 @@ void reap_abandoned() {
   });
 }
 
+child_process spawn_logged(const std::vector<std::string>& args, const std::vector<env_setting>& settings,
+                           const std::string& log) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto& [k, v, override_user] : settings) {
+    auto it =
+        std::find_if(env.begin(), env.end(), [&](const std::string& s) { return s.rfind(k + "=", 0) == 0; });
+    if (it == env.end())
+      env.push_back(k + "=" + v);
+    else if (override_user)
+      *it = k + "=" + v;
+  }
+  posix::fd log_fd = posix::open_file(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 2);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    errno = rc;
+    posix::fail("cannot start " + args[0]);
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) posix::fail("cannot watch " + args[0] + " (pidfd_open)");
+  // Another process (burla attach, the burla command) may follow or stop the job later.
+  const std::string dir = log.substr(0, log.rfind('/'));
+  posix::write_file_atomic(dir + "/launcher.pid", std::to_string(pid) + " " + process_start_time(pid) + "\n");
+  return child_process(pid, posix::fd(pidfd), args[0].substr(args[0].rfind('/') + 1));
+}
+
+std::vector<std::string> job_command(const job_spec& spec) {
+  std::vector<std::string> cmd = {spec.executable};
+  const auto& caller_args = program_arguments();
+  if (caller_args.size() > 1) cmd.insert(cmd.end(), caller_args.begin() + 1, caller_args.end());
+  return cmd;
+}
+
 child_process launch_local(const std::string& mpirun, const job_spec& spec, const std::string& dir,
                            const options& opts, const std::vector<std::string>& gpus) {
   std::vector<std::string> args = {mpirun,      "-np", std::to_string(spec.workers + 1), "--oversubscribe",
@@ -156,58 +190,92 @@ child_process launch_local(const std::string& mpirun, const job_spec& spec, cons
     args.push_back("-x");
     args.push_back(var);
   }
-  args.push_back(spec.executable);
-  const auto& caller_args = program_arguments();
-  if (caller_args.size() > 1) args.insert(args.end(), caller_args.begin() + 1, caller_args.end());
+  for (auto& a : job_command(spec)) args.push_back(std::move(a));
 
-  // The job's environment: ours, plus what it needs. A single node needs no network
-  // transport, and probing for them costs Open MPI 0.2 s; a user's own settings win.
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  auto set = [&](const std::string& k, const std::string& v, bool override_user) {
-    auto it =
-        std::find_if(env.begin(), env.end(), [&](const std::string& s) { return s.rfind(k + "=", 0) == 0; });
-    if (it != env.end()) {
-      if (override_user) *it = k + "=" + v;
-    } else {
-      env.push_back(k + "=" + v);
-    }
-  };
-  set("BURLA_JOB_DIR", dir, true);
-  set("OMP_NUM_THREADS", std::to_string(opts.func_cpu), true);
+  // A single node needs no network transport, and probing for them costs Open MPI 0.2 s;
+  // a user's own settings win.
   std::string gpu_ids;
   for (const auto& g : gpus) gpu_ids += (gpu_ids.empty() ? "" : ",") + g;
-  set("BURLA_GPU_IDS", gpu_ids, true);
-  set("OMPI_MCA_pml", "ob1", false);
-  set("OMPI_MCA_btl", "self,vader", false);
-  set("PMIX_MCA_gds", "hash", false);  // PMIx's shared-memory store costs 20 ms per job to set up
+  std::vector<env_setting> env = {{"BURLA_JOB_DIR", dir, true},
+                                  {"OMP_NUM_THREADS", std::to_string(opts.func_cpu), true},
+                                  {"BURLA_GPU_IDS", gpu_ids, true},
+                                  {"OMPI_MCA_pml", "ob1", false},
+                                  {"OMPI_MCA_btl", "self,vader", false},
+                                  // PMIx's shared-memory store costs 20 ms per job to set up
+                                  {"PMIX_MCA_gds", "hash", false}};
   if (::geteuid() == 0) {  // mpirun refuses root unless told; running as root was the user's choice
-    set("OMPI_ALLOW_RUN_AS_ROOT", "1", false);
-    set("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false);
+    env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
+    env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});
+  }
+  return spawn_logged(args, env, dir + "/job.log");
+}
+
+std::string process_start_time(pid_t pid) {
+  std::string stat;
+  try {
+    stat = posix::read_file("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const error&) {
+    return "";
+  }
+  // Field 22, counted after the command name, which may hold spaces and parentheses.
+  std::stringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  return field;
+}
+
+std::optional<child_process> find_launcher(const std::string& dir) {
+  std::string text;
+  try {
+    text = posix::read_file(dir + "/launcher.pid");
+  } catch (const error&) {
+    return std::nullopt;
+  }
+  std::stringstream in(text);
+  long pid = 0;
+  std::string started;
+  if (!(in >> pid >> started) || pid <= 0) return std::nullopt;
+  // The same pid with another start time is another process: the job's is gone.
+  if (process_start_time(static_cast<pid_t>(pid)) != started) return std::nullopt;
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
+  if (pidfd < 0) return std::nullopt;
+  return child_process(static_cast<pid_t>(pid), posix::fd(pidfd), "the job's launcher", /*ours=*/false);
+}
+
+namespace {
+
+class process_runner final : public runner {
+ public:
+  explicit process_runner(child_process p) : p_(std::move(p)) {}
+  bool ended() override { return p_.exited(); }
+  int end_fd() const override { return p_.pidfd(); }
+  std::string describe_end() override { return p_.describe_end(); }
+  std::string end_state() override { return "crashed"; }
+  /// SIGTERM (mpirun and srun pass it to the ranks), then SIGKILL if it is still there 5 s later.
+  /// (A BURLA_MPIRUN wrapper script must exec mpirun for this to reach it.)
+  void stop() override {
+    for (int sig : {SIGTERM, SIGKILL}) {
+      p_.signal(sig);
+      for (int i = 0; i < 50 && !p_.exited(); ++i) {
+        pollfd fd{p_.pidfd(), POLLIN, 0};
+        ::poll(&fd, 1, 100);
+      }
+      if (p_.exited()) return;
+    }
+  }
+  void release() override {
+    if (!p_.exited()) abandon(std::move(p_));
   }
 
-  const std::string log = dir + "/job.log";
-  posix::fd log_fd = posix::open_file(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 2);
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, mpirun.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    errno = rc;
-    posix::fail("cannot start " + mpirun);
-  }
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) posix::fail("cannot watch mpirun (pidfd_open)");
-  return child_process(pid, posix::fd(pidfd));
+ private:
+  child_process p_;
+};
+
+}  // namespace
+
+std::unique_ptr<runner> process_runner_for(child_process p) {
+  return std::make_unique<process_runner>(std::move(p));
 }
 
 }  // namespace burla::detail

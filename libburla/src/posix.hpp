@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace burla::posix {
 
@@ -51,8 +52,24 @@ void write_file_atomic(const std::string& path, std::string_view contents);
 /// mkdir -p; the last component gets `mode`, missing parents 0700.
 void make_dirs(const std::string& path, mode_t mode = 0700);
 bool exists(const std::string& path);
+/// The path made absolute against the current directory (jobs run elsewhere).
+std::string absolute(const std::string& path);
+/// Names in a directory, without . and ..; empty if it cannot be read.
+std::vector<std::string> list_dir(const std::string& path);
 
 std::optional<std::string> env(const char* name);
+/// The executable `name` found on PATH (or `name` itself if it has a '/'); empty if none.
+std::string find_on_path(const std::string& name);
+
+/// What a finished command printed and how it ended.
+struct command_result {
+  int exit_code = -1;  ///< -1: killed by a signal or timed out
+  bool timed_out = false;
+  std::string out, err;
+};
+/// Runs argv[0] (a path) with stdin from /dev/null, collecting its output; kills it after
+/// timeout_seconds. Throws only if it cannot be started.
+command_result run(const std::vector<std::string>& argv, int timeout_seconds);
 std::string hostname();
 std::string self_executable();
 bool is_terminal(int fd);

@@ -14,6 +14,7 @@
 #include <burla/job.hpp>
 #include <burla/options.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <optional>
 #include <ranges>
@@ -96,6 +97,33 @@ auto submit(F f, const Inputs& inputs, const options& opts = {}) {
 template <class F, class T>
 auto submit(F f, std::initializer_list<T> inputs, const options& opts = {}) {
   return submit(f, std::span<const T>(inputs.begin(), inputs.size()), opts);
+}
+
+/// Follows a job started earlier, by this program or another run of it: by its id (job.id(), the
+/// job directory's name) or its Slurm job id. R must be what the job's function returns.
+/// Options used: job_dir (where to look) and spinner.
+template <class R>
+job<R> attach(const std::string& id, const options& opts = {}) {
+  return job<R>(detail::job_state::attach(id, opts, detail::type_name<R>(), detail::kind_of<R>()));
+}
+
+/// Writes the job directory and its sbatch script without submitting it, for users who submit by
+/// hand; prints the sbatch command. Follow the job later with attach<R>(id) or `burla status ID`.
+template <class F, std::ranges::sized_range Inputs>
+job_script write_job_script(F f, const Inputs& inputs, const options& opts = {}) {
+  using In = std::ranges::range_value_t<Inputs>;
+  static_assert(detail::check_map_arguments<F, In>());
+  using R = detail::result_of_t<F, In>;
+  const auto n = static_cast<std::uint64_t>(std::ranges::size(inputs));
+  if (n == 0) throw error("burla: write_job_script: there are no inputs, so there is no job to write");
+  auto script = detail::job_state::write_script(opts, n, detail::describe_job<F, In, R>(f),
+                                                [&](detail::input_sink& sink, std::uint64_t segment_items) {
+                                                  detail::encode_inputs<In>(sink, inputs, segment_items);
+                                                });
+  std::printf("burla: job %s is ready. Submit it with:\n  %s\n", script.id.c_str(),
+              script.submit_command.c_str());
+  std::fflush(stdout);
+  return script;
 }
 
 /// Runs f(input) for every input in parallel and returns the results in input order.

@@ -55,17 +55,22 @@ class remote_error : public error {
   details d_;
 };
 
-/// The job ended without finishing (it crashed, was killed, or could not start).
-/// Carries the inputs that were running and the tail of the job's log.
+/// The job ended without finishing (it crashed, was cancelled or killed, hit its time limit, or
+/// could not start). Carries how it ended, the inputs that were running and the job's log.
 class job_error : public error {
  public:
-  job_error(const std::string& message, std::vector<std::size_t> running, std::string log_path);
+  job_error(const std::string& message, std::vector<std::size_t> running, std::string log_path,
+            std::string state = "failed");
+  /// How the job ended: "crashed", "cancelled", "failed", "not_started", or Slurm's end state
+  /// for a Slurm job ("TIMEOUT", "CANCELLED", "FAILED", "NODE_FAIL", "OUT_OF_MEMORY", ...).
+  const std::string& state() const noexcept { return state_; }
   const std::vector<std::size_t>& running_inputs() const noexcept { return running_; }
   const std::string& log_path() const noexcept { return log_path_; }
 
  private:
   std::vector<std::size_t> running_;
   std::string log_path_;
+  std::string state_;
 };
 
 }  // namespace burla

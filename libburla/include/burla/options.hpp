@@ -2,25 +2,38 @@
 //   burla::remote_parallel_map(f, inputs, {.func_cpu = 2, .max_parallelism = 8, .spinner = false});
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace burla {
 
 enum class backend {
-  automatic,  ///< the best one available here (this version: local)
+  automatic,  ///< srun inside a Slurm allocation; else Slurm when it is configured here; else local
   local,      ///< mpirun on this machine
-  slurm,      ///< sbatch; not in this version yet (rejected as an invalid option)
+  slurm,      ///< a new Slurm job through sbatch
 };
 
 struct options {
-  int func_cpu = 1;                         ///< CPUs per call (> 0); exported as OMP_NUM_THREADS
-  std::optional<double> func_ram = {};      ///< GB of memory per call (> 0); unset: no requirement
-  int func_gpu = 0;                         ///< GPUs per call (>= 0)
-  std::optional<int> max_parallelism = {};  ///< most calls at once (> 0); unset: as many as fit
-  bool spinner = true;                      ///< one-line status on stderr when it is a terminal
-  burla::backend backend = backend::automatic;
+  int func_cpu = 1;                             ///< CPUs per call (> 0); exported as OMP_NUM_THREADS
+  std::optional<double> func_ram = {};          ///< GB of memory per call (> 0); unset: no requirement
+  int func_gpu = 0;                             ///< GPUs per call (>= 0)
+  std::optional<int> max_parallelism = {};      ///< most calls at once (> 0); unset: as many as fit
+  bool spinner = true;                          ///< one-line status on stderr when it is a terminal
+  burla::backend backend = backend::automatic;  ///< default: $BURLA_BACKEND (local, slurm) or automatic
   std::string job_dir = {};  ///< where job directories go; default $BURLA_JOBS_DIR or ~/.burla/jobs
+
+  // Slurm only (an error with the local backend):
+  std::string partition = {};  ///< --partition; default: the cluster's default partition
+  std::string account = {};    ///< --account: who pays (Burla's api_key)
+  std::string qos = {};        ///< --qos
+  std::optional<std::chrono::seconds> time_limit = {};  ///< --time, e.g. 2h; default: the partition's
+  std::string job_name = {};                            ///< --job-name; default: burla-<program>
+  std::vector<std::string> sbatch_args = {};  ///< more #SBATCH options, e.g. "--constraint=avx512"; win
+                                              ///< over burla's own for the same option
+  std::vector<std::string> packages = {};     ///< environment modules: `module load` before the job
+  std::string image = {};                     ///< run the ranks in this Apptainer/Singularity image
 };
 
 }  // namespace burla

@@ -47,8 +47,9 @@ struct job_spec {
   std::string id;
   std::string created;  ///< ISO 8601, UTC
   std::string caller_host;
-  std::string executable;  ///< what the job runs
-  std::string build_id;    ///< of the caller's main program
+  std::string backend = "local";  ///< local (mpirun), slurm (sbatch) or allocation (srun in one)
+  std::string executable;         ///< what the job runs
+  std::string build_id;           ///< of the caller's main program
   std::uint64_t n_inputs = 0;
   std::uint64_t segment_items = 1;  ///< serialized inputs: items per archive
   int workers = 1;

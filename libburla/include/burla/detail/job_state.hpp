@@ -11,6 +11,18 @@
 #include <string_view>
 #include <vector>
 
+namespace burla {
+
+/// A job written for submission by hand (burla::write_job_script).
+struct job_script {
+  std::string id;              ///< burla's job id: attach<R>(id) follows it once submitted
+  std::string directory;       ///< the job directory
+  std::string script;          ///< its sbatch script
+  std::string submit_command;  ///< "sbatch '<script>'"
+};
+
+}  // namespace burla
+
 namespace burla::detail {
 
 enum class call_status : std::uint8_t { not_run = 0, ok = 1, failed = 2 };
@@ -36,6 +48,10 @@ class input_sink {
 /// Rejects invalid options with burla::invalid_option.
 void validate(const options& opts);
 
+/// Where a job with these options runs: "local", "slurm" or "allocation" (srun inside the
+/// Slurm allocation this program runs in).
+std::string resolve_backend(const options& opts);
+
 /// Items per archive for n serialized inputs: few archives for many tiny inputs, one per input
 /// for small jobs, so that dispatch stays fine-grained where it matters.
 std::uint64_t segment_items_for(std::uint64_t n_inputs);
@@ -47,6 +63,12 @@ class job_state {
   /// Creates the job directory, writes the inputs and starts the job.
   static std::shared_ptr<job_state> start(const options& opts, std::uint64_t n_inputs, job_types types,
                                           const input_writer& write_inputs);
+  /// The same up to the submission: writes the job directory and its sbatch script.
+  static job_script write_script(const options& opts, std::uint64_t n_inputs, job_types types,
+                                 const input_writer& write_inputs);
+  /// Follows a job started earlier, by id or Slurm job id; its results must be result_type.
+  static std::shared_ptr<job_state> attach(const std::string& id, const options& opts,
+                                           const std::string& result_type, value_kind result_kind);
   virtual ~job_state() = default;
 
   virtual const std::string& id() const = 0;
