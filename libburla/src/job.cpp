@@ -428,8 +428,6 @@ job_script job_state::write_script(const options& opts, std::uint64_t n_inputs, 
   return out;
 }
 
-namespace {
-
 std::string find_job_dir(const std::string& root, const std::string& id) {
   if (!id.empty() && id.find('/') == std::string::npos && posix::exists(root + "/" + id + "/job.ini"))
     return root + "/" + id;
@@ -448,7 +446,11 @@ std::string find_job_dir(const std::string& root, const std::string& id) {
               "elsewhere, set options.job_dir or BURLA_JOBS_DIR to where it is)");
 }
 
-}  // namespace
+std::shared_ptr<job_state> open_job(const std::string& dir, bool spinner) {
+  job_spec spec = read_job_spec(dir + "/job.ini");
+  auto run = runner_for_existing(spec, dir);
+  return std::make_shared<followed_job>(std::move(spec), dir, std::move(run), spinner);
+}
 
 std::unique_ptr<runner> runner_for_existing(const job_spec& spec, const std::string& dir) {
   if (spec.backend == "slurm") return slurm::follow_dir(dir);

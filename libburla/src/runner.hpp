@@ -37,4 +37,11 @@ class runner {
 /// Follows a job started earlier, by this process or another (attach, the burla command).
 std::unique_ptr<runner> runner_for_existing(const job_spec& spec, const std::string& dir);
 
+/// The job directory of a job under root, by its id or its Slurm job id; a clear error if none.
+std::string find_job_dir(const std::string& root, const std::string& id);
+
+class job_state;
+/// Follows the job of a directory whatever its result type (the burla command).
+std::shared_ptr<job_state> open_job(const std::string& dir, bool spinner);
+
 }  // namespace burla::detail

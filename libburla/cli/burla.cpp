@@ -1,0 +1,410 @@
+// The `burla` command: a user's jobs from the shell. jobs, status, logs, cancel, results.
+#include <boost/program_options.hpp>
+#include <burla/detail/job_state.hpp>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "libburla/src/job_dir.hpp"
+#include "libburla/src/posix.hpp"
+#include "libburla/src/protocol.hpp"
+#include "libburla/src/runner.hpp"
+#include "slurm/src/commands.hpp"
+
+namespace po = boost::program_options;
+namespace proto = burla::detail::protocol;
+using burla::detail::call_status;
+using burla::detail::job_spec;
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: burla [--job-dir DIR] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  jobs                 list jobs, newest last, with state and progress\n"
+    "  status ID            one job: state, progress, failures, files\n"
+    "  logs ID [--follow]   what the job's calls printed, then the job's own log\n"
+    "  cancel ID            stop a job; finished results are kept\n"
+    "  results ID [--format table|json|csv]   results of arithmetic or string type\n"
+    "\n"
+    "ID is a job's id (its directory's name) or its Slurm job id.\n"
+    "`burla COMMAND --help` describes a command.\n";
+
+/// Thrown for a wrong command line: the message and what to do, exit code 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string describe(const po::options_description& d) {
+  std::ostringstream o;
+  o << d;
+  return o.str();
+}
+
+/// Parses a command's arguments; --help prints usage and the options. The job ID, when the
+/// command takes one, is positional and stays out of the option list.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
+                        const po::positional_options_description& pos, const std::string& usage,
+                        std::string* id = nullptr) {
+  po::variables_map vm;
+  po::options_description all;
+  all.add(d);
+  if (id) all.add_options()("id", po::value(id)->required(), "");
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << usage << "\n" << describe(d);
+      std::exit(0);
+    }
+    po::notify(vm);
+  } catch (const po::required_option&) {
+    throw usage_error("burla: give the job's ID (see `burla jobs`)\n" + usage + "\n");
+  } catch (const po::error& e) {
+    throw usage_error(std::string("burla: ") + e.what() + "\n" + usage + "\nValid options:\n" + describe(d));
+  }
+  return vm;
+}
+
+/// What the journal says about a job so far.
+struct progress {
+  bool started = false;
+  std::optional<proto::end_record> end;
+  std::uint64_t ok = 0, failed = 0;
+  std::vector<std::string> hosts;
+};
+
+/// Reads the whole journal; for each batch calls on_batch (if given).
+template <class OnBatch>
+progress read_journal(const std::string& dir, OnBatch&& on_batch) {
+  progress p;
+  if (!burla::posix::exists(dir + "/journal")) return p;
+  proto::journal_reader journal(dir + "/journal");
+  proto::record_type type;
+  std::string_view payload;
+  while (journal.next(type, payload)) {
+    if (type == proto::record_type::start) {
+      p.started = true;
+      p.hosts = proto::decode_start(payload).hosts;
+    } else if (type == proto::record_type::batch) {
+      const auto r = proto::parse_reply(payload);
+      for (std::uint32_t i = 0; i < r.head.done; ++i)
+        (r.status[i] == static_cast<std::uint8_t>(call_status::ok) ? p.ok : p.failed)++;
+      on_batch(r);
+    } else if (type == proto::record_type::end) {
+      p.end = proto::decode_end(payload);
+    }
+  }
+  return p;
+}
+progress read_journal(const std::string& dir) {
+  return read_journal(dir, [](const proto::reply_view&) {});
+}
+
+std::string slurm_id_of(const std::string& dir) {
+  try {
+    std::string id = burla::posix::read_file(dir + "/slurm_job_id");
+    while (!id.empty() && id.back() == '\n') id.pop_back();
+    return id;
+  } catch (const burla::error&) {
+    return "";
+  }
+}
+
+/// One word for where a job stands, and Slurm's view if it has one.
+std::string state_of(const job_spec& spec, const std::string& dir, const progress& p) {
+  if (p.end) return proto::to_string(p.end->state);
+  auto run = burla::detail::runner_for_existing(spec, dir);
+  if (run->ended()) return "ended early (" + run->end_state() + ")";
+  if (run->pending()) {
+    const std::string w = run->waiting_status();
+    return w.empty() ? "pending" : w;
+  }
+  return p.started ? "running" : "starting";
+}
+
+struct context {
+  std::string root;
+  std::string dir_of(const std::string& id) const { return burla::detail::find_job_dir(root, id); }
+};
+
+int cmd_jobs(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla jobs");
+  d.add_options()("help,h", "show this help");
+  parse(args, d, {}, "usage: burla jobs\nLists the jobs under " + c.root + ", oldest first.");
+  auto names = burla::posix::list_dir(c.root);
+  std::sort(names.begin(), names.end());
+  std::printf("%-24s %-10s %-9s %-12s %s\n", "ID", "BACKEND", "SLURM_ID", "DONE", "STATE");
+  for (const auto& name : names) {
+    const std::string dir = c.root + "/" + name;
+    if (!burla::posix::exists(dir + "/job.ini")) continue;
+    try {
+      const job_spec spec = burla::detail::read_job_spec(dir + "/job.ini");
+      const progress p = read_journal(dir);
+      std::string done = std::to_string(p.ok + p.failed) + "/" + std::to_string(spec.n_inputs);
+      std::string state = state_of(spec, dir, p);
+      if (p.failed) state += ", " + std::to_string(p.failed) + " failed";
+      const std::string slurm_id = slurm_id_of(dir);
+      std::printf("%-24s %-10s %-9s %-12s %s\n", name.c_str(), spec.backend.c_str(),
+                  slurm_id.empty() ? "-" : slurm_id.c_str(), done.c_str(), state.c_str());
+    } catch (const burla::error& e) {
+      std::printf("%-24s %s\n", name.c_str(), e.what());
+    }
+  }
+  return 0;
+}
+
+po::positional_options_description one_id() {
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  return pos;
+}
+
+int cmd_status(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla status");
+  std::string id;
+  d.add_options()("help,h", "show this help");
+  parse(args, d, one_id(), "usage: burla status ID", &id);
+  const std::string dir = c.dir_of(id);
+  const job_spec spec = burla::detail::read_job_spec(dir + "/job.ini");
+  std::vector<std::string> failures;
+  const progress p = read_journal(dir, [&](const proto::reply_view& r) {
+    for (const auto& n : r.notes)
+      if (n.kind == proto::note_kind::error_what && failures.size() < 10)
+        failures.push_back("input " + std::to_string(r.head.first + n.item) + ": " + std::string(n.text));
+  });
+  std::printf("job        %s\n", spec.id.c_str());
+  std::printf("state      %s\n", state_of(spec, dir, p).c_str());
+  std::printf("progress   %" PRIu64 "/%" PRIu64 " done, %" PRIu64 " failed\n", p.ok + p.failed, spec.n_inputs,
+              p.failed);
+  std::printf("backend    %s, %d workers of %d CPU(s)\n", spec.backend.c_str(), spec.workers, spec.func_cpu);
+  if (const std::string s = slurm_id_of(dir); !s.empty()) std::printf("slurm job  %s\n", s.c_str());
+  std::printf("function   %s -> %s\n", spec.types.input_type.c_str(), spec.types.result_type.c_str());
+  std::printf("created    %s on %s\n", spec.created.c_str(), spec.caller_host.c_str());
+  std::printf("program    %s\n", spec.executable.c_str());
+  std::printf("directory  %s\n", dir.c_str());
+  if (p.end && !p.end->message.empty()) std::printf("message    %s\n", p.end->message.c_str());
+  for (const auto& f : failures) std::printf("failed     %s\n", f.c_str());
+  return 0;
+}
+
+int cmd_logs(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla logs");
+  std::string id;
+  d.add_options()("help,h", "show this help")("follow,f", "keep printing until the job ends");
+  auto vm = parse(args, d, one_id(),
+                  "usage: burla logs ID [--follow]\nPrints what the calls printed (stdout and stderr, "
+                  "each call's output whole, in the order calls finished), then the job's own log.",
+                  &id);
+  const std::string dir = c.dir_of(id);
+  if (vm.count("follow")) {
+    // Follow it as the caller would: output is forwarded as calls finish.
+    auto job = burla::detail::open_job(dir, false);
+    burla::detail::finished_batch b;
+    while (job->next(b)) {
+    }
+  } else {
+    read_journal(dir, [](const proto::reply_view& r) {
+      for (const auto& n : r.notes) {
+        if (n.kind == proto::note_kind::out) std::cout << n.text;
+        if (n.kind == proto::note_kind::err) std::cerr << n.text;
+      }
+    });
+  }
+  std::cout.flush();
+  std::string log;
+  try {
+    log = burla::posix::read_file(dir + "/job.log");
+  } catch (const burla::error&) {
+  }
+  if (!log.empty()) std::cerr << "--- " << dir << "/job.log ---\n" << log;
+  return 0;
+}
+
+int cmd_cancel(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla cancel");
+  std::string id;
+  d.add_options()("help,h", "show this help");
+  parse(args, d, one_id(), "usage: burla cancel ID\nStops the job; results already computed are kept.", &id);
+  const std::string dir = c.dir_of(id);
+  const progress p = read_journal(dir);
+  if (p.end) {
+    std::printf("job %s has already ended (%s)\n", id.c_str(), proto::to_string(p.end->state));
+    return 0;
+  }
+  burla::detail::open_job(dir, false)->cancel();
+  std::printf("job %s cancelled; finished results are kept in %s/results.h5\n", id.c_str(), dir.c_str());
+  return 0;
+}
+
+// ---- results ---------------------------------------------------------------------------------
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += static_cast<char>(ch);
+    } else if (ch < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+      out += buf;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out + "\"";
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+/// One fixed-size value as text, from its HDF5 type code.
+std::string format_fixed(const std::string& code, std::string_view raw) {
+  auto get = [&](auto v) {
+    std::memcpy(&v, raw.data(), sizeof v);
+    return v;
+  };
+  char buf[64];
+  if (code == "bool") return get(std::uint8_t{}) ? "true" : "false";
+  if (code == "f32") return std::snprintf(buf, sizeof buf, "%.9g", get(float{})), buf;
+  if (code == "f64") return std::snprintf(buf, sizeof buf, "%.17g", get(double{})), buf;
+  if (code == "i8") return std::to_string(get(std::int8_t{}));
+  if (code == "i16") return std::to_string(get(std::int16_t{}));
+  if (code == "i32") return std::to_string(get(std::int32_t{}));
+  if (code == "i64") return std::to_string(get(std::int64_t{}));
+  if (code == "u8") return std::to_string(get(std::uint8_t{}));
+  if (code == "u16") return std::to_string(get(std::uint16_t{}));
+  if (code == "u32") return std::to_string(get(std::uint32_t{}));
+  if (code == "u64") return std::to_string(get(std::uint64_t{}));
+  throw burla::error("burla: results of HDF5 type '" + code + "' cannot be printed");
+}
+
+int cmd_results(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla results");
+  std::string id, format = "table";
+  d.add_options()("help,h", "show this help")("format", po::value(&format), "table (default), json or csv");
+  parse(args, d, one_id(),
+        "usage: burla results ID [--format table|json|csv]\nOne row per input: index, status (ok, "
+        "failed, not_run), result; for a running job, the results so far.",
+        &id);
+  if (format != "table" && format != "json" && format != "csv")
+    throw usage_error("burla results: --format must be table, json or csv, not '" + format + "'");
+  const std::string dir = c.dir_of(id);
+  const job_spec spec = burla::detail::read_job_spec(dir + "/job.ini");
+  const auto& t = spec.types;
+  if (t.result_kind == burla::detail::value_kind::serialized)
+    throw burla::error("burla: job " + spec.id + " returns " + t.result_type +
+                       ", stored as Boost archives: read them in C++ with burla::attach<" + t.result_type +
+                       ">(\"" + spec.id + "\").results(), or from " + dir + "/results.h5");
+
+  const std::size_t n = spec.n_inputs;
+  std::vector<std::uint8_t> status(n, 0);
+  std::vector<std::string> values(n), errors(n);
+  const progress p = read_journal(dir, [&](const proto::reply_view& r) {
+    burla::detail::byte_reader in(r.results, "the results of a batch");
+    for (std::uint32_t k = 0; k < r.head.done; ++k) {
+      const std::uint64_t i = r.head.first + k;
+      if (i >= n) throw burla::error("burla: the journal of job " + spec.id + " is damaged");
+      status[i] = r.status[k];
+      if (t.result_kind == burla::detail::value_kind::fixed)
+        values[i] = format_fixed(t.result_h5, in.take(t.result_size));
+      else if (t.result_kind == burla::detail::value_kind::string)
+        values[i] = std::string(in.get_bytes());
+    }
+    for (const auto& note : r.notes) {
+      if (note.kind == proto::note_kind::error_type)
+        errors[r.head.first + note.item] = std::string(note.text);
+      if (note.kind == proto::note_kind::error_what)
+        errors[r.head.first + note.item] += ": " + std::string(note.text);
+    }
+  });
+  static const char* names[] = {"not_run", "ok", "failed"};
+  const bool text = t.result_kind == burla::detail::value_kind::string;
+  const bool has_value = t.result_kind != burla::detail::value_kind::none;
+  auto status_name = [&](std::size_t i) { return names[status[i] <= 2 ? status[i] : 0]; };
+  if (format == "json") {
+    std::printf("{\"job\": %s, \"state\": %s, \"result_type\": %s, \"results\": [",
+                json_string(spec.id).c_str(),
+                json_string(p.end ? proto::to_string(p.end->state) : "running").c_str(),
+                json_string(t.result_type).c_str());
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string v = "null";
+      if (status[i] == 1 && has_value) v = text ? json_string(values[i]) : values[i];
+      if (v == "nan" || v == "inf" || v == "-inf") v = json_string(v);  // JSON has no NaN
+      std::printf("%s\n  {\"index\": %zu, \"status\": \"%s\", \"result\": %s", i ? "," : "", i,
+                  status_name(i), v.c_str());
+      if (status[i] == 2) std::printf(", \"error\": %s", json_string(errors[i]).c_str());
+      std::printf("}");
+    }
+    std::printf("\n]}\n");
+  } else if (format == "csv") {
+    std::printf("index,status,result,error\n");
+    for (std::size_t i = 0; i < n; ++i)
+      std::printf("%zu,%s,%s,%s\n", i, status_name(i), status[i] == 1 ? csv_field(values[i]).c_str() : "",
+                  csv_field(errors[i]).c_str());
+  } else {
+    for (std::size_t i = 0; i < n; ++i)
+      std::printf("%zu\t%s\t%s\n", i, status_name(i), status[i] == 1 ? values[i].c_str() : errors[i].c_str());
+  }
+  if (!p.end) std::fprintf(stderr, "burla: job %s is still running: results so far\n", spec.id.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string job_dir, command;
+  po::options_description global("Options");
+  global.add_options()("help,h", "show this help")(
+      "job-dir", po::value(&job_dir), "where jobs are (default: $BURLA_JOBS_DIR, else ~/.burla/jobs)")(
+      "command", po::value(&command), "")("args", po::value<std::vector<std::string>>(), "");
+  po::positional_options_description pos;
+  pos.add("command", 1).add("args", -1);
+  try {
+    po::variables_map vm;
+    auto parsed =
+        po::command_line_parser(argc, argv).options(global).positional(pos).allow_unregistered().run();
+    po::store(parsed, vm);
+    po::notify(vm);
+    if (command.empty()) {
+      if (vm.count("help")) {
+        std::cout << usage_text;
+        return 0;
+      }
+      throw usage_error(std::string("burla: no command given\n") + usage_text);
+    }
+    std::vector<std::string> rest = po::collect_unrecognized(parsed.options, po::include_positional);
+    rest.erase(rest.begin());  // the command itself
+    if (vm.count("help")) rest.push_back("--help");
+    burla::options o;
+    o.job_dir = job_dir;
+    const context c{burla::posix::absolute(burla::detail::jobs_root(o))};
+    const std::map<std::string, int (*)(const context&, const std::vector<std::string>&)> commands = {
+        {"jobs", cmd_jobs},
+        {"status", cmd_status},
+        {"logs", cmd_logs},
+        {"cancel", cmd_cancel},
+        {"results", cmd_results}};
+    auto it = commands.find(command);
+    if (it == commands.end()) throw usage_error("burla: unknown command '" + command + "'\n" + usage_text);
+    return it->second(c, rest);
+  } catch (const usage_error& e) {
+    std::cerr << e.what();
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << "burla: " << e.what() << "\n" << usage_text << "\n" << describe(global);
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+}
