@@ -5,6 +5,7 @@ packages=(build-essential cmake g++ libgtest-dev
           openmpi-bin libopenmpi-dev
           libboost-serialization-dev libboost-program-options-dev
           libhdf5-dev hdf5-tools
+          slurm-wlm munge
           python3-mpi4py python3-h5py)
 missing=()
 for p in "${packages[@]}"; do

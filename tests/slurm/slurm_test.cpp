@@ -1,0 +1,250 @@
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <burla/burla.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "tests/integration/support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const burla::options on_slurm{.spinner = false, .backend = burla::backend::slurm};
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string slurm_id(const std::string& dir) {
+  std::string id = read(dir + "/slurm_job_id");
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
+long long square(int x) {
+  std::printf("squaring %d on Slurm\n", x);
+  return static_cast<long long>(x) * x;
+}
+
+TEST(Slurm, ResultsInOrderAndOutputReachesTheCaller) {
+  std::vector<int> in(40);
+  for (int i = 0; i < 40; ++i) in[i] = i;
+  testing::internal::CaptureStdout();
+  auto job = burla::submit(square, in, on_slurm);
+  const auto out = std::move(job).results();
+  const std::string printed = testing::internal::GetCapturedStdout();
+  ASSERT_EQ(out.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(out[i], static_cast<long long>(i) * i);
+  for (int i = 0; i < 40; ++i)
+    EXPECT_NE(printed.find("squaring " + std::to_string(i) + " on Slurm\n"), std::string::npos) << i;
+  // It really went through Slurm: a job script and a Slurm job id in the job directory.
+  EXPECT_NE(read(job.directory() + "/job.sbatch").find("#SBATCH --ntasks="), std::string::npos);
+  EXPECT_FALSE(slurm_id(job.directory()).empty());
+  EXPECT_NE(test::h5dump(job.directory() + "/results.h5", "-a /state").find("\"completed\""),
+            std::string::npos);
+}
+
+TEST(Slurm, ARemoteExceptionIsThrownHere) {
+  try {
+    burla::remote_parallel_map(
+        [](int x) {
+          if (x == 3) throw std::invalid_argument("three is not allowed");
+          return x;
+        },
+        std::vector<int>{1, 2, 3, 4}, on_slurm);
+    FAIL() << "no exception";
+  } catch (const burla::remote_error& e) {
+    EXPECT_EQ(e.index(), 2u);
+    EXPECT_EQ(e.type_name(), "std::invalid_argument");
+    EXPECT_EQ(e.remote_what(), "three is not allowed");
+  }
+}
+
+TEST(Slurm, AJobCancelledWithScancelIsReportedAsCancelled) {
+  auto job = burla::submit(
+      [](int x) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(x == 0 ? 1 : 100000));
+        return x;
+      },
+      std::vector<int>{0, 1}, on_slurm);
+  // Wait until the first call has finished, then cancel from outside as a user would.
+  auto stream = job.stream();
+  auto it = stream.begin();
+  ASSERT_FALSE(it == stream.end());
+  EXPECT_EQ(it->first, 0u);
+  ASSERT_EQ(std::system(("scancel " + slurm_id(job.directory())).c_str()), 0);
+  try {
+    ++it;
+    FAIL() << "the stream went on after scancel";
+  } catch (const burla::job_error& e) {
+    EXPECT_EQ(e.state(), "CANCELLED") << e.what();
+    EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Slurm, AJobKilledByItsTimeLimitSaysSo) {
+  // Slurm's smallest time limit is one minute.
+  auto job = burla::submit(
+      [](int x) {
+        std::this_thread::sleep_for(std::chrono::seconds(x == 0 ? 0 : 600));
+        return x;
+      },
+      std::vector<int>{0, 1}, {.spinner = false, .backend = burla::backend::slurm, .time_limit = 1min});
+  EXPECT_NE(read(job.directory() + "/job.sbatch").find("#SBATCH --time=\"0-00:01:00\""), std::string::npos);
+  try {
+    job.wait();
+    FAIL() << "the job outlived its time limit";
+  } catch (const burla::job_error& e) {
+    EXPECT_EQ(e.state(), "TIMEOUT") << e.what();
+    EXPECT_NE(std::string(e.what()).find("time_limit"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Slurm, SubmitExitAndAttachFromAnotherProcess) {
+  const std::string id = test::shell(std::string(BURLA_TEST_HELPER) + " submit");
+  ASSERT_FALSE(id.empty());
+  const std::string job_id = id.substr(0, id.find('\n'));
+  auto job = burla::attach<long long>(job_id, {.spinner = false});
+  const auto out = std::move(job).results();
+  EXPECT_EQ(out, (std::vector<long long>{1, 8, 27, 64, 125, 216}));
+  // The wrong result type is refused, naming the right one.
+  try {
+    burla::attach<std::string>(job_id);
+    FAIL() << "attach with the wrong type";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("returns long long"), std::string::npos) << e.what();
+  }
+  // The same job by its Slurm job id, and through the burla command.
+  const std::string dir = test::jobs_dir() + "/" + job_id;
+  EXPECT_EQ(burla::attach<long long>(slurm_id(dir), {.spinner = false}).results().size(), 6u);
+  const std::string csv = test::shell(std::string(BURLA_TEST_CLI) + " results " + job_id + " --format csv");
+  EXPECT_EQ(csv, "index,status,result,error\n0,ok,1,\n1,ok,8,\n2,ok,27,\n3,ok,64,\n4,ok,125,\n5,ok,216,\n");
+  const std::string status = test::shell(std::string(BURLA_TEST_CLI) + " status " + job_id);
+  EXPECT_NE(status.find("completed"), std::string::npos) << status;
+  EXPECT_NE(status.find("slurm job  " + slurm_id(dir)), std::string::npos) << status;
+}
+
+TEST(Slurm, AScriptWrittenForSubmissionByHandRunsWithSbatch) {
+  testing::internal::CaptureStdout();
+  const burla::job_script s = burla::write_job_script(square, std::vector<int>{7, 8}, on_slurm);
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find(s.submit_command), std::string::npos) << printed;
+  EXPECT_FALSE(burla::attach<long long>(s.id, {.spinner = false}).id().empty());
+  // Nothing was submitted: the user does that.
+  EXPECT_FALSE(std::ifstream(s.directory + "/slurm_job_id"));
+  ASSERT_EQ(std::system((s.submit_command + " > /dev/null").c_str()), 0);
+  EXPECT_EQ(burla::attach<long long>(s.id, {.spinner = false}).results(), (std::vector<long long>{49, 64}));
+}
+
+TEST(Slurm, InsideAnAllocationTheJobRunsWithSrunThere) {
+  const std::string out = test::shell("salloc -n 2 --quiet " + std::string(BURLA_TEST_HELPER) + " map 2>&1");
+  EXPECT_NE(out.find("result 1\nresult 8\nresult 27\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("backend = allocation"), std::string::npos) << out;
+}
+
+TEST(Slurm, ARequestSlurmCannotMeetGivesSlurmsOwnMessage) {
+  try {
+    burla::remote_parallel_map(square, std::vector<int>{1},
+                               {.func_ram = 100000, .spinner = false, .backend = burla::backend::slurm});
+    FAIL() << "Slurm accepted 100 TB per call";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("Slurm refused the job"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sbatch: error"), std::string::npos) << e.what();
+  }
+  try {
+    burla::remote_parallel_map(square, std::vector<int>{1},
+                               {.spinner = false, .backend = burla::backend::slurm, .partition = "nosuch"});
+    FAIL() << "Slurm accepted an unknown partition";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid partition"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Slurm, HostileNamesAndPathsAreDataNotCode) {
+  const std::string root = test::jobs_dir() + "/it's a $HOME `touch pwned1` $(touch pwned2)";
+  const std::string name = "n'a\"me $(touch pwned3) `touch pwned4`";
+  const auto out = burla::remote_parallel_map(
+      square, std::vector<int>{3},
+      {.spinner = false, .backend = burla::backend::slurm, .job_dir = root, .job_name = name});
+  EXPECT_EQ(out, std::vector<long long>{9});
+  for (const char* f : {"pwned1", "pwned2", "pwned3", "pwned4"}) {
+    EXPECT_FALSE(std::ifstream(std::string(f))) << f;
+    EXPECT_FALSE(std::ifstream(root + "/" + f)) << f;
+  }
+}
+
+/// Sets an environment variable for one test.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~scoped_env() { ::setenv(name_, old_.c_str(), 1); }
+
+ private:
+  const char* name_;
+  std::string old_;
+};
+
+TEST(Slurm, NoSbatchOnPathIsAClearError) {
+  scoped_env path("PATH", "/nonexistent");
+  try {
+    burla::remote_parallel_map(square, std::vector<int>{1}, on_slurm);
+    FAIL() << "no error";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("sbatch is not on PATH"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Slurm, AnUnreachableControllerIsAClearError) {
+  // A copy of the configuration that points at a port where no slurmctld listens.
+  const std::string conf = test::jobs_dir() + "/unreachable.conf";
+  ASSERT_EQ(std::system(
+                ("sed 's/^SlurmctldHost=.*/&\\nSlurmctldPort=1/' \"$SLURM_CONF\" > '" + conf + "'").c_str()),
+            0);
+  scoped_env slurm_conf("SLURM_CONF", conf);
+  try {
+    burla::remote_parallel_map(square, std::vector<int>{1}, on_slurm);
+    FAIL() << "no error";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot be reached"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Slurm, OptionsForSlurmAreRefusedLocally) {
+  try {
+    burla::remote_parallel_map(square, std::vector<int>{1},
+                               {.spinner = false, .backend = burla::backend::local, .partition = "debug"});
+    FAIL() << "partition accepted for a local job";
+  } catch (const burla::invalid_option& e) {
+    EXPECT_EQ(e.option(), "partition");
+  }
+}
+
+TEST(Slurm, TheBurlaCommandCancelsAJob) {
+  auto job = burla::submit(
+      [](int x) {
+        std::this_thread::sleep_for(std::chrono::seconds(600));
+        return x;
+      },
+      std::vector<int>{0}, on_slurm);
+  const std::string out = test::shell(std::string(BURLA_TEST_CLI) + " cancel " + job.id());
+  EXPECT_NE(out.find("cancelled"), std::string::npos) << out;
+  try {
+    job.wait();
+    FAIL() << "still running after burla cancel";
+  } catch (const burla::job_error& e) {
+    EXPECT_TRUE(e.state() == "cancelled" || e.state() == "CANCELLED") << e.what();
+  }
+  EXPECT_NE(test::shell(std::string(BURLA_TEST_CLI) + " jobs").find(job.id()), std::string::npos);
+}
+
+}  // namespace
