@@ -150,16 +150,21 @@ class followed_job final : public job_state {
     const std::string log = dir_ + "/job.log";
     if (!end_) {
       std::string msg = "burla: job " + spec_.id + " ended without finishing: " + runner_->describe_end();
-      if (!started_)
+      std::string state = runner_->end_state();
+      if (!started_ && state == "CANCELLED") {
+        msg += ". It was cancelled before it started";
+      } else if (!started_) {
         msg +=
             ". It ended before its processes started; if the caller and the job run on different "
             "machines, the job directory must be on a filesystem both can reach";
+        state = "not_started";
+      }
       const auto running = running_inputs(log, msg);
       msg +=
           ". " + std::to_string(ok_) + " calls had finished; their results are in " + dir_ + "/results.h5.";
       if (const std::string h = runner_->hint(); !h.empty()) msg += "\n" + h;
       msg += "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
-      throw job_error(msg, running, log, started_ ? runner_->end_state() : "not_started");
+      throw job_error(msg, running, log, state);
     }
     switch (end_->state) {
       case proto::end_state::completed:
