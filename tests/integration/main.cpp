@@ -3,15 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <burla/burla.hpp>
-#include <cstdlib>
 
+#include "support.hpp"
 int main(int argc, char** argv) {
   burla::init(argc, argv);
-  // What CTest would set, were gtest_discover_tests able to pass it (see tests/CMakeLists.txt).
-  for (const char* setting : {
-#include BURLA_TEST_ENV_INC
-       })
-    ::putenv(const_cast<char*>(setting));
+  test::set_environment();
   testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

@@ -1,8 +1,16 @@
 #include "support.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace test {
+
+void set_environment() {
+  for (const char* setting : {
+#include BURLA_TEST_ENV_INC
+       })
+    ::putenv(const_cast<char*>(setting));
+}
 
 std::string shell(const std::string& command) {
   std::string out;

@@ -36,6 +36,10 @@ inline std::string own_jobs_root(const std::string& name) {
   return root;
 }
 
+/// Sets what CTest would, were gtest_discover_tests able to pass a list-valued ENVIRONMENT
+/// (see tests/CMakeLists.txt); call it after burla::init.
+void set_environment();
+
 /// Runs the shell command and returns its stdout.
 std::string shell(const std::string& command);
 
