@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 
+#include "input_file.hpp"
 #include "libburla/src/posix.hpp"
 #include "libburla/src/protocol.hpp"
 #include "libburla/src/results_file.hpp"
@@ -21,66 +22,9 @@ namespace {
 using clock = std::chrono::steady_clock;
 namespace proto = detail::protocol;
 
-constexpr std::uint64_t max_batch_bytes = 4u << 20;
 constexpr auto flush_every = std::chrono::seconds(1);
 constexpr auto check_every = std::chrono::milliseconds(100);
 constexpr auto stop_grace = std::chrono::seconds(3);
-
-/// The encoded inputs, read range by range.
-class input_file {
- public:
-  input_file(const std::string& dir, const detail::job_spec& spec) : spec_(spec) {
-    fd_ = posix::open_file(dir + "/inputs.bin", O_RDONLY);
-    const std::uint64_t size = posix::file_size(fd_.get(), "inputs.bin");
-    if (spec.types.input_kind == detail::value_kind::fixed) {
-      units_ = spec.n_inputs;
-      if (size != spec.n_inputs * spec.types.input_size)
-        throw error("burla: inputs.bin has " + std::to_string(size) + " bytes, expected " +
-                    std::to_string(spec.n_inputs * spec.types.input_size) + "; the job directory is damaged");
-    } else {
-      units_ = (spec.n_inputs + spec.segment_items - 1) / spec.segment_items;
-      std::string raw = posix::read_file(dir + "/inputs.index");
-      if (raw.size() != (units_ + 1) * 8)
-        throw error("burla: inputs.index has the wrong size; the job directory is damaged");
-      offsets_.resize(units_ + 1);
-      std::memcpy(offsets_.data(), raw.data(), raw.size());
-      for (std::size_t i = 0; i < units_; ++i)
-        if (offsets_[i] > offsets_[i + 1] || offsets_[i + 1] > size)
-          throw error("burla: inputs.index does not match inputs.bin; the job directory is damaged");
-    }
-    avg_unit_bytes_ = units_ ? std::max<std::uint64_t>(1, size / units_) : 1;
-  }
-
-  std::uint64_t units() const { return units_; }
-  std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
-  std::uint64_t max_units_per_batch() const {
-    return std::max<std::uint64_t>(1, max_batch_bytes / avg_unit_bytes_);
-  }
-  std::uint64_t first_item(std::uint64_t unit) const {
-    return std::min(unit * items_per_unit(), spec_.n_inputs);
-  }
-  /// Appends the bytes of units [u, u + k).
-  void read(std::uint64_t u, std::uint64_t k, std::string& out) const {
-    std::uint64_t begin, end;
-    if (offsets_.empty()) {
-      begin = u * spec_.types.input_size;
-      end = (u + k) * spec_.types.input_size;
-    } else {
-      begin = offsets_[u];
-      end = offsets_[u + k];
-    }
-    const std::size_t old = out.size();
-    out.resize(old + (end - begin));
-    posix::pread_all(fd_.get(), out.data() + old, end - begin, begin, "inputs.bin");
-  }
-
- private:
-  const detail::job_spec& spec_;
-  posix::fd fd_;
-  std::uint64_t units_ = 0;
-  std::vector<std::uint64_t> offsets_;
-  std::uint64_t avg_unit_bytes_ = 1;
-};
 
 /// VmHWM of this process, in kB (0 if unknown).
 long long peak_rss_kb() {
