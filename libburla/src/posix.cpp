@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -14,6 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <deque>
+#include <random>
 #include <sstream>
 
 extern char** environ;
@@ -40,6 +43,16 @@ fd open_file(const std::string& path, int flags, mode_t mode) {
   int raw = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);
   if (raw < 0) fail("cannot open " + path);
   return fd(raw);
+}
+
+fd create_file(const std::string& path, int flags, mode_t mode) {
+  // O_EXCL also refuses a dangling symlink, which O_CREAT alone would follow.
+  int raw = ::open(path.c_str(), flags | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (raw < 0) fail("cannot create " + path);
+  fd f(raw);
+  // The umask may have taken bits away; the file is ours and new, so set exactly `mode`.
+  if (::fchmod(f.get(), mode) != 0) fail("cannot set the permissions of " + path);
+  return f;
 }
 
 void write_all(int fd, std::string_view data, const std::string& what) {
@@ -82,29 +95,182 @@ std::uint64_t file_size(int fd, const std::string& what) {
 }
 
 std::string read_file(const std::string& path) {
-  fd f = open_file(path, O_RDONLY);
+  // O_NONBLOCK: opening a planted FIFO must not hang; it is refused below.
+  fd f = open_file(path, O_RDONLY | O_NONBLOCK);
+  struct stat st {};
+  if (::fstat(f.get(), &st) != 0) fail("cannot stat " + path);
+  if (!S_ISREG(st.st_mode)) throw error("burla: cannot read " + path + ": not a regular file");
   std::string out;
   char buf[65536];
   while (std::size_t n = read_some(f.get(), buf, sizeof buf, path)) out.append(buf, n);
   return out;
 }
 
-void write_file_atomic(const std::string& path, std::string_view contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    fd f = open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    write_all(f.get(), contents, tmp);
+namespace {
+
+struct temp_file {
+  fd file;
+  std::string path;
+};
+
+/// A new, uniquely named file next to `path`: never an existing file or a planted symlink.
+temp_file create_temp_next_to(const std::string& path) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (int attempt = 0;; ++attempt) {
+    char suffix[24];
+    std::snprintf(suffix, sizeof suffix, ".tmp-%012llx",
+                  static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+    std::string tmp = path + suffix;
+    int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (raw >= 0) {
+      fd f(raw);
+      if (::fchmod(f.get(), 0600) != 0) {
+        const int e = errno;
+        ::unlink(tmp.c_str());
+        errno = e;
+        fail("cannot set the permissions of " + tmp);
+      }
+      return {std::move(f), std::move(tmp)};
+    }
+    if (errno != EEXIST || attempt == 100) fail("cannot create a temporary file for " + path);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename " + tmp + " to " + path);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view contents) {
+  temp_file t = create_temp_next_to(path);
+  try {
+    write_all(t.file.get(), contents, t.path);
+    // The data reaches the disk before the name does, so a crash cannot leave `path` naming a
+    // short file. The directory is not synced: losing the new name only loses the whole file.
+    if (::fsync(t.file.get()) != 0) fail("cannot write " + t.path + " to disk (fsync)");
+    if (::close(t.file.release()) != 0) fail("cannot write " + t.path + " (close)");
+    if (::rename(t.path.c_str(), path.c_str()) != 0) fail("cannot rename " + t.path + " to " + path);
+  } catch (...) {
+    ::unlink(t.path.c_str());
+    throw;
+  }
+}
+
+bool make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) {
+    if (errno == EEXIST) return false;
+    fail("cannot create directory " + path);
+  }
+  // The umask may have taken bits away (0700 & ~0200 would lock us out); set exactly `mode`.
+  fd d = open_file(path, O_RDONLY | O_DIRECTORY);
+  if (::fchmod(d.get(), mode) != 0) fail("cannot set the permissions of " + path);
+  return true;
 }
 
 void make_dirs(const std::string& path, mode_t mode) {
   if (path.empty()) return;
-  for (std::size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
-    const std::string parent = path.substr(0, pos);
-    if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create directory " + parent);
+  for (std::size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1))
+    if (path[pos - 1] != '/') make_dir(path.substr(0, pos), mode);
+  make_dir(path, mode);
+}
+
+namespace {
+
+/// The user's name, or the uid as a number when it has none.
+std::string user_name(uid_t uid) {
+  passwd pw{}, *found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found) return found->pw_name;
+  return std::to_string(uid);
+}
+
+std::string describe_user(uid_t uid) {
+  return "user " + user_name(uid) + " (uid " + std::to_string(uid) + ")";
+}
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+std::string who_can_write(mode_t mode) {
+  if ((mode & S_IWGRP) && (mode & S_IWOTH)) return "its group and others";
+  return (mode & S_IWGRP) ? "its group" : "others";
+}
+
+std::vector<std::string> path_components(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream in(path);
+  for (std::string c; std::getline(in, c, '/');)
+    if (!c.empty() && c != ".") out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+void require_private_dir(const std::string& path, const std::string& what, const std::string& advice) {
+  const uid_t me = ::geteuid();
+  auto refuse = [&](const std::string& why) -> void {
+    throw error("burla: " + what + " is not safe to use: " + why + "; " + advice);
+  };
+  // Above the directory: owned by us or root, and nobody else may rename what it holds.
+  auto check_above = [&](const std::string& dir, const struct stat& st) {
+    if (st.st_uid != me && st.st_uid != 0)
+      refuse(dir + " belongs to " + describe_user(st.st_uid) + ", who could replace what it holds");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+      refuse(dir + " is writable by " + who_can_write(st.st_mode) + " (mode " + octal_mode(st.st_mode) +
+             ") without the sticky bit, so they could replace what it holds");
+  };
+  // Resolve the path by hand, from /, so that every directory and symlink on the way is seen,
+  // including those that symlinks lead to (a site's /home -> /gpfs/home is fine).
+  const auto parts = path_components(absolute(path));
+  std::deque<std::string> todo(parts.begin(), parts.end());
+  std::string cur;  // "" is /
+  struct stat st {};
+  if (::lstat("/", &st) != 0) fail("cannot check /");
+  check_above("/", st);
+  for (int links = 0; !todo.empty();) {
+    const std::string c = todo.front();
+    todo.pop_front();
+    if (c == "..") {
+      cur = cur.substr(0, cur.rfind('/'));
+      continue;
+    }
+    const std::string next = cur + "/" + c;
+    if (::lstat(next.c_str(), &st) != 0) fail("cannot check " + next);
+    if (S_ISLNK(st.st_mode)) {
+      // Whoever owns a symlink decides where it leads.
+      if (st.st_uid != me && st.st_uid != 0)
+        refuse(next + " is a symbolic link that belongs to " + describe_user(st.st_uid));
+      if (++links > 40) {
+        errno = ELOOP;
+        fail("cannot check " + path);
+      }
+      char buf[PATH_MAX + 1];
+      const ssize_t n = ::readlink(next.c_str(), buf, PATH_MAX);
+      if (n < 0) fail("cannot read the symbolic link " + next);
+      const std::string target(buf, static_cast<std::size_t>(n));
+      const auto more = path_components(target);
+      todo.insert(todo.begin(), more.begin(), more.end());
+      if (!target.empty() && target[0] == '/') cur.clear();
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) refuse(next + " is not a directory");
+    if (!todo.empty()) check_above(next, st);  // the last one is checked below, more strictly
+    cur = next;
   }
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) fail("cannot create directory " + path);
+  // The directory itself: ours, and writable by us alone (sticky or not: it holds our entries).
+  const std::string dir = cur.empty() ? "/" : cur;
+  if (::lstat(dir.c_str(), &st) != 0) fail("cannot check " + dir);
+  if (st.st_uid != me)
+    refuse(dir + " belongs to " + describe_user(st.st_uid) + ", not to you (" + describe_user(me) + ")");
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    const std::string mode = " (mode " + octal_mode(st.st_mode) + ")";
+    if (st.st_mode & S_ISVTX)  // /tmp and the like: shared by design
+      refuse(dir + " is shared: writable by " + who_can_write(st.st_mode) + mode +
+             "; use a private directory inside it, such as " + dir + (dir == "/" ? "" : "/") + "burla-" +
+             user_name(me));
+    refuse(dir + " is writable by " + who_can_write(st.st_mode) + mode + "; chmod go-w " + dir +
+           " fixes that");
+  }
 }
 
 bool exists(const std::string& path) {

@@ -1,6 +1,7 @@
 // POSIX calls, each wrapped once: failures throw burla::error naming what was being done.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
 
 #include <burla/error.hpp>
@@ -39,6 +40,9 @@ class fd {
 
 /// open(2) with O_CLOEXEC and O_NOFOLLOW: a planted symlink is an error, not a redirect.
 fd open_file(const std::string& path, int flags, mode_t mode = 0600);
+/// Creates a new file with exactly `mode`, whatever the umask; anything already at path (a
+/// file, a symlink, even a dangling one) is an error. `flags`: O_WRONLY or O_RDWR, O_APPEND.
+fd create_file(const std::string& path, int flags = O_WRONLY, mode_t mode = 0600);
 void write_all(int fd, std::string_view data, const std::string& what);
 /// Reads exactly size bytes at offset.
 void pread_all(int fd, char* out, std::size_t size, std::uint64_t offset, const std::string& what);
@@ -46,11 +50,21 @@ void pread_all(int fd, char* out, std::size_t size, std::uint64_t offset, const 
 std::size_t read_some(int fd, char* out, std::size_t size, const std::string& what);
 std::uint64_t file_size(int fd, const std::string& what);
 
+/// The contents of a regular file; a symlink or a FIFO at path is an error.
 std::string read_file(const std::string& path);
-/// Writes to a temporary name and renames, so readers never see a half-written file.
+/// Writes a unique temporary name in the same directory (created exclusively, 0600), syncs it
+/// and renames it over path: readers, even after a crash, see the old file or all of the new
+/// one. A symlink at path is replaced, not followed. Leaves no temporary file when it fails.
 void write_file_atomic(const std::string& path, std::string_view contents);
-/// mkdir -p; the last component gets `mode`, missing parents 0700.
+/// mkdir(2) with exactly `mode`, whatever the umask; false if something is already at path.
+bool make_dir(const std::string& path, mode_t mode = 0700);
+/// mkdir -p: the components it creates get exactly `mode`; existing ones are left as they are.
 void make_dirs(const std::string& path, mode_t mode = 0700);
+/// Throws burla::error("burla: <what> is not safe to use: <why>; <advice>") unless no other user
+/// can change what the directory holds: it is owned by this user and writable by the owner
+/// alone, and every directory above it, and every symlink met on the way to it, belongs to this
+/// user or root and is writable by its owner alone or sticky (like /tmp).
+void require_private_dir(const std::string& path, const std::string& what, const std::string& advice);
 bool exists(const std::string& path);
 /// The path made absolute against the current directory (jobs run elsewhere).
 std::string absolute(const std::string& path);
