@@ -1,10 +1,8 @@
 #include "job_dir.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <ctime>
 #include <random>
 
@@ -13,14 +11,30 @@
 namespace burla::detail {
 
 std::string jobs_root(const options& opts) {
-  if (!opts.job_dir.empty()) return opts.job_dir;
-  if (auto dir = posix::env("BURLA_JOBS_DIR")) return *dir;
-  if (auto home = posix::env("HOME")) return *home + "/.burla/jobs";
-  return "/tmp/burla-" + std::to_string(::getuid()) + "/jobs";
+  std::string root;
+  if (!opts.job_dir.empty())
+    root = opts.job_dir;
+  else if (auto dir = posix::env("BURLA_JOBS_DIR"))
+    root = *dir;
+  else if (auto home = posix::env("HOME"))
+    root = *home + "/.burla/jobs";
+  else
+    root = "/tmp/burla-" + std::to_string(::getuid()) + "/jobs";
+  // Attaching to or cancelling a job trusts its directory too (launcher.pid names what to stop).
+  if (posix::exists(root)) check_jobs_root(root);
+  return root;
+}
+
+void check_jobs_root(const std::string& root) {
+  posix::require_private_dir(root, "the jobs directory " + root,
+                             "job directories say what code runs, so only you may be able to change "
+                             "them: fix that, or set BURLA_JOBS_DIR (or options.job_dir) to a directory "
+                             "of your own, such as ~/.burla/jobs or /scratch/$USER/burla-jobs");
 }
 
 std::pair<std::string, std::string> create_job_dir(const std::string& root) {
   posix::make_dirs(root, 0700);
+  check_jobs_root(root);
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::time_t now = std::time(nullptr);
@@ -32,8 +46,8 @@ std::pair<std::string, std::string> create_job_dir(const std::string& root) {
     std::snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
     const std::string id = std::string(stamp) + "-" + suffix;
     const std::string path = root + "/" + id;
-    if (::mkdir(path.c_str(), 0700) == 0) return {id, path};
-    if (errno != EEXIST) posix::fail("cannot create the job directory " + path);
+    // mkdir never follows a symlink planted at the name: it fails with EEXIST, and we pick another.
+    if (posix::make_dir(path, 0700)) return {id, path};
   }
   throw error("burla: cannot find a free job directory name under " + root);
 }
@@ -42,8 +56,7 @@ namespace {
 
 class file_sink final : public input_sink {
  public:
-  explicit file_sink(const std::string& path)
-      : fd_(posix::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600)), path_(path) {}
+  explicit file_sink(const std::string& path) : fd_(posix::create_file(path, O_WRONLY, 0600)), path_(path) {}
   void write(std::string_view bytes) override {
     posix::write_all(fd_.get(), bytes, path_);
     written_ += bytes.size();
