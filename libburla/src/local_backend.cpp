@@ -149,7 +149,8 @@ child_process spawn_logged(const std::vector<std::string>& args, const std::vect
     else if (override_user)
       *it = k + "=" + v;
   }
-  posix::fd log_fd = posix::open_file(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  // A fresh job directory has no job.log: anything already there is refused, not appended to.
+  posix::fd log_fd = posix::create_file(log, O_WRONLY | O_APPEND, 0600);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
