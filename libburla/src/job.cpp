@@ -38,6 +38,14 @@ void validate(const options& o) {
   if (o.max_parallelism && *o.max_parallelism < 1)
     throw invalid_option("max_parallelism", std::to_string(*o.max_parallelism),
                          "it must be at least 1, or left unset for as many calls at once as fit");
+  if (o.func_timeout && o.func_timeout->count() <= 0)
+    throw invalid_option("func_timeout", std::to_string(o.func_timeout->count()) + " ms",
+                         "it must be positive (e.g. 30s), or left unset for no limit");
+  if (o.max_retries < 0 || o.max_retries > 100)
+    throw invalid_option("max_retries", std::to_string(o.max_retries), "it must be between 0 and 100");
+  if (o.on_error != on_error::raise && o.on_error != on_error::collect)
+    throw invalid_option("on_error", std::to_string(static_cast<int>(o.on_error)),
+                         "use burla::on_error::raise or burla::on_error::collect");
   if (o.backend != backend::automatic && o.backend != backend::local && o.backend != backend::slurm)
     throw invalid_option("backend", std::to_string(static_cast<int>(o.backend)),
                          "use burla::backend::automatic, local or slurm");
@@ -83,7 +91,9 @@ class followed_job final : public job_state {
         dir_(std::move(dir)),
         runner_(std::move(run)),
         console_(spec_.id, spinner),
-        journal_(dir_ + "/journal") {
+        journal_(dir_ + "/journal"),
+        status_(spec_.n_inputs, 0),
+        attempts_(spec_.n_inputs, 0) {
     // On a shared filesystem, writes from other nodes may not wake inotify: the poll below
     // also has a timeout.
     inotify_ = posix::fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
@@ -110,11 +120,15 @@ class followed_job final : public job_state {
       std::string_view payload;
       while (journal_.next(type, payload)) {
         switch (type) {
-          case proto::record_type::start:
-            hosts_ = proto::decode_start(payload).hosts;
-            started_ = true;
+          case proto::record_type::start: {
+            const auto start = proto::decode_start(payload);
+            hosts_ = start.hosts;
+            current_run_ = static_cast<int>(start.run) == spec_.run;
+            outstanding_.clear();  // batches of an earlier run that was killed
+            started_ = current_run_;
             console_.set_status("running on " + std::to_string(spec_.workers) + " workers");
             break;
+          }
           case proto::record_type::dispatch: {
             const auto d = proto::decode_dispatch(payload);
             outstanding_[d.first] = d;
@@ -130,10 +144,13 @@ class followed_job final : public job_state {
             out.results = r.results;
             return true;
           }
-          case proto::record_type::end:
-            end_ = proto::decode_end(payload);
+          case proto::record_type::end: {
+            auto end = proto::decode_end(payload);
+            if (static_cast<int>(end.run) != spec_.run) break;  // an earlier run's
+            end_ = std::move(end);
             end_seen_ = clock::now();
             break;
+          }
         }
       }
       if (exited || (end_ && !runner_->wait_after_end())) return false;
@@ -142,7 +159,13 @@ class followed_job final : public job_state {
     }
   }
 
-  void finish() override {
+  const std::vector<std::uint8_t>& statuses() const override { return status_; }
+  const remote_error::details* failure(std::size_t index) const override {
+    auto it = failures_.find(index);
+    return it == failures_.end() ? nullptr : &it->second;
+  }
+
+  void finish(bool throw_call_errors) override {
     finished_batch ignored;
     while (next(ignored)) {
     }
@@ -170,7 +193,13 @@ class followed_job final : public job_state {
       case proto::end_state::completed:
         return;
       case proto::end_state::failed:
-        if (first_failure_) throw remote_error(*first_failure_);
+        if (!throw_call_errors) return;
+        if (spec_.collect_errors) {
+          std::vector<remote_error::details> all;
+          for (auto& [index, d] : failures_) all.push_back(d);
+          throw calls_failed(spec_.id, dir_, spec_.n_inputs, std::move(all));
+        }
+        if (first_failure_) throw_call_error(*first_failure_);
         throw job_error("burla: job " + spec_.id + ": " + end_->message, {}, log, "failed");
       case proto::end_state::mismatch:
         throw build_mismatch(end_->message);
@@ -178,6 +207,12 @@ class followed_job final : public job_state {
         throw job_error("burla: job " + spec_.id + " was cancelled; " + std::to_string(end_->n_ok) +
                             " finished results are kept in " + dir_ + "/results.h5",
                         {}, log, "cancelled");
+      case proto::end_state::interrupted:
+        throw job_error("burla: job " + spec_.id + " was interrupted: " + end_->message + "; " +
+                            std::to_string(end_->n_ok) + " results are kept in " + dir_ +
+                            "/results.h5, and burla::resume<R>(\"" + spec_.id + "\") (or `burla resume " +
+                            spec_.id + "`) runs the " + std::to_string(end_->n_not_run) + " inputs not run",
+                        {}, log, "interrupted");
       case proto::end_state::error:
         throw job_error("burla: job " + spec_.id + " failed: " + end_->message + "\nJob directory: " + dir_ +
                             "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30),
@@ -229,31 +264,56 @@ class followed_job final : public job_state {
       if (n.kind == proto::note_kind::err) console_.forward(2, n.text);
     }
     for (std::uint32_t i = 0; i < r.head.done; ++i) {
-      if (r.status[i] == static_cast<std::uint8_t>(call_status::ok)) {
-        ++ok_;
+      const std::uint8_t st = r.status[i];
+      if (st == status_skipped) continue;
+      const std::size_t index = r.head.first + i;
+      if (index >= spec_.n_inputs) throw error("burla: the journal of job " + spec_.id + " names an input past the last");
+      ++attempts_[index];
+      if (st == static_cast<std::uint8_t>(call_status::ok)) {
+        if (status_[index] != st && status_[index] != 0) --failed_;  // a failure that a resumed run fixed
+        if (status_[index] != st) ++ok_;
+        status_[index] = st;
+        failures_.erase(index);
         continue;
       }
-      ++failed_;
-      if (first_failure_) continue;
-      remote_error::details d;
-      d.index = r.head.first + i;
-      d.rank = r.head.rank;
-      if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size())
-        d.host = hosts_[r.head.rank];
-      std::string output;
-      for (const auto& n : r.notes) {
-        if (n.item != i) continue;
-        if (n.kind == proto::note_kind::error_type) d.type = n.text;
-        if (n.kind == proto::note_kind::error_what) d.what = n.text;
-        if (n.kind == proto::note_kind::out || n.kind == proto::note_kind::err) output += n.text;
+      remote_error::details d = failure_details(r, i);
+      if (st == status_retrying) {
+        if (current_run_)
+          console_.forward(2, "burla: " + std::string(d.status == call_status::failed ? "input " + std::to_string(index) + " threw " + d.type
+                                                                                        : "input " + std::to_string(index) + " " + to_string(d.status)) +
+                                  ": " + d.what + "; running it again (attempt " + std::to_string(attempts_[index] + 1) +
+                                  " of " + std::to_string(spec_.max_retries + 1) + ")\n");
+        continue;
       }
-      d.output_tail = tail_of_text(output, 2000);
-      first_failure_ = std::move(d);
+      if (status_[index] == 0) ++failed_;
+      if (status_[index] == static_cast<std::uint8_t>(call_status::ok)) --ok_, ++failed_;
+      status_[index] = st;
+      if (current_run_ && !first_failure_) first_failure_ = d;
+      failures_[index] = std::move(d);
     }
     // A worker runs one call at a time; the rest of what it holds is queued.
     std::set<std::int32_t> busy;
     for (const auto& [first, d] : outstanding_) busy.insert(d.rank);
     console_.progress(ok_ + failed_, spec_.n_inputs, busy.size(), failed_);
+  }
+
+  remote_error::details failure_details(const proto::reply_view& r, std::uint32_t i) const {
+    remote_error::details d;
+    d.index = r.head.first + i;
+    const std::uint8_t st = r.status[i];
+    d.status = st <= static_cast<std::uint8_t>(call_status::worker_lost) ? static_cast<call_status>(st) : call_status::failed;
+    d.attempts = attempts_[d.index];
+    d.rank = r.head.rank;
+    if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size()) d.host = hosts_[r.head.rank];
+    std::string output;
+    for (const auto& n : r.notes) {
+      if (n.item != i) continue;
+      if (n.kind == proto::note_kind::error_type) d.type = n.text;
+      if (n.kind == proto::note_kind::error_what) d.what = n.text;
+      if (n.kind == proto::note_kind::out || n.kind == proto::note_kind::err) output += n.text;
+    }
+    d.output_tail = tail_of_text(output, 2000);
+    return d;
   }
 
   /// The inputs whose batches were out when the job died; narrowed to the rank mpirun names.
@@ -289,8 +349,11 @@ class followed_job final : public job_state {
   std::map<std::uint64_t, proto::dispatch_record> outstanding_;
   std::optional<proto::end_record> end_;
   clock::time_point end_seen_{};
-  std::optional<remote_error::details> first_failure_;
+  std::optional<remote_error::details> first_failure_;  // of this run: what stopped it
+  std::map<std::size_t, remote_error::details> failures_;  // inputs whose last attempt failed
+  std::vector<std::uint8_t> status_, attempts_;          // per input
   std::uint64_t ok_ = 0, failed_ = 0;
+  bool current_run_ = false;
   bool terminated_ = false;
   bool started_ = false;  ///< the master has written its start record
 };
@@ -385,6 +448,9 @@ prepared prepare_job(const options& opts, std::uint64_t n_inputs, job_types type
   spec.func_cpu = opts.func_cpu;
   spec.func_ram = opts.func_ram.value_or(0);
   spec.func_gpu = opts.func_gpu;
+  spec.func_timeout_ms = opts.func_timeout ? static_cast<std::uint64_t>(opts.func_timeout->count()) : 0;
+  spec.max_retries = opts.max_retries;
+  spec.collect_errors = opts.on_error == on_error::collect;
   spec.build_id = main_build_id();
   spec.executable = posix::env("BURLA_EXECUTABLE").value_or(posix::self_executable());
   spec.caller_host = posix::hostname();

@@ -1,8 +1,11 @@
 // job.ini: `key = value` lines, read with Boost.Program_options so that a damaged file gives an
 // error naming the key. Values are %-escaped where INI syntax would misread them.
+#include <fcntl.h>
+
 #include <boost/program_options.hpp>
 #include <burla/detail/job_spec.hpp>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -68,6 +71,72 @@ std::string unhex(const std::string& text, const std::string& key) {
   return out;
 }
 
+// job.ini holds a few hundred bytes and a closure's state: anything near this is not one.
+constexpr std::uint64_t max_job_ini_bytes = 64u << 20;
+
+std::string read_bounded(const std::string& path) {
+  posix::fd f = posix::open_file(path, O_RDONLY);
+  const std::uint64_t size = posix::file_size(f.get(), path);
+  if (size > max_job_ini_bytes)
+    throw error("burla: the job description " + path + " has " + std::to_string(size) +
+                " bytes, far more than any job.ini; it is damaged or not a job description");
+  std::string out(size, '\0');
+  posix::pread_all(f.get(), out.data(), size, 0, path);
+  return out;
+}
+
+/// Bytes of a fixed-size value with this HDF5 element code (as h5_code writes them); 0 if none.
+std::uint64_t code_size(const std::string& code) {
+  static const std::pair<const char*, std::uint64_t> codes[] = {
+      {"bool", 1}, {"i8", 1},  {"u8", 1},  {"i16", 2}, {"u16", 2}, {"i32", 4},
+      {"u32", 4},  {"f32", 4}, {"i64", 8}, {"u64", 8}, {"f64", 8}};
+  for (const auto& [name, size] : codes)
+    if (code == name) return size;
+  return code == h5_code<long double>() ? sizeof(long double) : 0;
+}
+
+/// What readers of a job_spec rely on: values in range, sizes that match their types, and as
+/// many inputs as the input files next to job.ini hold (so that nothing sized by n_inputs can
+/// be absurd). Inputs already removed are not checked.
+void check_values(const std::string& path, const job_spec& s, int input_kind, int result_kind) {
+  auto damaged = [&](const std::string& what) {
+    throw error("burla: the job description " + path + " is damaged: " + what +
+                ". It is written once when the job is created; submit the job again");
+  };
+  if (input_kind < 0 || input_kind > 2) damaged("input_kind " + std::to_string(input_kind));
+  if (result_kind < 0 || result_kind > 3) damaged("result_kind " + std::to_string(result_kind));
+  // Segments of up to 64 inputs are written; the limit keeps n_inputs arithmetic in range.
+  if (s.segment_items < 1 || s.segment_items > (1u << 20))
+    damaged("segment_items " + std::to_string(s.segment_items));
+  if (s.workers < 1 || s.workers > (1 << 24)) damaged("workers " + std::to_string(s.workers));
+  if (s.func_cpu < 1 || s.func_gpu < 0 || !std::isfinite(s.func_ram) || s.func_ram < 0)
+    damaged("func_cpu, func_ram or func_gpu out of range");
+  const job_types& t = s.types;
+  if (input_kind == 0 && (t.input_size == 0 || code_size(t.input_h5) != t.input_size))
+    damaged("input_size " + std::to_string(t.input_size) + " does not fit input_h5 '" + t.input_h5 + "'");
+  if (result_kind == 0 && (t.result_size == 0 || code_size(t.result_h5) != t.result_size))
+    damaged("result_size " + std::to_string(t.result_size) + " does not fit result_h5 '" + t.result_h5 + "'");
+
+  const std::string dir = path.substr(0, path.rfind('/') + 1);
+  if (!posix::exists(dir + "inputs.bin")) return;
+  const std::uint64_t n = s.n_inputs;
+  auto size_of = [](const std::string& file) {
+    return posix::file_size(posix::open_file(file, O_RDONLY).get(), file);
+  };
+  if (input_kind == 0) {
+    const std::uint64_t bytes = size_of(dir + "inputs.bin");
+    if (bytes % t.input_size != 0 || bytes / t.input_size != n)
+      damaged("n_inputs " + std::to_string(n) + " does not match inputs.bin (" + std::to_string(bytes) +
+              " bytes of " + std::to_string(t.input_size) + "-byte inputs)");
+  } else if (posix::exists(dir + "inputs.index")) {
+    // One offset per segment of segment_items inputs, and one for the end.
+    const std::uint64_t offsets = size_of(dir + "inputs.index") / 8;
+    if (offsets == 0 || offsets - 1 != n / s.segment_items + (n % s.segment_items != 0))
+      damaged("n_inputs " + std::to_string(n) + " does not match inputs.index (" + std::to_string(offsets) +
+              " offsets)");
+  }
+}
+
 }  // namespace
 
 void write_job_spec(const std::string& path, const job_spec& s) {
@@ -94,6 +163,12 @@ void write_job_spec(const std::string& path, const job_spec& s) {
   line("func_cpu", s.func_cpu);
   line("func_ram", s.func_ram);
   line("func_gpu", s.func_gpu);
+  line("func_timeout_ms", s.func_timeout_ms);
+  line("max_retries", s.max_retries);
+  line("collect_errors", s.collect_errors ? 1 : 0);
+  line("run", s.run);
+  line("rerun_failed", s.rerun_failed ? 1 : 0);
+  line("drain_seconds", s.drain_seconds);
   const job_types& t = s.types;
   text("input_type", t.input_type);
   text("result_type", t.result_type);
@@ -138,6 +213,14 @@ job_spec read_job_spec(const std::string& path) {
   num("func_cpu", &s.func_cpu);
   num("func_ram", &s.func_ram);
   num("func_gpu", &s.func_gpu);
+  int collect_errors = 0;
+  num("func_timeout_ms", &s.func_timeout_ms);
+  num("max_retries", &s.max_retries);
+  num("collect_errors", &collect_errors);
+  num("run", &s.run);
+  int rerun_failed = 0;
+  num("rerun_failed", &rerun_failed);
+  num("drain_seconds", &s.drain_seconds);
   text("input_type", &t.input_type);
   text("result_type", &t.result_type);
   num("input_kind", &input_kind);
@@ -155,7 +238,7 @@ job_spec read_job_spec(const std::string& path) {
   d.add_options()("function.offset", po::value(&t.function.offset));
   text("callable_state", &state_hex, false);
 
-  std::istringstream in(posix::read_file(path));
+  std::istringstream in(read_bounded(path));
   try {
     po::variables_map vm;
     po::store(po::parse_config_file(in, d, /*allow_unregistered=*/true), vm);
@@ -167,12 +250,12 @@ job_spec read_job_spec(const std::string& path) {
   if (s.format_version != 1)
     throw error("burla: " + path + " has format_version " + std::to_string(s.format_version) +
                 "; this build of burla reads version 1");
-  if (input_kind < 0 || input_kind > 2 || result_kind < 0 || result_kind > 3 || s.segment_items == 0 ||
-      s.workers < 1)
-    throw error("burla: the job description " + path + " has out-of-range values; it is damaged");
+  check_values(path, s, input_kind, result_kind);
   t.input_kind = static_cast<value_kind>(input_kind);
   t.result_kind = static_cast<value_kind>(result_kind);
   t.callable_is_function = is_function != 0;
+  s.collect_errors = collect_errors != 0;
+  s.rerun_failed = rerun_failed != 0;
   t.callable_state = unhex(state_hex, "callable_state");
   return s;
 }

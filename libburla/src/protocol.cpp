@@ -28,6 +28,12 @@ void build_reply(std::string& out, const reply_header& h, std::string_view statu
   }
 }
 
+void set_reply_rank(std::string& reply, std::int32_t rank) {
+  constexpr std::size_t at = sizeof(std::uint64_t) + 2 * sizeof(std::uint32_t);  // after first, requested, done
+  if (reply.size() < at + sizeof rank) throw error("burla: a batch reply too short for its header");
+  std::memcpy(reply.data() + at, &rank, sizeof rank);
+}
+
 reply_view parse_reply(std::string_view bytes) {
   byte_reader r(bytes, "a batch reply");
   reply_view v;
@@ -65,6 +71,8 @@ const char* to_string(end_state s) {
       return "cancelled";
     case end_state::mismatch:
       return "build_mismatch";
+    case end_state::interrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -74,6 +82,7 @@ std::string encode(const start_record& r) {
   byte_writer w(out);
   w.put<std::uint32_t>(static_cast<std::uint32_t>(r.hosts.size()));
   for (const auto& h : r.hosts) w.put_bytes(h);
+  w.put(r.run);
   return out;
 }
 
@@ -94,6 +103,7 @@ std::string encode(const end_record& r) {
   w.put(r.n_failed);
   w.put(r.n_not_run);
   w.put_bytes(r.message);
+  w.put(r.run);
   return out;
 }
 
@@ -103,6 +113,7 @@ start_record decode_start(std::string_view payload) {
   const auto n = r.get<std::uint32_t>();
   if (n > r.left()) throw error("burla: corrupted journal (start record)");
   for (std::uint32_t i = 0; i < n; ++i) s.hosts.emplace_back(r.get_bytes());
+  s.run = r.get<std::uint32_t>();
   return s;
 }
 
@@ -119,11 +130,12 @@ end_record decode_end(std::string_view payload) {
   byte_reader r(payload, "the journal's end record");
   end_record e;
   e.state = r.get<end_state>();
-  if (static_cast<int>(e.state) > 4) throw error("burla: corrupted journal (end state)");
+  if (static_cast<int>(e.state) > 5) throw error("burla: corrupted journal (end state)");
   e.n_ok = r.get<std::uint64_t>();
   e.n_failed = r.get<std::uint64_t>();
   e.n_not_run = r.get<std::uint64_t>();
   e.message = r.get_bytes();
+  e.run = r.get<std::uint32_t>();
   return e;
 }
 
@@ -192,6 +204,7 @@ bool journal_reader::next(record_type& type, std::string_view& payload) {
       if (avail.substr(0, journal_magic.size()) != journal_magic)
         throw error("burla: " + path_ + " is not a burla journal (bad magic)");
       pos_ += journal_magic.size();
+      consumed_ += journal_magic.size();
       header_checked_ = true;
       continue;
     }
@@ -205,6 +218,7 @@ bool journal_reader::next(record_type& type, std::string_view& payload) {
         type = static_cast<record_type>(t);
         payload = avail.substr(head_size, size);
         pos_ += head_size + size;
+        consumed_ += head_size + size;
         return true;
       }
     }

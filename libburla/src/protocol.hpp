@@ -14,7 +14,7 @@
 
 namespace burla::detail::protocol {
 
-inline constexpr std::string_view journal_magic = "BURLAJ01";
+inline constexpr std::string_view journal_magic = "BURLAJ02";
 
 enum class record_type : std::uint32_t { start = 1, dispatch = 2, batch = 3, end = 4 };
 
@@ -44,6 +44,8 @@ struct reply_view {
 void build_reply(std::string& out, const reply_header& head, std::string_view status,
                  std::string_view results, const std::vector<note>& notes);
 reply_view parse_reply(std::string_view bytes);
+/// Sets the rank in an encoded reply (the worker rank, for a reply its call process built).
+void set_reply_rank(std::string& reply, std::int32_t rank);
 
 enum class end_state : std::uint8_t {
   completed = 0,  ///< every call succeeded
@@ -51,11 +53,13 @@ enum class end_state : std::uint8_t {
   error = 2,      ///< the job itself failed (see the message)
   cancelled = 3,  ///< stopped on request
   mismatch = 4,   ///< a rank runs another build than the caller's
+  interrupted = 5,  ///< stopped early by a signal (time limit, scancel); resume finishes it
 };
 const char* to_string(end_state s);
 
 struct start_record {
   std::vector<std::string> hosts;  ///< by rank
+  std::uint32_t run = 1;           ///< job_spec::run: 2 and more for resumed runs
 };
 struct dispatch_record {
   std::uint64_t first = 0;
@@ -64,8 +68,9 @@ struct dispatch_record {
 };
 struct end_record {
   end_state state = end_state::completed;
-  std::uint64_t n_ok = 0, n_failed = 0, n_not_run = 0;
+  std::uint64_t n_ok = 0, n_failed = 0, n_not_run = 0;  ///< over the whole job, every run
   std::string message;
+  std::uint32_t run = 1;  ///< the run that ended
 };
 
 std::string encode(const start_record& r);
@@ -104,6 +109,8 @@ class journal_reader {
   journal_reader& operator=(const journal_reader&) = delete;
   /// The next complete record, if one is there; its payload stays valid until the next call.
   bool next(record_type& type, std::string_view& payload);
+  /// Bytes of the file read as complete records (and the magic) so far.
+  std::uint64_t complete_bytes() const { return consumed_; }
 
  private:
   bool fill();
@@ -111,6 +118,7 @@ class journal_reader {
   int fd_ = -1;
   std::string buf_;
   std::size_t pos_ = 0;
+  std::uint64_t consumed_ = 0;
   bool header_checked_ = false;
 };
 

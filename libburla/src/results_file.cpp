@@ -27,22 +27,26 @@ const char* encoding_name(value_kind k) {
 
 results_writer::results_writer(const std::string& path, const job_spec& spec,
                                const std::vector<std::string>& hosts)
-    : path_(path), spec_(spec) {
-  // Owner-only, never through a planted symlink; HDF5 then truncates the file we own.
-  posix::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-  file_ = h5::handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-                     "create the results file " + path);
+    : path_(path), temp_path_(path + ".tmp-" + std::to_string(::getpid())), spec_(spec) {
+  // Owner-only, never through a planted symlink; HDF5 then truncates the file we own. Readers
+  // see it only once publish() renames it.
+  ::unlink(temp_path_.c_str());  // left by a process of ours with this pid that was killed
+  posix::open_file(temp_path_, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  file_ = h5::handle(H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                     "create the results file " + temp_path_);
   const hid_t f = file_.get();
   const std::uint64_t n = spec.n_inputs;
   const job_types& t = spec.types;
 
   status_type_ = h5::handle(H5Tenum_create(H5T_NATIVE_UINT8), "create the status type");
-  const char* names[] = {"not_run", "ok", "failed"};
-  for (std::uint8_t v = 0; v < 3; ++v)
-    h5::check_status(H5Tenum_insert(status_type_.get(), names[v], &v), "define the status type");
+  for (std::uint8_t v = 0; v <= static_cast<std::uint8_t>(call_status::worker_lost); ++v) {
+    const char* name = to_string(static_cast<call_status>(v));
+    h5::check_status(H5Tenum_insert(status_type_.get(), name, &v), "define the status type");
+  }
   string_type_ = h5::vlen_string_type();
 
   status_ = h5::create_dataset(f, "status", status_type_.get(), n);
+  attempts_ = h5::create_dataset(f, "attempts", H5T_NATIVE_UINT8, n);
   const std::int32_t no_rank = -1;
   rank_ = h5::create_dataset(f, "rank", H5T_NATIVE_INT32, n, &no_rank);
   stdout_ = h5::create_dataset(f, "stdout", string_type_.get(), n);
@@ -85,41 +89,36 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
   h5::set_attribute(f, "state", std::string("running"));
 }
 
-void results_writer::write(const protocol::reply_view& r) {
+void results_writer::publish() {
+  h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + temp_path_);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) posix::fail("cannot rename " + temp_path_ + " to " + path_);
+}
+
+void results_writer::write(const protocol::reply_view& r, const std::uint8_t* attempts) {
   const std::uint64_t first = r.head.first;
   const std::uint32_t done = r.head.done;
   if (done == 0) return;
   if (first + done > spec_.n_inputs) throw error("burla: batch reply beyond the last input");
-  h5::write_range(status_.get(), status_type_.get(), first, done, r.status, "write statuses");
-  const std::vector<std::int32_t> ranks(done, r.head.rank);
-  h5::write_range(rank_.get(), H5T_NATIVE_INT32, first, done, ranks.data(), "write ranks");
 
+  // Each call's encoded result, then the rows to write: calls skipped or to be retried are not.
   byte_reader in(r.results, "the results of a batch");
-  switch (spec_.types.result_kind) {
-    case value_kind::fixed: {
-      const std::string_view raw = in.take(done * spec_.types.result_size);
-      h5::write_range(result_.get(), result_type_.get(), first, done, raw.data(), "write results");
-      break;
+  std::vector<std::string_view> encoded(done);
+  for (std::uint32_t i = 0; i < done; ++i) {
+    if (spec_.types.result_kind == value_kind::fixed)
+      encoded[i] = in.take(spec_.types.result_size);
+    else if (spec_.types.result_kind != value_kind::none)
+      encoded[i] = in.get_bytes();
+  }
+  auto kept = [&](std::uint32_t i) { return r.status[i] != status_skipped && r.status[i] != status_retrying; };
+  for (std::uint32_t a = 0; a < done;) {
+    if (!kept(a)) {
+      ++a;
+      continue;
     }
-    case value_kind::string: {
-      std::vector<std::string> keep;
-      std::vector<const char*> p;
-      keep.reserve(done);
-      for (std::uint32_t i = 0; i < done; ++i) p.push_back(keep.emplace_back(in.get_bytes()).c_str());
-      h5::write_range(result_.get(), result_type_.get(), first, done, p.data(), "write results");
-      break;
-    }
-    case value_kind::serialized: {
-      std::vector<hvl_t> v;
-      for (std::uint32_t i = 0; i < done; ++i) {
-        std::string_view b = in.get_bytes();
-        v.push_back({b.size(), const_cast<char*>(b.data())});
-      }
-      h5::write_range(result_.get(), result_type_.get(), first, done, v.data(), "write results");
-      break;
-    }
-    case value_kind::none:
-      break;
+    std::uint32_t b = a;
+    while (b < done && kept(b)) ++b;
+    write_rows(first + a, b - a, r.status + a, encoded.data() + a, attempts + first + a, r.head.rank);
+    a = b;
   }
 
   if (r.notes.empty()) return;
@@ -133,6 +132,7 @@ void results_writer::write(const protocol::reply_view& r) {
                  {protocol::note_kind::error_type, error_type_.get(), {}, {}},
                  {protocol::note_kind::error_what, error_message_.get(), {}, {}}};
   for (const auto& note : r.notes) {
+    if (note.item >= done || !kept(note.item)) continue;
     for (auto& c : columns) {
       if (c.kind != note.kind) continue;
       c.points.push_back(first + note.item);
@@ -143,6 +143,35 @@ void results_writer::write(const protocol::reply_view& r) {
     std::vector<const char*> p;
     for (const auto& s : c.text) p.push_back(s.c_str());
     h5::write_points(c.dataset, string_type_.get(), c.points, p.data(), "write captured output");
+  }
+}
+
+void results_writer::write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status,
+                                const std::string_view* encoded, const std::uint8_t* attempts, std::int32_t rank) {
+  h5::write_range(status_.get(), status_type_.get(), first, n, status, "write statuses");
+  h5::write_range(attempts_.get(), H5T_NATIVE_UINT8, first, n, attempts, "write attempts");
+  const std::vector<std::int32_t> ranks(n, rank);
+  h5::write_range(rank_.get(), H5T_NATIVE_INT32, first, n, ranks.data(), "write ranks");
+  switch (spec_.types.result_kind) {
+    case value_kind::fixed:  // consecutive in the reply
+      h5::write_range(result_.get(), result_type_.get(), first, n, encoded[0].data(), "write results");
+      break;
+    case value_kind::string: {
+      std::vector<std::string> keep;
+      std::vector<const char*> p;
+      keep.reserve(n);
+      for (std::uint32_t i = 0; i < n; ++i) p.push_back(keep.emplace_back(encoded[i]).c_str());
+      h5::write_range(result_.get(), result_type_.get(), first, n, p.data(), "write results");
+      break;
+    }
+    case value_kind::serialized: {
+      std::vector<hvl_t> v;
+      for (std::uint32_t i = 0; i < n; ++i) v.push_back({encoded[i].size(), const_cast<char*>(encoded[i].data())});
+      h5::write_range(result_.get(), result_type_.get(), first, n, v.data(), "write results");
+      break;
+    }
+    case value_kind::none:
+      break;
   }
 }
 
@@ -168,7 +197,7 @@ void results_writer::finish(const protocol::end_record& end, const run_figures& 
   h5::set_attribute(f, "n_failed", static_cast<long long>(end.n_failed));
   h5::set_attribute(f, "n_not_run", static_cast<long long>(end.n_not_run));
   h5::set_attribute(f, "finished", posix::utc_timestamp());
-  status_ = {}, result_ = {}, input_ = {}, rank_ = {}, stdout_ = {}, stderr_ = {};
+  status_ = {}, attempts_ = {}, result_ = {}, input_ = {}, rank_ = {}, stdout_ = {}, stderr_ = {};
   error_type_ = {}, error_message_ = {};
   h5::check_status(H5Fclose(file_.release()), "close " + path_);
 }

@@ -1,6 +1,7 @@
 // results.h5: one row per input, written by the job's master as batches finish.
 // Layout (see docs/results-file.md):
-//   /status          enum uint8 {not_run, ok, failed}
+//   /status          enum uint8 {not_run, ok, failed, crashed, timed_out, out_of_memory, worker_lost}
+//   /attempts        uint8, how many times each input ran
 //   /result          typed (arithmetic), variable-length string, or variable-length bytes
 //                    (a Boost binary archive) per input; absent for functions returning void
 //   /input           typed inputs, when the input type is arithmetic
@@ -23,10 +24,13 @@ inline constexpr const char* results_format = "burla-results-1";
 
 class results_writer {
  public:
-  /// Creates the file owner-only; fails if it exists.
+  /// Creates the file owner-only under a temporary name in the same directory.
   results_writer(const std::string& path, const job_spec& spec, const std::vector<std::string>& hosts);
-  /// Records one finished batch.
-  void write(const protocol::reply_view& reply);
+  /// Gives the file its name (replacing an older one), once what must be there from the start is.
+  void publish();
+  /// Records one finished batch; calls skipped or to be retried are left out. `attempts`: per
+  /// input, the times it ran.
+  void write(const protocol::reply_view& reply, const std::uint8_t* attempts);
   /// Records the inputs of a dispatched batch (arithmetic inputs only).
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
@@ -40,10 +44,13 @@ class results_writer {
   void finish(const protocol::end_record& end, const run_figures& figures);
 
  private:
-  std::string path_;
+  void write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status, const std::string_view* encoded,
+                  const std::uint8_t* attempts, std::int32_t rank);
+
+  std::string path_, temp_path_;
   const job_spec& spec_;
   h5::handle file_;
-  h5::handle status_, result_, input_, rank_, stdout_, stderr_, error_type_, error_message_;
+  h5::handle status_, attempts_, result_, input_, rank_, stdout_, stderr_, error_type_, error_message_;
   h5::handle result_type_, input_type_, string_type_, status_type_;
 };
 

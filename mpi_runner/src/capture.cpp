@@ -58,12 +58,17 @@ void flush_stdio() {
 
 }  // namespace
 
-void output_capture::stream::open(int fd, const char* name) {
+int output_capture::make_memfd(const char* name) {
+  const int fd = ::memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) posix::fail("cannot create a memory file to capture " + std::string(name));
+  return fd;
+}
+
+void output_capture::stream::open(int fd, int file, const char* name) {
   target = fd;
   saved = ::dup(fd);
   if (saved < 0) posix::fail("cannot keep the job's own " + std::string(name));
-  memfd = ::memfd_create(name, MFD_CLOEXEC);
-  if (memfd < 0) posix::fail("cannot create a memory file to capture " + std::string(name));
+  memfd = file;
   if (::ftruncate(memfd, map_size) != 0) posix::fail("cannot size the capture file");
   map = nullptr;
   remap();
@@ -142,12 +147,12 @@ bool output_capture::stream::take(std::string& into, bool thorough) {
   return got;
 }
 
-output_capture::output_capture() {
+output_capture::output_capture(int out_memfd, int err_memfd) {
   std::cout.flush();
   std::fflush(stdout);
   std::fflush(stderr);
-  out_.open(1, "stdout");
-  err_.open(2, "stderr");
+  out_.open(1, out_memfd, "stdout");
+  err_.open(2, err_memfd, "stderr");
   page_size = ::sysconf(_SC_PAGESIZE);
   windows[0] = out_.map;
   windows[1] = err_.map;

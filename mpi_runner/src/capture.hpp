@@ -11,7 +11,10 @@ namespace burla::runner {
 
 class output_capture {
  public:
-  output_capture();
+  /// Redirects fd 1 and 2 to the given memory files (memfd_create), which stay open elsewhere
+  /// too: whoever holds them can read what a call printed even if this process dies.
+  output_capture(int out_memfd, int err_memfd);
+  output_capture() : output_capture(make_memfd("stdout"), make_memfd("stderr")) {}
   ~output_capture();
   output_capture(const output_capture&) = delete;
   output_capture& operator=(const output_capture&) = delete;
@@ -21,6 +24,11 @@ class output_capture {
   bool collect(std::string& out, std::string& err);
   /// Like collect, but also catches output that begins with NUL bytes (one lseek per stream).
   bool collect_thorough(std::string& out, std::string& err);
+  /// Bytes of each memory file collected so far (what a crash tail starts after).
+  std::uint64_t collected_out() const { return out_.pos; }
+  std::uint64_t collected_err() const { return err_.pos; }
+  /// Creates a memory file for one stream.
+  static int make_memfd(const char* name);
 
  private:
   struct stream {
@@ -30,7 +38,7 @@ class output_capture {
     char* map = nullptr;
     std::uint64_t pos = 0;  // bytes collected so far
     char last = 0;          // the last byte collected, to notice a rewritten file
-    void open(int fd, const char* name);
+    void open(int fd, int file, const char* name);
     void close();
     void remap();
     void start_over();

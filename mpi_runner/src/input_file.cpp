@@ -4,40 +4,76 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace burla::runner {
 
 namespace {
 constexpr std::uint64_t max_batch_bytes = 4u << 20;
+// Larger than any encoding burla writes (long double: 16 bytes; segments: 64 inputs), small
+// enough that products with them cannot overflow 64 bits.
+constexpr std::uint64_t max_fixed_size = 64;
+constexpr std::uint64_t max_segment_items = 1u << 20;
+
+[[noreturn]] void damaged(const std::string& dir, const std::string& what) {
+  throw error("burla: the job directory " + dir + " is damaged: " + what +
+              ". Its inputs no longer match job.ini; submit the job again");
 }
+}  // namespace
 
 input_file::input_file(const std::string& dir, const detail::job_spec& spec) : spec_(spec) {
+  const auto kind = spec.types.input_kind;
+  if (kind != detail::value_kind::fixed && kind != detail::value_kind::string &&
+      kind != detail::value_kind::serialized)
+    damaged(dir, "job.ini gives input_kind " + std::to_string(static_cast<int>(kind)));
   fd_ = posix::open_file(dir + "/inputs.bin", O_RDONLY);
-  const std::uint64_t size = posix::file_size(fd_.get(), "inputs.bin");
-  if (spec.types.input_kind == detail::value_kind::fixed) {
-    units_ = spec.n_inputs;
-    if (size != spec.n_inputs * spec.types.input_size)
-      throw error("burla: inputs.bin has " + std::to_string(size) + " bytes, expected " +
-                  std::to_string(spec.n_inputs * spec.types.input_size) + "; the job directory is damaged");
+  const std::uint64_t size = posix::file_size(fd_.get(), dir + "/inputs.bin");
+  const std::uint64_t n = spec.n_inputs;
+  if (kind == detail::value_kind::fixed) {
+    const std::uint64_t item = spec.types.input_size;
+    if (item == 0 || item > max_fixed_size)
+      damaged(dir, "job.ini gives input_size " + std::to_string(item) + " for inputs of a fixed size");
+    // Divides rather than multiplies: a huge n_inputs must not wrap around to the file's size.
+    if (size % item != 0 || size / item != n)
+      damaged(dir, "inputs.bin has " + std::to_string(size) + " bytes, job.ini gives " + std::to_string(n) +
+                       " inputs of " + std::to_string(item) + " bytes");
+    units_ = n;
   } else {
-    units_ = (spec.n_inputs + spec.segment_items - 1) / spec.segment_items;
-    std::string raw = posix::read_file(dir + "/inputs.index");
-    if (raw.size() != (units_ + 1) * 8)
-      throw error("burla: inputs.index has the wrong size; the job directory is damaged");
+    const std::uint64_t per = spec.segment_items;
+    if (per == 0 || per > max_segment_items)
+      damaged(dir, "job.ini gives segment_items " + std::to_string(per));
+    units_ = n / per + (n % per != 0);
+    // The index's size is checked before it is read: it holds units + 1 offsets, and a huge
+    // n_inputs must not size an allocation.
+    const std::string index_path = dir + "/inputs.index";
+    posix::fd index = posix::open_file(index_path, O_RDONLY);
+    const std::uint64_t index_size = posix::file_size(index.get(), index_path);
+    if (index_size % 8 != 0 || index_size < 8 || index_size / 8 - 1 != units_)
+      damaged(dir, "inputs.index has " + std::to_string(index_size) + " bytes, job.ini gives " +
+                       std::to_string(n) + " inputs in segments of " + std::to_string(per) +
+                       ", which need 8 bytes for each of " + std::to_string(units_) + " segments and 8 more");
     offsets_.resize(units_ + 1);
-    std::memcpy(offsets_.data(), raw.data(), raw.size());
+    posix::pread_all(index.get(), reinterpret_cast<char*>(offsets_.data()), index_size, 0, index_path);
+    if (offsets_.front() != 0 || offsets_.back() != size)
+      damaged(dir, "inputs.index covers bytes " + std::to_string(offsets_.front()) + " to " +
+                       std::to_string(offsets_.back()) + " of inputs.bin, which has " + std::to_string(size));
     for (std::size_t i = 0; i < units_; ++i)
-      if (offsets_[i] > offsets_[i + 1] || offsets_[i + 1] > size)
-        throw error("burla: inputs.index does not match inputs.bin; the job directory is damaged");
+      if (offsets_[i] > offsets_[i + 1])
+        damaged(dir, "inputs.index has offsets out of order (entry " + std::to_string(i + 1) + ")");
   }
   avg_unit_bytes_ = units_ ? std::max<std::uint64_t>(1, size / units_) : 1;
 }
 
 std::uint64_t input_file::max_units_per_batch() const {
-  return std::max<std::uint64_t>(1, max_batch_bytes / avg_unit_bytes_);
+  // A batch's input count travels as 32 bits.
+  const std::uint64_t max_items = std::numeric_limits<std::uint32_t>::max();
+  return std::clamp<std::uint64_t>(max_batch_bytes / avg_unit_bytes_, 1, max_items / items_per_unit());
 }
 
 void input_file::read(std::uint64_t u, std::uint64_t k, std::string& out) const {
+  if (u > units_ || k > units_ - u)
+    throw error("burla: inputs " + std::to_string(u) + " + " + std::to_string(k) + " past the " +
+                std::to_string(units_) + " units of inputs.bin");
   std::uint64_t begin, end;
   if (offsets_.empty()) {
     begin = u * spec_.types.input_size;

@@ -20,7 +20,7 @@ class input_file {
   std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
   std::uint64_t max_units_per_batch() const;
   std::uint64_t first_item(std::uint64_t unit) const {
-    return std::min(unit * items_per_unit(), spec_.n_inputs);
+    return unit < units_ ? unit * items_per_unit() : spec_.n_inputs;
   }
   /// The unit holding input `item`.
   std::uint64_t unit_of(std::uint64_t item) const { return item / items_per_unit(); }

@@ -1,14 +1,48 @@
-// MPI tags between the master (rank 0) and the workers.
+// MPI tags between the master (rank 0) and the workers, and the batch message.
 #pragma once
+
+#include <burla/detail/wire.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace burla::runner {
 
 enum tag : int {
-  tag_batch = 1,    ///< master -> worker: u64 first, u32 count, encoded inputs
-  tag_stop = 2,     ///< master -> worker: skip queued batches and end
-  tag_reply = 3,    ///< worker -> master: a batch reply (protocol.hpp)
-  tag_fatal = 4,    ///< worker -> master: text of an error that ends the job
-  tag_stopped = 5,  ///< worker -> master: acknowledged stop
+  tag_batch = 1,      ///< master -> worker: a batch (below)
+  tag_stop = 2,       ///< master -> worker: skip queued batches and end
+  tag_reply = 3,      ///< worker -> master: a batch reply (protocol.hpp)
+  tag_fatal = 4,      ///< worker -> master: text of an error that ends the job
+  tag_stopped = 5,    ///< worker -> master: acknowledged stop
+  tag_heartbeat = 6,  ///< worker -> master: still alive, while a batch runs
 };
+
+/// A batch: u64 first, u32 count, u8 has_skip, [count skip bytes], the encoded inputs.
+/// Skip bytes mark calls not to make: a retry runs one input of a serialized segment, a
+/// resumed job skips what is done.
+struct batch_view {
+  std::uint64_t first = 0;
+  std::uint32_t count = 0;
+  std::string_view skip;  ///< empty: run all
+  std::string_view inputs;
+};
+
+inline void begin_batch(std::string& out, std::uint64_t first, std::uint32_t count, std::string_view skip) {
+  detail::byte_writer w(out);
+  w.put(first);
+  w.put(count);
+  w.put<std::uint8_t>(skip.empty() ? 0 : 1);
+  w.put_raw(skip);
+}
+
+inline batch_view parse_batch(std::string_view bytes) {
+  detail::byte_reader in(bytes, "a batch message");
+  batch_view b;
+  b.first = in.get<std::uint64_t>();
+  b.count = in.get<std::uint32_t>();
+  if (in.get<std::uint8_t>()) b.skip = in.take(b.count);
+  b.inputs = in.take(in.left());
+  return b;
+}
 
 }  // namespace burla::runner

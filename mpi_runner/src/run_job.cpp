@@ -1,7 +1,11 @@
 #include "run_job.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
 
+#include "call_process.hpp"
 #include "libburla/src/module.hpp"
 #include "libburla/src/posix.hpp"
 #include "libburla/src/protocol.hpp"
@@ -42,13 +46,33 @@ std::string check_builds(const detail::job_spec& spec, int rank, std::vector<std
   return ok ? std::string() : (rank == 0 ? report : std::string("mismatch"));
 }
 
+/// This process's rank as its launcher announced it before MPI_Init; -1 if unknown.
+int announced_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* v = std::getenv(name); v && *v) return std::atoi(v);
+  return -1;
+}
+
 }  // namespace
 
 int run_job(int argc, char** argv, const std::string& dir) {
+  // A worker's call process is forked before MPI_Init, while there is no MPI state to share.
+  std::optional<detail::job_spec> early;
+  std::unique_ptr<call_process> calls;
+  if (announced_rank() != 0) {
+    try {
+      early = detail::read_job_spec(dir + "/job.ini");
+      calls = std::make_unique<call_process>(*early, dir);
+    } catch (const std::exception&) {  // the same error comes again below, reported properly
+      calls.reset();
+      early.reset();
+    }
+  }
   mpi::environment env(argc, argv);
   const std::string journal = dir + "/journal";
   try {
-    const detail::job_spec spec = detail::read_job_spec(dir + "/job.ini");
+    if (!early) early = detail::read_job_spec(dir + "/job.ini");
+    const detail::job_spec& spec = *early;  // the call process refers to it
     if (env.size() < 2)
       throw error("burla: a job needs at least 2 MPI ranks (a master and a worker), got " +
                   std::to_string(env.size()));
@@ -61,7 +85,12 @@ int run_job(int argc, char** argv, const std::string& dir) {
                                                              "burla: " + mismatch}));
       return 0;  // reported in the journal
     }
-    return env.rank() == 0 ? run_master(spec, dir, hosts) : run_worker(spec, env.rank());
+    if (env.rank() == 0) {
+      calls.reset();
+      return run_master(spec, dir, hosts);
+    }
+    if (!calls) calls = std::make_unique<call_process>(spec, dir);
+    return run_worker(spec, env.rank(), *calls);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "burla job, rank %d: %s\n", env.rank(), e.what());
     if (env.rank() == 0) {

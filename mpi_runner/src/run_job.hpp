@@ -11,6 +11,7 @@ int run_job(int argc, char** argv, const std::string& job_dir);
 
 int run_master(const detail::job_spec& spec, const std::string& job_dir,
                const std::vector<std::string>& hosts);
-int run_worker(const detail::job_spec& spec, int rank);
+class call_process;
+int run_worker(const detail::job_spec& spec, int rank, call_process& calls);
 
 }  // namespace burla::runner

@@ -25,6 +25,8 @@ class scheduler {
 
   /// Units for the next batch; 0 when all are handed out.
   std::uint64_t next_batch();
+  /// Units handed out by next_batch() that were not used after all.
+  void give_back(std::uint64_t units) { handed_out_ -= std::min(units, handed_out_); }
   /// A batch finished: `calls` calls took `seconds`.
   void record(std::uint64_t calls, double seconds);
 

@@ -1,16 +1,14 @@
-// A worker rank: receives batches, runs the function on each input, replies with results and
-// with what each call printed or threw.
-#include <cxxabi.h>
-#include <sys/prctl.h>
+// A worker rank: receives batches from the master and has its call process run them. A call
+// that kills its process is reported as that call's failure (crashed, timed_out, out_of_memory)
+// and the batch goes on in a new process without it; the master gets one reply per batch.
+#include <signal.h>
 
 #include <burla/detail/job_state.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <deque>
 #include <sstream>
-#include <typeinfo>
 
-#include "capture.hpp"
+#include "call_process.hpp"
 #include "libburla/src/protocol.hpp"
 #include "messages.hpp"
 #include "mpi.hpp"
@@ -19,78 +17,10 @@
 namespace burla::runner {
 namespace {
 
-using detail::protocol::note;
-using detail::protocol::note_kind;
+namespace proto = detail::protocol;
+using clock = std::chrono::steady_clock;
 
-class worker_context final : public detail::batch_context {
- public:
-  explicit worker_context(output_capture& capture) : capture_(capture) {}
-
-  void start(std::uint64_t first_index, std::uint32_t n, std::string_view in) {
-    first = first_index;
-    count = n;
-    input = in;
-    done = 0;
-    results.clear();
-    status_.clear();
-    status_.reserve(n);
-    notes_.clear();
-    texts_.clear();
-  }
-
-  void call_succeeded(std::uint32_t i) override {
-    status_.push_back(static_cast<char>(detail::call_status::ok));
-    if (capture_.collect(out_, err_)) keep_output(i);
-  }
-
-  void call_failed(std::uint32_t i, std::exception_ptr e) override {
-    status_.push_back(static_cast<char>(detail::call_status::failed));
-    capture_.collect(out_, err_);
-    keep_output(i);
-    std::string type, what;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      type = detail::demangle(typeid(ex).name());
-      what = ex.what();
-    } catch (...) {
-      const std::type_info* t = abi::__cxa_current_exception_type();
-      type = t ? detail::demangle(t->name()) : "unknown";
-      what = "(an exception not derived from std::exception)";
-    }
-    add_note(i, note_kind::error_type, std::move(type));
-    add_note(i, note_kind::error_what, std::move(what));
-  }
-
-  /// Output that the cheap check could not see is given to the batch's last call.
-  void finish_batch() {
-    if (done > 0 && capture_.collect_thorough(out_, err_)) keep_output(done - 1);
-  }
-
-  std::string reply(std::int32_t rank, std::uint64_t elapsed_ns) const {
-    detail::protocol::reply_header h{first, count, done, rank, elapsed_ns};
-    std::string out;
-    out.reserve(64 + status_.size() + results.size());
-    detail::protocol::build_reply(out, h, status_, results, notes_);
-    return out;
-  }
-
- private:
-  void keep_output(std::uint32_t i) {
-    if (!out_.empty()) add_note(i, note_kind::out, std::exchange(out_, {}));
-    if (!err_.empty()) add_note(i, note_kind::err, std::exchange(err_, {}));
-  }
-  void add_note(std::uint32_t i, note_kind kind, std::string text) {
-    const std::string& kept = texts_.emplace_back(std::move(text));
-    notes_.push_back(note{i, kind, kept});
-  }
-
-  output_capture& capture_;
-  std::string status_;
-  std::vector<note> notes_;
-  std::deque<std::string> texts_;  // owns the notes' text
-  std::string out_, err_;
-};
+constexpr auto heartbeat_every = std::chrono::seconds(1);
 
 /// Takes in the batches still queued for this worker, then tells the master it stopped: the
 /// master's sends of large batches complete only when received. It sent them all before "stop",
@@ -102,10 +32,10 @@ void acknowledge_stop() {
   mpi::send(0, tag_stopped, {});
 }
 
-/// Gives this worker its own GPUs out of those the caller found (local backend).
-void pick_gpus(const detail::job_spec& spec, int rank) {
+/// CUDA_VISIBLE_DEVICES for this worker's calls, out of the GPUs the caller found (local backend).
+std::string gpus_for(const detail::job_spec& spec, int rank) {
   const char* ids = std::getenv("BURLA_GPU_IDS");
-  if (spec.func_gpu <= 0 || !ids || !*ids) return;
+  if (spec.func_gpu <= 0 || !ids || !*ids) return {};
   std::vector<std::string> all;
   std::stringstream ss(ids);
   for (std::string id; std::getline(ss, id, ',');) all.push_back(id);
@@ -114,66 +44,136 @@ void pick_gpus(const detail::job_spec& spec, int rank) {
     const std::size_t i = static_cast<std::size_t>((rank - 1) * spec.func_gpu + k);
     if (i < all.size()) mine += (mine.empty() ? "" : ",") + all[i];
   }
-  ::setenv("CUDA_VISIBLE_DEVICES", mine.c_str(), 1);
+  return "CUDA_VISIBLE_DEVICES=" + mine;
 }
+
+/// The placeholder a result that does not exist takes in a reply (see detail::encode_missing).
+void append_missing(std::string& results, const detail::job_types& t) {
+  if (t.result_kind == detail::value_kind::fixed)
+    results.append(t.result_size, '\0');
+  else if (t.result_kind != detail::value_kind::none)
+    results.append(sizeof(std::uint64_t), '\0');
+}
+
+/// The reply of a batch whose calls in `faults` killed their process: those calls get the
+/// fault's status, what happened and the output they printed.
+std::string merge_faults(std::string_view reply, const std::vector<call_fault>& faults,
+                         const detail::job_types& types) {
+  proto::reply_view r = proto::parse_reply(reply);
+  std::string status(reinterpret_cast<const char*>(r.status), r.head.done);
+  std::string results(r.results);
+  std::uint32_t last = 0;
+  for (const auto& f : faults) last = std::max(last, f.call + 1);
+  while (r.head.done < last) {  // the batch stopped at an exception before a faulted call
+    status.push_back(static_cast<char>(detail::status_skipped));
+    append_missing(results, types);
+    ++r.head.done;
+  }
+  std::vector<proto::note> notes = r.notes;
+  for (const auto& f : faults) {
+    status[f.call] = static_cast<char>(f.status);
+    notes.push_back({f.call, proto::note_kind::error_type, to_string(f.status)});
+    notes.push_back({f.call, proto::note_kind::error_what, f.what});
+    if (!f.out.empty()) notes.push_back({f.call, proto::note_kind::out, f.out});
+    if (!f.err.empty()) notes.push_back({f.call, proto::note_kind::err, f.err});
+  }
+  std::string out;
+  proto::build_reply(out, r.head, status, results, notes);
+  return out;
+}
+
+class worker {
+ public:
+  worker(const detail::job_spec& spec, int rank, call_process& calls) : spec_(spec), rank_(rank), calls_(calls) {
+    calls_.set_environment(gpus_for(spec, rank));
+  }
+
+  int run() {
+    mpi::backoff wait;
+    while (!stopped_) {
+      if (mpi::try_receive(0, tag_stop)) break;  // checked first: queued batches are skipped
+      auto m = mpi::try_receive(0, tag_batch);
+      if (!m) {
+        wait.idle();
+        continue;
+      }
+      wait.reset();
+      run_batch(std::move(m->data));
+    }
+    calls_.kill();
+    acknowledge_stop();
+    return 0;
+  }
+
+ private:
+  /// Runs one batch to its reply, starting over without each call that kills the process.
+  void run_batch(std::string batch) {
+    const batch_view b = parse_batch(batch);
+    const bool stop_at_failure = !spec_.collect_errors && spec_.max_retries == 0;
+    std::vector<call_fault> faults;
+    std::string skip(b.skip);
+    auto last_beat = clock::now();
+    calls_.start(batch);
+    const int tick_ms = spec_.func_timeout_ms > 0 || spec_.func_ram > 0 ? 10 : 50;
+    for (;;) {
+      const auto state = calls_.wait(tick_ms);
+      if (state == call_process::state::replied) {
+        std::string reply = faults.empty() ? std::move(calls_.message())
+                                           : merge_faults(calls_.message(), faults, spec_.types);
+        proto::set_reply_rank(reply, rank_);
+        mpi::send(0, tag_reply, reply);
+        return;
+      }
+      if (state == call_process::state::fatal) {
+        mpi::send(0, tag_fatal, calls_.message());
+        mpi::receive(0, tag_stop);
+        stopped_ = true;
+        return;
+      }
+      if (state == call_process::state::died) {
+        const call_fault& f = calls_.fault();
+        if (f.call >= b.count || (!faults.empty() && faults.back().call == f.call)) {
+          // Died outside any call (or twice in the same one): nothing to blame, so stop.
+          mpi::send(0, tag_fatal, "Erank " + std::to_string(rank_) + ": the call process died outside of a call: " +
+                                      f.what);
+          mpi::receive(0, tag_stop);
+          stopped_ = true;
+          return;
+        }
+        faults.push_back(f);
+        if (skip.empty()) skip.assign(b.count, '\0');
+        skip[f.call] = 1;
+        if (stop_at_failure)  // the job stops at this failure: only the calls before it are needed
+          std::fill(skip.begin() + f.call + 1, skip.end(), '\1');
+        std::string again;
+        begin_batch(again, b.first, b.count, skip);
+        again.append(b.inputs);
+        calls_.start(again);  // in a new process: the calls before the crash run again
+        continue;
+      }
+      if (clock::now() - last_beat > heartbeat_every) {
+        last_beat = clock::now();
+        mpi::send(0, tag_heartbeat, {});
+      }
+      if (mpi::try_receive(0, tag_stop)) {  // the job stops: calls in flight are abandoned
+        calls_.kill();
+        stopped_ = true;
+        return;
+      }
+    }
+  }
+
+  const detail::job_spec& spec_;
+  int rank_;
+  call_process& calls_;
+  bool stopped_ = false;
+};
 
 }  // namespace
 
-int run_worker(const detail::job_spec& spec, int rank) {
-  pick_gpus(spec, rank);
-  // Wake short sleeps in calls on time: the default 50 us slack saves power on desktops and
-  // adds 5-10% to calls that sleep or poll in milliseconds.
-  ::prctl(PR_SET_TIMERSLACK, 1000UL);
-  detail::batch_fn fn = nullptr;
-  std::string callable;
-  try {
-    const auto& t = spec.types;
-    fn = reinterpret_cast<detail::batch_fn>(const_cast<void*>(detail::resolve_code(t.batch_function)));
-    if (t.callable_is_function) {
-      const void* f = detail::resolve_code(t.function);
-      callable.assign(reinterpret_cast<const char*>(&f), sizeof f);
-    } else {
-      callable = t.callable_state;
-    }
-  } catch (const std::exception& e) {
-    mpi::send(0, tag_fatal, (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
-    mpi::receive(0, tag_stop);
-    acknowledge_stop();
-    return 0;  // the master reports the error
-  }
-
-  output_capture capture;
-  worker_context ctx(capture);
-  ctx.callable = callable.data();
-  ctx.segment_items = spec.segment_items;
-  mpi::backoff wait;
-  for (;;) {
-    if (mpi::try_receive(0, tag_stop)) break;  // checked first: queued batches are skipped
-    auto m = mpi::try_receive(0, tag_batch);
-    if (!m) {
-      wait.idle();
-      continue;
-    }
-    wait.reset();
-    detail::byte_reader in(m->data, "a batch message");
-    const auto first = in.get<std::uint64_t>();
-    const auto count = in.get<std::uint32_t>();
-    ctx.start(first, count, in.take(in.left()));
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
-      fn(ctx);
-    } catch (const std::exception& e) {  // not a call's exception: the batch itself is broken
-      mpi::send(0, tag_fatal, "E" + std::string(e.what()));
-      mpi::receive(0, tag_stop);
-      break;
-    }
-    ctx.finish_batch();
-    const auto ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
-    mpi::send(0, tag_reply, ctx.reply(rank, static_cast<std::uint64_t>(ns.count())));
-  }
-  acknowledge_stop();
-  return 0;
+int run_worker(const detail::job_spec& spec, int rank, call_process& calls) {
+  ::signal(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
+  return worker(spec, rank, calls).run();
 }
 
 }  // namespace burla::runner

@@ -258,22 +258,25 @@ TEST(Errors, AnExceptionNotDerivedFromStdExceptionIsReportedByType) {
   }
 }
 
-TEST(Errors, ACrashEndsTheJobWithAClearErrorNamingTheInput) {
+TEST(Errors, ACrashIsThatCallsErrorNamingTheInputAndWhatItPrinted) {
   std::vector<int> in(8);
   std::iota(in.begin(), in.end(), 0);
   try {
     burla::remote_parallel_map(
         [](int x) {
-          if (x == 5) std::abort();
+          if (x == 5) {
+            std::printf("about to abort\n");
+            std::abort();
+          }
           return x;
         },
         in, {.max_parallelism = 1, .spinner = false});
     FAIL() << "no exception";
-  } catch (const burla::job_error& e) {
-    const auto& running = e.running_inputs();
-    EXPECT_NE(std::find(running.begin(), running.end(), 5u), running.end()) << e.what();
-    EXPECT_NE(std::string(e.what()).find("input"), std::string::npos) << e.what();
-    EXPECT_NE(e.log_path().find("job.log"), std::string::npos);
+  } catch (const burla::call_crashed& e) {
+    EXPECT_EQ(e.index(), 5u) << e.what();
+    EXPECT_EQ(e.status(), burla::call_status::crashed);
+    EXPECT_NE(std::string(e.what()).find("SIGABRT"), std::string::npos) << e.what();
+    EXPECT_NE(e.output_tail().find("about to abort"), std::string::npos) << e.what();
   }
 }
 
@@ -525,8 +528,9 @@ TEST(Errors, ASigbusRaisedByACallIsNotSwallowed) {
           return x;
         },
         std::vector<int>{0, 1, 2, 3}, {.max_parallelism = 1, .spinner = false});
-    FAIL() << "the job survived a SIGBUS";
-  } catch (const burla::job_error& e) {
+    FAIL() << "the SIGBUS was swallowed";
+  } catch (const burla::call_crashed& e) {
+    EXPECT_EQ(e.index(), 2u);
     EXPECT_NE(std::string(e.what()).find("signal 7"), std::string::npos) << e.what();
   }
 }

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <burla/detail/job_state.hpp>
+#include <fstream>
 
 #include <cstdlib>
 #include <string>
@@ -49,6 +53,7 @@ TEST(ResultsFile, WritesTypedResultsStatusOutputAndMetadata) {
   spec.types.result_type = "double";
   {
     burla::detail::results_writer w(path, spec, {"host0", "host1"});
+    w.publish();
     const std::int32_t inputs[2] = {5, 6};
     w.write_inputs(1, 2, {reinterpret_cast<const char*>(inputs), sizeof inputs});
     const double results[2] = {25.0, 0.0};
@@ -58,7 +63,8 @@ TEST(ResultsFile, WritesTypedResultsStatusOutputAndMetadata) {
                        {{0, proto::note_kind::out, "printed by input 1\n"},
                         {1, proto::note_kind::error_type, "std::runtime_error"},
                         {1, proto::note_kind::error_what, "boom"}});
-    w.write(proto::parse_reply(bytes));
+    const std::uint8_t attempts[4] = {0, 1, 1, 0};
+    w.write(proto::parse_reply(bytes), attempts);
     w.finish({proto::end_state::failed, 1, 1, 2, "input 2 failed"},
              {.work_seconds = 0.5, .master_peak_rss_kb = 1});
   }
@@ -94,12 +100,61 @@ TEST(ResultsFile, WritesTypedResultsStatusOutputAndMetadata) {
   EXPECT_EQ(read_strings(f.get(), "stdout", 4)[0], "");
 }
 
-TEST(ResultsFile, RefusesToOverwriteAnExistingFile) {
-  const std::string path = temp_dir() + "/results.h5";
+TEST(ResultsFile, ReplacesAPlantedSymlinkWithoutWritingThroughIt) {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/results.h5", target = dir + "/victim";
+  { std::ofstream(target) << "precious"; }
+  ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
   burla::detail::job_spec spec;
   spec.n_inputs = 1;
   spec.types.result_kind = burla::detail::value_kind::none;
   spec.types.input_kind = burla::detail::value_kind::serialized;
-  { burla::detail::results_writer w(path, spec, {"h"}); }
-  EXPECT_THROW(burla::detail::results_writer(path, spec, {"h"}), burla::error);
+  {
+    burla::detail::results_writer w(path, spec, {"h"});
+    w.publish();
+  }
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  std::ifstream in(target);
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "precious");
+}
+
+TEST(ResultsFile, LeavesOutSkippedCallsAndAttemptsThatRunAgain) {
+  const std::string path = temp_dir() + "/results.h5";
+  burla::detail::job_spec spec;
+  spec.n_inputs = 3;
+  spec.types.input_kind = burla::detail::value_kind::serialized;
+  spec.types.result_kind = burla::detail::value_kind::fixed;
+  spec.types.result_size = 8;
+  spec.types.result_h5 = "f64";
+  {
+    burla::detail::results_writer w(path, spec, {"h0", "h1"});
+    w.publish();
+    const double results[3] = {1.0, 2.0, 3.0};
+    std::string bytes;
+    const std::string status{static_cast<char>(burla::detail::status_skipped), 1,
+                             static_cast<char>(burla::detail::status_retrying)};
+    proto::build_reply(bytes, {0, 3, 3, 1, 10}, status, {reinterpret_cast<const char*>(results), sizeof results},
+                       {{2, proto::note_kind::error_what, "first attempt"}});
+    const std::uint8_t attempts[3] = {0, 1, 1};
+    w.write(proto::parse_reply(bytes), attempts);
+    w.finish({proto::end_state::completed, 1, 0, 2, ""}, {});
+  }
+  h5::handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open");
+  std::uint8_t status[3], attempts[3];
+  double result[3];
+  h5::read_range(h5::open_dataset(f.get(), "status").get(), H5T_NATIVE_UINT8, 0, 3, status, "status");
+  h5::read_range(h5::open_dataset(f.get(), "attempts").get(), H5T_NATIVE_UINT8, 0, 3, attempts, "attempts");
+  h5::read_range(h5::open_dataset(f.get(), "result").get(), H5T_NATIVE_DOUBLE, 0, 3, result, "result");
+  EXPECT_EQ(status[0], 0);
+  EXPECT_EQ(status[1], 1);
+  EXPECT_EQ(status[2], 0);  // runs again: not a result yet
+  EXPECT_EQ(attempts[1], 1);
+  EXPECT_EQ(attempts[2], 0);
+  EXPECT_EQ(result[1], 2.0);
+  EXPECT_EQ(result[0], 0.0);
+  EXPECT_EQ(read_strings(f.get(), "error_message", 3)[2], "");
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,18 +33,36 @@ class build_mismatch : public error {
   using error::error;
 };
 
-/// The function threw while processing one input.
+/// How one call ended (the /status column of results.h5).
+enum class call_status : std::uint8_t {
+  not_run = 0,        ///< never ran (the job stopped first, or was killed)
+  ok = 1,             ///< returned a result
+  failed = 2,         ///< threw an exception
+  crashed = 3,        ///< its process died: a signal (segfault, abort, std::terminate) or std::exit
+  timed_out = 4,      ///< ran longer than func_timeout and was killed
+  out_of_memory = 5,  ///< used more than func_ram and was killed
+  worker_lost = 6,    ///< the worker rank running it died (twice: a lost call is re-run once)
+};
+const char* to_string(call_status s) noexcept;
+
+/// One call failed: it threw (remote_error itself), or one of the subtypes below.
+/// Catch remote_error for all of them.
 class remote_error : public error {
  public:
   struct details {
     std::size_t index = 0;    ///< the input's position
-    std::string type;         ///< demangled type of the exception
-    std::string what;         ///< its what()
+    call_status status = call_status::failed;
+    std::string type;         ///< demangled type of the exception; for other failures, the status
+    std::string what;         ///< its what(), or what happened (e.g. "killed by signal 11 (SIGSEGV)")
     std::string host;         ///< where it ran
     int rank = -1;            ///< MPI rank of the worker
     std::string output_tail;  ///< the end of what the call printed
+    int attempts = 1;         ///< times it ran (more than 1 with max_retries)
   };
   explicit remote_error(details d);
+  const details& info() const noexcept { return d_; }
+  call_status status() const noexcept { return d_.status; }
+  int attempts() const noexcept { return d_.attempts; }
   std::size_t index() const noexcept { return d_.index; }
   const std::string& type_name() const noexcept { return d_.type; }
   const std::string& remote_what() const noexcept { return d_.what; }
@@ -53,6 +72,50 @@ class remote_error : public error {
 
  private:
   details d_;
+};
+
+/// The call's process died: a signal (SIGSEGV, SIGABRT from abort() or std::terminate, ...) or
+/// std::exit. The worker and every other call carry on.
+class call_crashed : public remote_error {
+ public:
+  using remote_error::remote_error;
+};
+
+/// The call ran longer than options::func_timeout and was killed.
+class call_timed_out : public remote_error {
+ public:
+  using remote_error::remote_error;
+};
+
+/// The call used more memory than options::func_ram and was killed.
+class call_out_of_memory : public remote_error {
+ public:
+  using remote_error::remote_error;
+};
+
+/// The worker rank running the call died (a node failure, or its process was killed), twice.
+class worker_lost : public remote_error {
+ public:
+  using remote_error::remote_error;
+};
+
+/// Throws the remote_error subtype that matches d.status.
+[[noreturn]] void throw_call_error(remote_error::details d);
+
+/// With on_error = collect: the job ran every input and some calls failed. Thrown after the job
+/// ended; every result that exists is in the job's results.h5 (job<R>::outcomes() has them all).
+class calls_failed : public error {
+ public:
+  calls_failed(std::string job_id, std::string directory, std::size_t n_inputs,
+               std::vector<remote_error::details> failures);
+  const std::vector<remote_error::details>& failures() const noexcept { return failures_; }
+  const std::string& job_id() const noexcept { return job_id_; }
+  const std::string& directory() const noexcept { return directory_; }
+
+ private:
+  std::string job_id_;
+  std::string directory_;
+  std::vector<remote_error::details> failures_;
 };
 
 /// The job ended without finishing (it crashed, was cancelled or killed, hit its time limit, or

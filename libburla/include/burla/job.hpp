@@ -17,6 +17,15 @@
 
 namespace burla {
 
+/// How one input ended: its status, its result if it has one, why it failed if it did.
+template <class R>
+struct outcome {
+  call_status status = call_status::not_run;
+  std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> value;  ///< when ok
+  std::optional<remote_error::details> error;  ///< when it failed (threw, crashed, timed out...)
+  bool ok() const { return status == call_status::ok; }
+};
+
 template <class R>
 class job {
   using stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
@@ -49,6 +58,25 @@ class job {
   auto results() & { return collect(false); }
   /// The same, handing the results over (what remote_parallel_map does).
   auto results() && { return collect(true); }
+
+  /// Every input's outcome, in input order; waits for the job. Failed calls are reported here,
+  /// not thrown (use on_error = collect to run every input); an error of the job itself (it was
+  /// killed, cancelled or interrupted) is thrown.
+  std::vector<outcome<R>> outcomes() {
+    std::vector<outcome<R>> out;
+    if (!impl_) return out;
+    while (pump()) {
+    }
+    impl_->state->finish(false);
+    const auto& status = impl_->state->statuses();
+    out.resize(status.size());
+    for (std::size_t i = 0; i < status.size(); ++i) {
+      out[i].status = static_cast<call_status>(status[i]);
+      if (out[i].ok() && impl_->values[i]) out[i].value = *impl_->values[i];
+      if (const auto* f = impl_->state->failure(i)) out[i].error = *f;
+    }
+    return out;
+  }
 
   /// Stops the job. Results already computed stay in its results.h5.
   void cancel() {

@@ -9,6 +9,12 @@
 
 namespace burla {
 
+/// What a failed call does to the job.
+enum class on_error {
+  raise,    ///< the first failure stops the job and is thrown (Burla's behaviour)
+  collect,  ///< every input runs; one burla::calls_failed summarizes the failures at the end
+};
+
 enum class backend {
   automatic,  ///< srun inside a Slurm allocation; else Slurm when it is configured here; else local
   local,      ///< mpirun on this machine
@@ -20,6 +26,9 @@ struct options {
   std::optional<double> func_ram = {};          ///< GB of memory per call (> 0); unset: no requirement
   int func_gpu = 0;                             ///< GPUs per call (>= 0)
   std::optional<int> max_parallelism = {};      ///< most calls at once (> 0); unset: as many as fit
+  std::optional<std::chrono::milliseconds> func_timeout = {};  ///< a call running longer is killed
+  int max_retries = 0;                          ///< failed calls run again up to this many times
+  burla::on_error on_error = on_error::raise;   ///< stop at the first failure, or run everything
   bool spinner = true;                          ///< one-line status on stderr when it is a terminal
   burla::backend backend = backend::automatic;  ///< default: $BURLA_BACKEND (local, slurm) or automatic
   std::string job_dir = {};  ///< where job directories go; default $BURLA_JOBS_DIR or ~/.burla/jobs

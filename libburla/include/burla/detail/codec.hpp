@@ -27,7 +27,9 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <streambuf>
 #include <string>
 #include <type_traits>
@@ -182,16 +184,27 @@ void encode_missing(std::string& out) {
     byte_writer(out).put_bytes({});
 }
 
+/// Decodes one archive. Its length was checked against the bytes it came in, but Boost sizes a
+/// container from the count the archive holds before reading its elements: a damaged count can
+/// ask for more memory than there is, which is reported here as damaged data.
 template <class T>
 T decode_archive(std::string_view bytes) {
   T value{};
   if (bytes.empty()) return value;
+  auto fail = [&](const char* why) {
+    return error("burla: cannot decode a serialized value (" + std::to_string(bytes.size()) +
+                 "-byte archive): " + why + "; the data is damaged");
+  };
   try {
     view_buf buf(bytes);
     boost::archive::binary_iarchive ar(buf, archive_flags);
     ar >> value;
   } catch (const boost::archive::archive_exception& e) {
-    throw error(std::string("burla: cannot decode a serialized value: ") + e.what());
+    throw fail(e.what());
+  } catch (const std::bad_alloc&) {
+    throw fail("a container count in it asks for more memory than there is");
+  } catch (const std::length_error&) {
+    throw fail("a container count in it is larger than any container");
   }
   return value;
 }
@@ -199,7 +212,11 @@ T decode_archive(std::string_view bytes) {
 /// Reads one value written by encode_value (or encode_missing).
 template <class T>
 T decode_value(byte_reader& in) {
-  if constexpr (kind_of<T>() == value_kind::fixed) {
+  if constexpr (std::is_same_v<T, bool>) {  // any other byte would be undefined as a bool
+    const auto b = in.get<std::uint8_t>();
+    if (b > 1) throw error("burla: a bool value is stored as byte " + std::to_string(b) + "; the data is damaged");
+    return b == 1;
+  } else if constexpr (kind_of<T>() == value_kind::fixed) {
     return in.get<T>();
   } else if constexpr (kind_of<T>() == value_kind::string) {
     return std::string(in.get_bytes());

@@ -24,11 +24,14 @@ class batch_context {
   virtual void call_succeeded(std::uint32_t i) = 0;
   /// After each failed call, from inside the catch block.
   virtual void call_failed(std::uint32_t i, std::exception_ptr e) = 0;
+  /// For each call the batch was told to skip.
+  virtual void call_skipped(std::uint32_t i) = 0;
 
   std::string_view input;           ///< encoded inputs of the batch
   std::uint64_t first = 0;          ///< index of the batch's first input
   std::uint32_t count = 0;          ///< how many inputs
   std::uint64_t segment_items = 1;  ///< serialized inputs: a new archive starts every this many
+  std::string_view skip;            ///< empty, or one byte per call: non-zero = do not call
   const void* callable = nullptr;   ///< bytes of F
   bool stop_at_failure = true;
   std::uint32_t done = 0;  ///< calls made (set by the batch function)
@@ -115,6 +118,17 @@ void run_batch(batch_context& ctx) {
   result_writer<R> results(ctx);
   for (std::uint32_t i = 0; i < ctx.count; ++i) {
     ctx.done = i + 1;
+    if (!ctx.skip.empty() && ctx.skip[i]) {
+      if constexpr (kind_of<In>() != value_kind::fixed) {
+        try {
+          (void)inputs.next(ctx.first + i);  // serialized inputs are read in order
+        } catch (...) {
+        }
+      }
+      results.missing();
+      ctx.call_skipped(i);
+      continue;
+    }
     bool decoded = false;
     try {
       const In x = inputs.next(ctx.first + i);  // a failure to read the input is its failure

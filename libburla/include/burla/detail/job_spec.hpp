@@ -56,6 +56,12 @@ struct job_spec {
   int func_cpu = 1;
   double func_ram = 0;  ///< GB, 0: no requirement
   int func_gpu = 0;
+  std::uint64_t func_timeout_ms = 0;  ///< 0: no limit
+  int max_retries = 0;
+  bool collect_errors = false;  ///< on_error = collect: run every input
+  int run = 1;                  ///< 1, then 2, 3... for each burla::resume of the job
+  bool rerun_failed = false;    ///< a resumed run also runs the inputs that failed
+  int drain_seconds = 60;       ///< Slurm: SIGUSR1 this long before the time limit
   job_types types;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <burla/detail/job_spec.hpp>
+#include <burla/error.hpp>
 #include <burla/options.hpp>
 #include <cstdint>
 #include <functional>
@@ -25,7 +26,11 @@ struct job_script {
 
 namespace burla::detail {
 
-enum class call_status : std::uint8_t { not_run = 0, ok = 1, failed = 2 };
+using burla::call_status;
+/// Status bytes that travel in replies and the journal but never reach results.h5: a call a
+/// batch was told to skip (run elsewhere, or already done), and a failed attempt that runs again.
+inline constexpr std::uint8_t status_skipped = 254;
+inline constexpr std::uint8_t status_retrying = 253;
 
 /// A batch of finished calls as the master reported it. Views stay valid until the next call
 /// to job_state::next().
@@ -76,8 +81,13 @@ class job_state {
   virtual std::uint64_t size() const = 0;
   /// Blocks until more calls have finished; false once the job has ended and all were delivered.
   virtual bool next(finished_batch& out) = 0;
-  /// Waits for the end of the job; throws its error (remote_error, job_error, ...) if it failed.
-  virtual void finish() = 0;
+  /// Waits for the end of the job; throws its error (remote_error, calls_failed, job_error...)
+  /// if it failed. Without throw_call_errors, failed calls are not an error (outcomes()).
+  virtual void finish(bool throw_call_errors = true) = 0;
+  /// Per input: its call_status so far.
+  virtual const std::vector<std::uint8_t>& statuses() const = 0;
+  /// Why an input failed (nullptr if it did not).
+  virtual const remote_error::details* failure(std::size_t index) const = 0;
   /// Stops the job; calls already finished stay in its results file.
   virtual void cancel() = 0;
 };

@@ -1,0 +1,418 @@
+#include "call_process.hpp"
+
+#include <cxxabi.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <burla/detail/invoke.hpp>
+#include <burla/detail/job_state.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <typeinfo>
+
+#include "capture.hpp"
+#include "libburla/src/module.hpp"
+#include "libburla/src/protocol.hpp"
+#include "messages.hpp"
+
+namespace burla::runner {
+
+struct call_process::control {
+  std::atomic<std::uint32_t> finished{0};  ///< calls of the running batch that returned
+  std::atomic<std::uint64_t> out_pos{0}, err_pos{0};  ///< capture positions, for a crash's output
+};
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using detail::protocol::note;
+using detail::protocol::note_kind;
+
+// ---- frames on the socket between the rank and its child: u64 size, kind byte, payload ----
+
+enum frame_kind : char { frame_setup = 'S', frame_batch = 'B', frame_reply = 'R', frame_fatal = 'F' };
+
+/// Without SIGPIPE: a child that died is noticed when its reply does not come.
+void send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) posix::fail("cannot write to the call process");
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void send_frame(int fd, char kind, std::string_view payload) {
+  std::string head(sizeof(std::uint64_t) + 1, '\0');
+  const std::uint64_t size = payload.size() + 1;
+  std::memcpy(head.data(), &size, sizeof size);
+  head.back() = kind;
+  send_all(fd, head);
+  send_all(fd, payload);
+}
+
+/// Reads exactly n bytes; false at end of file (the other side is gone).
+bool read_exact(int fd, char* out, std::size_t n) {
+  while (n > 0) {
+    const std::size_t got = posix::read_some(fd, out, n, "the call process channel");
+    if (got == 0) return false;
+    out += got;
+    n -= got;
+  }
+  return true;
+}
+
+/// One frame into `payload`; its kind, or 0 at end of file.
+char read_frame(int fd, std::string& payload) {
+  std::uint64_t size = 0;
+  if (!read_exact(fd, reinterpret_cast<char*>(&size), sizeof size) || size == 0) return 0;
+  char kind = 0;
+  if (!read_exact(fd, &kind, 1)) return 0;
+  payload.resize(size - 1);
+  return read_exact(fd, payload.data(), payload.size()) ? kind : 0;
+}
+
+// ---- the child -------------------------------------------------------------------------------
+
+/// One batch of calls in the child; what each call printed or threw goes into the reply.
+class call_context final : public detail::batch_context {
+ public:
+  call_context(output_capture& capture, call_process::control& shared) : capture_(capture), shared_(shared) {}
+
+  void start(const batch_view& b) {
+    first = b.first;
+    count = b.count;
+    input = b.inputs;
+    skip = b.skip;
+    done = 0;
+    results.clear();
+    status_.clear();
+    status_.reserve(count);
+    notes_.clear();
+    texts_.clear();
+    shared_.finished.store(0, std::memory_order_relaxed);
+  }
+
+  void call_succeeded(std::uint32_t i) override {
+    status_.push_back(static_cast<char>(call_status::ok));
+    if (capture_.collect(out_, err_)) keep_output(i);
+    shared_.finished.store(i + 1, std::memory_order_release);
+  }
+
+  void call_failed(std::uint32_t i, std::exception_ptr e) override {
+    status_.push_back(static_cast<char>(call_status::failed));
+    capture_.collect(out_, err_);
+    keep_output(i);
+    std::string type, what;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      type = detail::demangle(typeid(ex).name());
+      what = ex.what();
+    } catch (...) {
+      const std::type_info* t = abi::__cxa_current_exception_type();
+      type = t ? detail::demangle(t->name()) : "unknown";
+      what = "(an exception not derived from std::exception)";
+    }
+    add_note(i, note_kind::error_type, std::move(type));
+    add_note(i, note_kind::error_what, std::move(what));
+    shared_.finished.store(i + 1, std::memory_order_release);
+  }
+
+  void call_skipped(std::uint32_t i) override {
+    status_.push_back(static_cast<char>(detail::status_skipped));
+    shared_.finished.store(i + 1, std::memory_order_release);
+  }
+
+  /// Output that the cheap check could not see is given to the batch's last call.
+  void finish_batch() {
+    if (done > 0 && capture_.collect_thorough(out_, err_)) keep_output(done - 1);
+  }
+
+  std::string reply(std::uint64_t elapsed_ns) const {
+    detail::protocol::reply_header h{first, count, done, -1, elapsed_ns};
+    std::string out;
+    out.reserve(64 + status_.size() + results.size());
+    detail::protocol::build_reply(out, h, status_, results, notes_);
+    return out;
+  }
+
+ private:
+  void keep_output(std::uint32_t i) {
+    if (!out_.empty()) add_note(i, note_kind::out, std::exchange(out_, {}));
+    if (!err_.empty()) add_note(i, note_kind::err, std::exchange(err_, {}));
+    shared_.out_pos.store(capture_.collected_out(), std::memory_order_relaxed);
+    shared_.err_pos.store(capture_.collected_err(), std::memory_order_relaxed);
+  }
+  void add_note(std::uint32_t i, note_kind kind, std::string text) {
+    const std::string& kept = texts_.emplace_back(std::move(text));
+    notes_.push_back(note{i, kind, kept});
+  }
+
+  output_capture& capture_;
+  call_process::control& shared_;
+  std::string status_;
+  std::vector<note> notes_;
+  std::deque<std::string> texts_;  // owns the notes' text
+  std::string out_, err_;
+};
+
+/// A call that calls std::exit: end here, before atexit handlers and static destructors of the
+/// program (and of MPI, in a child forked after MPI_Init) run in a process that is not theirs.
+void exit_now(int status, void*) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::_exit(status);
+}
+
+[[noreturn]] void child_main(const detail::job_spec& spec, pid_t parent, int channel, call_process::control& shared,
+                             int out_memfd, int err_memfd) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(0);  // the rank died before the line above
+  ::signal(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
+  // Wake short sleeps in calls on time: the default 50 us slack saves power on desktops and
+  // adds 5-10% to calls that sleep or poll in milliseconds.
+  ::prctl(PR_SET_TIMERSLACK, 1000UL);
+  ::on_exit(exit_now, nullptr);
+  if (const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC); null >= 0) ::dup2(null, 0), ::close(null);
+  // Line by line, as on a terminal: what a call printed before it crashed is not lost in a buffer.
+  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
+  std::string frame;
+  try {
+    output_capture capture(out_memfd, err_memfd);
+    call_context ctx(capture, shared);
+    detail::batch_fn fn = nullptr;
+    std::string callable;
+    try {
+      const auto& t = spec.types;
+      fn = reinterpret_cast<detail::batch_fn>(const_cast<void*>(detail::resolve_code(t.batch_function)));
+      if (t.callable_is_function) {
+        const void* f = detail::resolve_code(t.function);
+        callable.assign(reinterpret_cast<const char*>(&f), sizeof f);
+      } else {
+        callable = t.callable_state;
+      }
+    } catch (const std::exception& e) {
+      send_frame(channel, frame_fatal, (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
+      ::_exit(0);
+    }
+    ctx.callable = callable.data();
+    ctx.segment_items = spec.segment_items;
+    ctx.stop_at_failure = !spec.collect_errors && spec.max_retries == 0;
+    for (;;) {
+      const char kind = read_frame(channel, frame);
+      if (kind == 0) ::_exit(0);  // the rank is gone or done
+      if (kind == frame_setup) {
+        if (const auto eq = frame.find('='); eq != std::string::npos)
+          ::setenv(frame.substr(0, eq).c_str(), frame.substr(eq + 1).c_str(), 1);
+        continue;
+      }
+      ctx.start(parse_batch(frame));
+      const auto t0 = clock::now();
+      try {
+        fn(ctx);
+      } catch (const std::exception& e) {  // not a call's exception: the batch itself is broken
+        send_frame(channel, frame_fatal, "E" + std::string(e.what()));
+        ::_exit(0);
+      }
+      ctx.finish_batch();
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t0).count();
+      send_frame(channel, frame_reply, ctx.reply(static_cast<std::uint64_t>(ns)));
+    }
+  } catch (const std::exception& e) {
+    try {
+      send_frame(channel, frame_fatal, "E" + std::string(e.what()));
+    } catch (...) {
+    }
+  }
+  ::_exit(0);
+}
+
+std::string signal_text(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  std::string s = "killed by signal " + std::to_string(sig) + " (SIG" + (abbrev ? abbrev : "?") + ")";
+  if (sig == SIGABRT) s += ": abort(), a failed assert, or an exception nothing caught (std::terminate)";
+  if (sig == SIGSEGV || sig == SIGBUS) s += ": an invalid memory access";
+  if (sig == SIGKILL) s += " from outside burla, often the system's out-of-memory killer";
+  return s;
+}
+
+/// The last 64 KiB of what a dead child printed after `from`, without padding zeros.
+std::string printed_after(int memfd, std::uint64_t from) {
+  constexpr std::uint64_t keep = 64 << 10;
+  const off_t end = ::lseek(memfd, 0, SEEK_CUR);
+  if (end < 0 || static_cast<std::uint64_t>(end) <= from) return {};
+  const std::uint64_t begin = std::max(from, static_cast<std::uint64_t>(end) - std::min<std::uint64_t>(keep, end));
+  std::string text(static_cast<std::size_t>(end) - begin, '\0');
+  try {
+    posix::pread_all(memfd, text.data(), text.size(), begin, "a crashed call's output");
+  } catch (const error&) {
+    return {};
+  }
+  std::erase(text, '\0');
+  return text;
+}
+
+/// Resident memory of a process in bytes (0 if unknown), from /proc/PID/statm.
+std::uint64_t resident_bytes(int statm) {
+  char buf[128];
+  const ssize_t n = ::pread(statm, buf, sizeof buf - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  unsigned long long size = 0, resident = 0;
+  if (std::sscanf(buf, "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+call_process::call_process(const detail::job_spec& spec, const std::string& dir) : spec_(spec), dir_(dir) {
+  void* page = ::mmap(nullptr, sizeof(control), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) posix::fail("cannot map memory shared with the call process");
+  control_ = new (page) control;
+  spawn();
+}
+
+call_process::~call_process() {
+  kill();
+  if (control_) ::munmap(control_, sizeof(control));
+}
+
+void call_process::spawn() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    posix::fail("cannot create the channel to the call process");
+  posix::fd mine(sv[0]), theirs(sv[1]);
+  out_ = posix::fd(output_capture::make_memfd("stdout"));
+  err_ = posix::fd(output_capture::make_memfd("stderr"));
+  control_->finished = 0;
+  control_->out_pos = 0;
+  control_->err_pos = 0;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) posix::fail("cannot start a process for the calls (fork)");
+  if (pid == 0) {
+    mine = posix::fd();
+    child_main(spec_, parent, theirs.get(), *control_, out_.get(), err_.get());
+  }
+  pid_ = pid;
+  channel_ = std::move(mine);
+  statm_ = posix::fd(::open(("/proc/" + std::to_string(pid) + "/statm").c_str(), O_RDONLY | O_CLOEXEC));
+  environment_sent_ = false;
+}
+
+void call_process::start(std::string_view batch) {
+  if (pid_ < 0) spawn();
+  if (!environment_sent_ && !environment_.empty()) {
+    try {
+      send_frame(channel_.get(), frame_setup, environment_);
+    } catch (const error&) {
+    }
+    environment_sent_ = true;
+  }
+  const batch_view b = parse_batch(batch);
+  count_ = b.count;
+  skip_.assign(b.skip);
+  seen_finished_ = 0;
+  control_->finished.store(0, std::memory_order_relaxed);
+  call_since_ = last_memory_check_ = clock::now();
+  try {
+    send_frame(channel_.get(), frame_batch, batch);
+  } catch (const error&) {
+    // The child died before reading it; wait() reports that.
+  }
+}
+
+std::uint32_t call_process::running_call() const {
+  std::uint32_t i = control_->finished.load(std::memory_order_acquire);
+  while (i < count_ && !skip_.empty() && skip_[i]) ++i;
+  return i;
+}
+
+call_process::state call_process::wait(int ms) {
+  pollfd p{channel_.get(), POLLIN, 0};
+  if (::poll(&p, 1, ms) > 0) {
+    const char kind = read_frame(channel_.get(), frame_);
+    if (kind == frame_reply) return state::replied;
+    if (kind == frame_fatal) return state::fatal;
+    return died(call_status::crashed, "");
+  }
+  const auto now = clock::now();
+  if (const std::uint32_t f = control_->finished.load(std::memory_order_relaxed); f != seen_finished_) {
+    seen_finished_ = f;
+    call_since_ = now;
+  }
+  if (spec_.func_timeout_ms > 0 && now - call_since_ > std::chrono::milliseconds(spec_.func_timeout_ms)) {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "%.3f s", static_cast<double>(spec_.func_timeout_ms) / 1000);
+    return died(call_status::timed_out,
+                std::string("ran longer than func_timeout = ") + limit + " and was killed");
+  }
+  if (spec_.func_ram > 0 && now - last_memory_check_ > std::chrono::milliseconds(10)) {
+    last_memory_check_ = now;
+    const std::uint64_t used = resident_bytes(statm_.get());
+    if (static_cast<double>(used) > spec_.func_ram * 1e9) {
+      char text[160];
+      std::snprintf(text, sizeof text, "used %.2f GB of memory, more than func_ram = %g GB, and was killed",
+                    static_cast<double>(used) / 1e9, spec_.func_ram);
+      return died(call_status::out_of_memory, text);
+    }
+  }
+  return state::running;
+}
+
+call_process::state call_process::died(call_status status, std::string what) {
+  fault_ = {};
+  fault_.call = running_call();
+  if (status != call_status::crashed) ::kill(pid_, SIGKILL);  // it is still running
+  reap_and_describe(status, what);
+  fault_.status = status;
+  fault_.what = std::move(what);
+  fault_.out = printed_after(out_.get(), control_->out_pos.load());
+  fault_.err = printed_after(err_.get(), control_->err_pos.load());
+  channel_ = posix::fd();
+  out_ = posix::fd();
+  err_ = posix::fd();
+  statm_ = posix::fd();
+  return state::died;
+}
+
+void call_process::reap_and_describe(call_status& status, std::string& what) {
+  int ws = 0;
+  pid_t r;
+  do r = ::waitpid(pid_, &ws, 0);
+  while (r < 0 && errno == EINTR);
+  pid_ = -1;
+  if (status != call_status::crashed) return;
+  if (r < 0)
+    what = "its process died (its exit status was collected by someone else)";
+  else if (WIFSIGNALED(ws))
+    what = signal_text(WTERMSIG(ws));
+  else
+    what = "its process exited with code " + std::to_string(WEXITSTATUS(ws)) + " (std::exit or exit() in the call)";
+}
+
+void call_process::kill() {
+  if (pid_ < 0) return;
+  ::kill(pid_, SIGKILL);
+  int ws = 0;
+  while (::waitpid(pid_, &ws, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  channel_ = posix::fd();
+}
+
+}  // namespace burla::runner
