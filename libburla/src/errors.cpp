@@ -35,10 +35,11 @@ std::string summary(const remote_error::details& d) {
   if (d.status == call_status::failed)
     s += " threw " + d.type + ": " + d.what;
   else
-    s += std::string(" ") + (d.status == call_status::timed_out       ? "timed out"
-                             : d.status == call_status::out_of_memory ? "ran out of memory"
-                             : d.status == call_status::worker_lost   ? "lost its worker"
-                                                                      : "crashed") +
+    s += std::string(" ") +
+         (d.status == call_status::timed_out       ? "timed out"
+          : d.status == call_status::out_of_memory ? "ran out of memory"
+          : d.status == call_status::worker_lost   ? "lost its worker"
+                                                   : "crashed") +
          ": " + d.what;
   if (d.attempts > 1) s += " (after " + std::to_string(d.attempts) + " attempts)";
   return s;

@@ -267,7 +267,8 @@ class followed_job final : public job_state {
       const std::uint8_t st = r.status[i];
       if (st == status_skipped) continue;
       const std::size_t index = r.head.first + i;
-      if (index >= spec_.n_inputs) throw error("burla: the journal of job " + spec_.id + " names an input past the last");
+      if (index >= spec_.n_inputs)
+        throw error("burla: the journal of job " + spec_.id + " names an input past the last");
       ++attempts_[index];
       if (st == static_cast<std::uint8_t>(call_status::ok)) {
         if (status_[index] != st && status_[index] != 0) --failed_;  // a failure that a resumed run fixed
@@ -279,10 +280,13 @@ class followed_job final : public job_state {
       remote_error::details d = failure_details(r, i);
       if (st == status_retrying) {
         if (current_run_)
-          console_.forward(2, "burla: " + std::string(d.status == call_status::failed ? "input " + std::to_string(index) + " threw " + d.type
-                                                                                        : "input " + std::to_string(index) + " " + to_string(d.status)) +
-                                  ": " + d.what + "; running it again (attempt " + std::to_string(attempts_[index] + 1) +
-                                  " of " + std::to_string(spec_.max_retries + 1) + ")\n");
+          console_.forward(
+              2, "burla: " +
+                     std::string(d.status == call_status::failed
+                                     ? "input " + std::to_string(index) + " threw " + d.type
+                                     : "input " + std::to_string(index) + " " + to_string(d.status)) +
+                     ": " + d.what + "; running it again (attempt " + std::to_string(attempts_[index] + 1) +
+                     " of " + std::to_string(spec_.max_retries + 1) + ")\n");
         continue;
       }
       if (status_[index] == 0) ++failed_;
@@ -301,10 +305,12 @@ class followed_job final : public job_state {
     remote_error::details d;
     d.index = r.head.first + i;
     const std::uint8_t st = r.status[i];
-    d.status = st <= static_cast<std::uint8_t>(call_status::worker_lost) ? static_cast<call_status>(st) : call_status::failed;
+    d.status = st <= static_cast<std::uint8_t>(call_status::worker_lost) ? static_cast<call_status>(st)
+                                                                         : call_status::failed;
     d.attempts = attempts_[d.index];
     d.rank = r.head.rank;
-    if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size()) d.host = hosts_[r.head.rank];
+    if (r.head.rank >= 0 && static_cast<std::size_t>(r.head.rank) < hosts_.size())
+      d.host = hosts_[r.head.rank];
     std::string output;
     for (const auto& n : r.notes) {
       if (n.item != i) continue;
@@ -349,9 +355,9 @@ class followed_job final : public job_state {
   std::map<std::uint64_t, proto::dispatch_record> outstanding_;
   std::optional<proto::end_record> end_;
   clock::time_point end_seen_{};
-  std::optional<remote_error::details> first_failure_;  // of this run: what stopped it
+  std::optional<remote_error::details> first_failure_;     // of this run: what stopped it
   std::map<std::size_t, remote_error::details> failures_;  // inputs whose last attempt failed
-  std::vector<std::uint8_t> status_, attempts_;          // per input
+  std::vector<std::uint8_t> status_, attempts_;            // per input
   std::uint64_t ok_ = 0, failed_ = 0;
   bool current_run_ = false;
   bool terminated_ = false;
@@ -451,6 +457,9 @@ prepared prepare_job(const options& opts, std::uint64_t n_inputs, job_types type
   spec.func_timeout_ms = opts.func_timeout ? static_cast<std::uint64_t>(opts.func_timeout->count()) : 0;
   spec.max_retries = opts.max_retries;
   spec.collect_errors = opts.on_error == on_error::collect;
+  // Time to let calls in flight finish before the time limit: a fifth of it, 10 s to 2 min.
+  spec.drain_seconds =
+      opts.time_limit ? static_cast<int>(std::clamp<long long>(opts.time_limit->count() / 5, 10, 120)) : 120;
   spec.build_id = main_build_id();
   spec.executable = posix::env("BURLA_EXECUTABLE").value_or(posix::self_executable());
   spec.caller_host = posix::hostname();
@@ -529,13 +538,97 @@ std::unique_ptr<runner> runner_for_existing(const job_spec& spec, const std::str
   return std::make_unique<ended_runner>();
 }
 
+namespace {
+
+void check_result_type(const job_spec& spec, const std::string& id, const std::string& result_type,
+                       value_kind result_kind, const char* how) {
+  if (spec.types.result_type != result_type || spec.types.result_kind != result_kind)
+    throw error("burla: job " + spec.id + " returns " + spec.types.result_type + ", not " + result_type +
+                "; use burla::" + how + "<" + spec.types.result_type + ">(\"" + id + "\")");
+}
+
+/// What the journal of an ended job says: each input's last status, and how many records are whole.
+struct journal_summary {
+  std::vector<std::uint8_t> status;
+  std::uint64_t whole_bytes = 0;
+  bool ended = false;  ///< the last run wrote its end record
+};
+
+journal_summary summarize_journal(const std::string& dir, const job_spec& spec) {
+  journal_summary out;
+  out.status.assign(spec.n_inputs, 0);
+  proto::journal_reader reader(dir + "/journal");
+  proto::record_type type;
+  std::string_view payload;
+  while (reader.next(type, payload)) {
+    if (type == proto::record_type::end)
+      out.ended = static_cast<int>(proto::decode_end(payload).run) == spec.run;
+    if (type != proto::record_type::batch) continue;
+    const auto r = proto::parse_reply(payload);
+    for (std::uint32_t i = 0; i < r.head.done; ++i) {
+      const std::uint8_t st = r.status[i];
+      if (r.head.first + i >= spec.n_inputs)
+        throw error("burla: the journal in " + dir + " names an input past the last");
+      if (st != status_skipped && st != status_retrying) out.status[r.head.first + i] = st;
+    }
+  }
+  out.whole_bytes = reader.complete_bytes();
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<job_state> job_state::resume(const std::string& id, const options& opts,
+                                             const std::string& result_type, value_kind result_kind,
+                                             bool rerun_failed) {
+  validate(opts);
+  const std::string dir = find_job_dir(posix::absolute(jobs_root(opts)), id);
+  job_spec spec = read_job_spec(dir + "/job.ini");
+  if (!result_type.empty()) check_result_type(spec, id, result_type, result_kind, "resume");
+  if (!runner_for_existing(spec, dir)->ended())
+    throw error("burla: job " + spec.id + " is still running; wait for it (burla::attach, `burla status " +
+                spec.id + "`) or stop it (`burla cancel " + spec.id + "`) before resuming it");
+  const journal_summary j = summarize_journal(dir, spec);
+  const auto todo = std::count_if(j.status.begin(), j.status.end(), [&](std::uint8_t st) {
+    return st == 0 || (rerun_failed && st != static_cast<std::uint8_t>(call_status::ok));
+  });
+  if (todo == 0 && j.ended) return open_job(dir, opts.spinner);  // nothing to run: replay it
+  // A run killed while writing leaves a torn last record; the new run appends after whole ones.
+  if (::truncate((dir + "/journal").c_str(), static_cast<off_t>(j.whole_bytes)) != 0)
+    posix::fail("cannot cut the torn end off " + dir + "/journal");
+  for (const char* stale : {"cancel", "launcher.pid"}) ::unlink((dir + "/" + stale).c_str());
+  const std::string log = dir + "/job.log";
+  if (posix::exists(log) && ::rename(log.c_str(), (log + "." + std::to_string(spec.run)).c_str()) != 0)
+    posix::fail("cannot keep the log of run " + std::to_string(spec.run) + " of " + dir);
+  ++spec.run;
+  spec.rerun_failed = rerun_failed;
+  std::string where = spec.backend;
+  if (opts.backend != backend::automatic || posix::env("BURLA_BACKEND")) where = resolve_backend(opts);
+  spec.backend = where;
+  const auto n = static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(todo, 1));
+  std::unique_ptr<runner> run;
+  if (where == "local") {
+    reject_slurm_options_locally(opts);
+    spec.workers = local_workers(opts, n, this_machine());
+    write_job_spec(dir + "/job.ini", spec);
+    run = process_runner_for(launch_local(find_mpirun(), spec, dir, opts, {}));
+  } else if (where == "allocation") {
+    spec.workers = slurm::allocation_workers(opts, n);
+    write_job_spec(dir + "/job.ini", spec);
+    run = slurm::launch_in_allocation(spec, dir, opts);
+  } else {
+    spec.workers = slurm::workers_for(opts, n);
+    write_job_spec(dir + "/job.ini", spec);
+    run = slurm::submit_job(slurm::write_script(spec, dir, opts), dir);
+  }
+  return std::make_shared<followed_job>(std::move(spec), dir, std::move(run), opts.spinner);
+}
+
 std::shared_ptr<job_state> job_state::attach(const std::string& id, const options& opts,
                                              const std::string& result_type, value_kind result_kind) {
   const std::string dir = find_job_dir(posix::absolute(jobs_root(opts)), id);
   job_spec spec = read_job_spec(dir + "/job.ini");
-  if (spec.types.result_type != result_type || spec.types.result_kind != result_kind)
-    throw error("burla: job " + spec.id + " returns " + spec.types.result_type + ", not " + result_type +
-                "; attach with burla::attach<" + spec.types.result_type + ">(\"" + id + "\")");
+  check_result_type(spec, id, result_type, result_kind, "attach");
   auto run = runner_for_existing(spec, dir);
   return std::make_shared<followed_job>(std::move(spec), dir, std::move(run), opts.spinner);
 }

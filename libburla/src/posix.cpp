@@ -106,21 +106,14 @@ std::string read_file(const std::string& path) {
   return out;
 }
 
-namespace {
-
-struct temp_file {
-  fd file;
-  std::string path;
-};
-
-/// A new, uniquely named file next to `path`: never an existing file or a planted symlink.
-temp_file create_temp_next_to(const std::string& path) {
+temp_file create_temp_file(const std::string& path) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   for (int attempt = 0;; ++attempt) {
     char suffix[24];
     std::snprintf(suffix, sizeof suffix, ".tmp-%012llx",
                   static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
     std::string tmp = path + suffix;
+    // A random name, yet created exclusively: a name taken (or guessed and planted) means another.
     int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (raw >= 0) {
       fd f(raw);
@@ -136,17 +129,19 @@ temp_file create_temp_next_to(const std::string& path) {
   }
 }
 
-}  // namespace
+void rename_file(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename " + from + " to " + to);
+}
 
 void write_file_atomic(const std::string& path, std::string_view contents) {
-  temp_file t = create_temp_next_to(path);
+  temp_file t = create_temp_file(path);
   try {
     write_all(t.file.get(), contents, t.path);
     // The data reaches the disk before the name does, so a crash cannot leave `path` naming a
     // short file. The directory is not synced: losing the new name only loses the whole file.
     if (::fsync(t.file.get()) != 0) fail("cannot write " + t.path + " to disk (fsync)");
     if (::close(t.file.release()) != 0) fail("cannot write " + t.path + " (close)");
-    if (::rename(t.path.c_str(), path.c_str()) != 0) fail("cannot rename " + t.path + " to " + path);
+    rename_file(t.path, path);
   } catch (...) {
     ::unlink(t.path.c_str());
     throw;

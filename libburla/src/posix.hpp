@@ -56,6 +56,15 @@ std::string read_file(const std::string& path);
 /// and renames it over path: readers, even after a crash, see the old file or all of the new
 /// one. A symlink at path is replaced, not followed. Leaves no temporary file when it fails.
 void write_file_atomic(const std::string& path, std::string_view contents);
+/// A new file next to path, named <path>.tmp-<random>, created exclusively and 0600 whatever the
+/// umask: for a file to be written under another name, then given its own with rename_file.
+struct temp_file {
+  fd file;
+  std::string path;
+};
+temp_file create_temp_file(const std::string& path);
+/// rename(2): replaces `to` at once (a symlink there is replaced, not followed).
+void rename_file(const std::string& from, const std::string& to);
 /// mkdir(2) with exactly `mode`, whatever the umask; false if something is already at path.
 bool make_dir(const std::string& path, mode_t mode = 0700);
 /// mkdir -p: the components it creates get exactly `mode`; existing ones are left as they are.

@@ -29,7 +29,8 @@ void build_reply(std::string& out, const reply_header& h, std::string_view statu
 }
 
 void set_reply_rank(std::string& reply, std::int32_t rank) {
-  constexpr std::size_t at = sizeof(std::uint64_t) + 2 * sizeof(std::uint32_t);  // after first, requested, done
+  constexpr std::size_t at =
+      sizeof(std::uint64_t) + 2 * sizeof(std::uint32_t);  // after first, requested, done
   if (reply.size() < at + sizeof rank) throw error("burla: a batch reply too short for its header");
   std::memcpy(reply.data() + at, &rank, sizeof rank);
 }

@@ -48,11 +48,11 @@ reply_view parse_reply(std::string_view bytes);
 void set_reply_rank(std::string& reply, std::int32_t rank);
 
 enum class end_state : std::uint8_t {
-  completed = 0,  ///< every call succeeded
-  failed = 1,     ///< a call threw; the job stopped
-  error = 2,      ///< the job itself failed (see the message)
-  cancelled = 3,  ///< stopped on request
-  mismatch = 4,   ///< a rank runs another build than the caller's
+  completed = 0,    ///< every call succeeded
+  failed = 1,       ///< a call threw; the job stopped
+  error = 2,        ///< the job itself failed (see the message)
+  cancelled = 3,    ///< stopped on request
+  mismatch = 4,     ///< a rank runs another build than the caller's
   interrupted = 5,  ///< stopped early by a signal (time limit, scancel); resume finishes it
 };
 const char* to_string(end_state s);

@@ -91,7 +91,8 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
 
 void results_writer::publish() {
   h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + temp_path_);
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) posix::fail("cannot rename " + temp_path_ + " to " + path_);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+    posix::fail("cannot rename " + temp_path_ + " to " + path_);
 }
 
 void results_writer::write(const protocol::reply_view& r, const std::uint8_t* attempts) {
@@ -109,7 +110,9 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
     else if (spec_.types.result_kind != value_kind::none)
       encoded[i] = in.get_bytes();
   }
-  auto kept = [&](std::uint32_t i) { return r.status[i] != status_skipped && r.status[i] != status_retrying; };
+  auto kept = [&](std::uint32_t i) {
+    return r.status[i] != status_skipped && r.status[i] != status_retrying;
+  };
   for (std::uint32_t a = 0; a < done;) {
     if (!kept(a)) {
       ++a;
@@ -147,7 +150,8 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
 }
 
 void results_writer::write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status,
-                                const std::string_view* encoded, const std::uint8_t* attempts, std::int32_t rank) {
+                                const std::string_view* encoded, const std::uint8_t* attempts,
+                                std::int32_t rank) {
   h5::write_range(status_.get(), status_type_.get(), first, n, status, "write statuses");
   h5::write_range(attempts_.get(), H5T_NATIVE_UINT8, first, n, attempts, "write attempts");
   const std::vector<std::int32_t> ranks(n, rank);
@@ -166,7 +170,8 @@ void results_writer::write_rows(std::uint64_t first, std::uint32_t n, const std:
     }
     case value_kind::serialized: {
       std::vector<hvl_t> v;
-      for (std::uint32_t i = 0; i < n; ++i) v.push_back({encoded[i].size(), const_cast<char*>(encoded[i].data())});
+      for (std::uint32_t i = 0; i < n; ++i)
+        v.push_back({encoded[i].size(), const_cast<char*>(encoded[i].data())});
       h5::write_range(result_.get(), result_type_.get(), first, n, v.data(), "write results");
       break;
     }

@@ -44,8 +44,8 @@ class results_writer {
   void finish(const protocol::end_record& end, const run_figures& figures);
 
  private:
-  void write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status, const std::string_view* encoded,
-                  const std::uint8_t* attempts, std::int32_t rank);
+  void write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status,
+                  const std::string_view* encoded, const std::uint8_t* attempts, std::int32_t rank);
 
   std::string path_, temp_path_;
   const job_spec& spec_;

@@ -29,7 +29,7 @@
 namespace burla::runner {
 
 struct call_process::control {
-  std::atomic<std::uint32_t> finished{0};  ///< calls of the running batch that returned
+  std::atomic<std::uint32_t> finished{0};             ///< calls of the running batch that returned
   std::atomic<std::uint64_t> out_pos{0}, err_pos{0};  ///< capture positions, for a crash's output
 };
 
@@ -176,11 +176,11 @@ void exit_now(int status, void*) {
   ::_exit(status);
 }
 
-[[noreturn]] void child_main(const detail::job_spec& spec, pid_t parent, int channel, call_process::control& shared,
-                             int out_memfd, int err_memfd) {
+[[noreturn]] void child_main(const detail::job_spec& spec, pid_t parent, int channel,
+                             call_process::control& shared, int out_memfd, int err_memfd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the rank died before the line above
-  ::signal(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
+  ::signal(SIGUSR1, SIG_IGN);             // the walltime warning is for the master
   // Wake short sleeps in calls on time: the default 50 us slack saves power on desktops and
   // adds 5-10% to calls that sleep or poll in milliseconds.
   ::prctl(PR_SET_TIMERSLACK, 1000UL);
@@ -204,7 +204,8 @@ void exit_now(int status, void*) {
         callable = t.callable_state;
       }
     } catch (const std::exception& e) {
-      send_frame(channel, frame_fatal, (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
+      send_frame(channel, frame_fatal,
+                 (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
       ::_exit(0);
     }
     ctx.callable = callable.data();
@@ -253,7 +254,8 @@ std::string printed_after(int memfd, std::uint64_t from) {
   constexpr std::uint64_t keep = 64 << 10;
   const off_t end = ::lseek(memfd, 0, SEEK_CUR);
   if (end < 0 || static_cast<std::uint64_t>(end) <= from) return {};
-  const std::uint64_t begin = std::max(from, static_cast<std::uint64_t>(end) - std::min<std::uint64_t>(keep, end));
+  const std::uint64_t begin =
+      std::max(from, static_cast<std::uint64_t>(end) - std::min<std::uint64_t>(keep, end));
   std::string text(static_cast<std::size_t>(end) - begin, '\0');
   try {
     posix::pread_all(memfd, text.data(), text.size(), begin, "a crashed call's output");
@@ -402,7 +404,8 @@ void call_process::reap_and_describe(call_status& status, std::string& what) {
   else if (WIFSIGNALED(ws))
     what = signal_text(WTERMSIG(ws));
   else
-    what = "its process exited with code " + std::to_string(WEXITSTATUS(ws)) + " (std::exit or exit() in the call)";
+    what = "its process exited with code " + std::to_string(WEXITSTATUS(ws)) +
+           " (std::exit or exit() in the call)";
 }
 
 void call_process::kill() {

@@ -5,8 +5,8 @@
 // SIGUSR1 (the time limit is near) lets the calls in flight finish, then ends the job.
 #include <fcntl.h>
 
-#include <burla/detail/job_state.hpp>
 #include <algorithm>
+#include <burla/detail/job_state.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -47,7 +47,9 @@ long long peak_rss_kb() {
 
 /// Set by the signal handlers: SIGUSR1 (the time limit is near: drain), SIGTERM (stop now).
 volatile sig_atomic_t signal_seen = 0;
-void on_signal(int sig) { signal_seen = sig; }
+void on_signal(int sig) {
+  signal_seen = sig;
+}
 
 /// A range of units to dispatch; `skip` (one byte per input of the range, or empty) marks
 /// inputs not to run: done before a resume, or the rest of a segment around a retried input.
@@ -118,7 +120,8 @@ class master {
   void record_outcomes(const proto::reply_view& r) {
     for (std::uint32_t i = 0; i < r.head.done; ++i) {
       const std::uint64_t idx = r.head.first + i;
-      if (idx >= spec_.n_inputs) throw error("burla: a batch reply names input " + std::to_string(idx) + ", past the last");
+      if (idx >= spec_.n_inputs)
+        throw error("burla: a batch reply names input " + std::to_string(idx) + ", past the last");
       const std::uint8_t st = r.status[i];
       if (st == detail::status_skipped) continue;
       if (attempts_[idx] < 255) ++attempts_[idx];
@@ -202,9 +205,9 @@ class master {
     if (!draining_) return;
     const auto deadline = clock::now() + std::chrono::seconds(std::max(1, spec_.drain_seconds - 10));
     mpi::backoff wait;
-    while (clock::now() < deadline && std::any_of(workers_.begin() + 1, workers_.end(), [](const worker_state& w) {
-             return !w.dead && !w.held.empty();
-           })) {
+    while (clock::now() < deadline &&
+           std::any_of(workers_.begin() + 1, workers_.end(),
+                       [](const worker_state& w) { return !w.dead && !w.held.empty(); })) {
       outbox_.progress();
       if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
         handle(*m);
@@ -217,7 +220,8 @@ class master {
   }
 
   int live_workers() const {
-    return static_cast<int>(std::count_if(workers_.begin() + 1, workers_.end(), [](const worker_state& w) { return !w.dead; }));
+    return static_cast<int>(
+        std::count_if(workers_.begin() + 1, workers_.end(), [](const worker_state& w) { return !w.dead; }));
   }
 
   void dispatch() {
@@ -281,7 +285,8 @@ class master {
     begin_batch(msg, first, static_cast<std::uint32_t>(count), item.skip);
     const std::size_t header = msg.size();
     inputs_.read(item.unit, item.units, msg);
-    if (spec_.types.input_kind == detail::value_kind::fixed && item.skip.empty())  // while the workers compute
+    if (spec_.types.input_kind == detail::value_kind::fixed &&
+        item.skip.empty())  // while the workers compute
       results_->write_inputs(first, count, std::string_view(msg).substr(header));
     if (!dispatched_any_) first_dispatch_ = clock::now(), dispatched_any_ = true;
     outbox_.send(w, tag_batch, std::move(msg));
@@ -337,7 +342,8 @@ class master {
       if (st == detail::status_skipped || st == detail::status_retrying) continue;
       --todo_;
       if (st != static_cast<std::uint8_t>(call_status::ok) && !spec_.collect_errors)
-        stop(proto::end_state::failed, "input " + std::to_string(r.head.first + i) + " failed; the job stopped");
+        stop(proto::end_state::failed,
+             "input " + std::to_string(r.head.first + i) + " failed; the job stopped");
     }
   }
 
@@ -349,8 +355,9 @@ class master {
       worker_state& ws = workers_[w];
       if (ws.dead || ws.held.empty() || now - ws.last_heard < dead_after) continue;
       ws.dead = true;
-      std::fprintf(stderr, "burla: rank %d stopped answering for %lld s; its work goes to the other workers\n", w,
-                   static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(dead_after).count()));
+      std::fprintf(
+          stderr, "burla: rank %d stopped answering for %lld s; its work goes to the other workers\n", w,
+          static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(dead_after).count()));
       for (held_batch& h : ws.held) requeue_lost(h, w);
       ws.held.clear();
     }
@@ -382,8 +389,10 @@ class master {
     std::string reply;
     const std::string status(1, static_cast<char>(call_status::worker_lost));
     std::string results;
-    if (spec_.types.result_kind == detail::value_kind::fixed) results.assign(spec_.types.result_size, '\0');
-    else if (spec_.types.result_kind != detail::value_kind::none) results.assign(sizeof(std::uint64_t), '\0');
+    if (spec_.types.result_kind == detail::value_kind::fixed)
+      results.assign(spec_.types.result_size, '\0');
+    else if (spec_.types.result_kind != detail::value_kind::none)
+      results.assign(sizeof(std::uint64_t), '\0');
     const std::string what = "the worker rank running it died twice (last: rank " + std::to_string(w) + ")";
     std::vector<proto::note> notes{{0, proto::note_kind::error_type, "worker_lost"},
                                    {0, proto::note_kind::error_what, what}};
@@ -397,7 +406,8 @@ class master {
     record_outcomes(r);
     results_->write(r, attempts_.data());
     --todo_;
-    if (!spec_.collect_errors) stop(proto::end_state::failed, "input " + std::to_string(r.head.first) + " failed; the job stopped");
+    if (!spec_.collect_errors)
+      stop(proto::end_state::failed, "input " + std::to_string(r.head.first) + " failed; the job stopped");
   }
 
   int stop_all() {
@@ -405,7 +415,8 @@ class master {
       if (!workers_[w].dead) outbox_.send(w, tag_stop, {});
     const auto deadline = clock::now() + stop_grace;
     auto all_stopped = [&] {
-      return std::all_of(workers_.begin() + 1, workers_.end(), [](const worker_state& w) { return w.dead || w.stopped; });
+      return std::all_of(workers_.begin() + 1, workers_.end(),
+                         [](const worker_state& w) { return w.dead || w.stopped; });
     };
     mpi::backoff wait;
     while (!all_stopped() && clock::now() < deadline) {
@@ -420,9 +431,12 @@ class master {
     const bool clean = all_stopped() && live_workers() == static_cast<int>(workers_.size()) - 1;
     end_.run = static_cast<std::uint32_t>(spec_.run);
     for (std::uint8_t st : status_) {
-      if (st == static_cast<std::uint8_t>(call_status::ok)) ++end_.n_ok;
-      else if (st == static_cast<std::uint8_t>(call_status::not_run)) ++end_.n_not_run;
-      else ++end_.n_failed;
+      if (st == static_cast<std::uint8_t>(call_status::ok))
+        ++end_.n_ok;
+      else if (st == static_cast<std::uint8_t>(call_status::not_run))
+        ++end_.n_not_run;
+      else
+        ++end_.n_failed;
     }
     if (end_.state == proto::end_state::completed && end_.n_failed > 0) {
       end_.state = proto::end_state::failed;
@@ -477,11 +491,11 @@ class master {
   std::optional<scheduler> sched_;
   std::optional<detail::results_writer> results_;
   mpi::outbox outbox_;
-  std::vector<std::uint8_t> status_;    // per input: its final call_status so far
-  std::vector<std::uint8_t> attempts_;  // per input: times it ran, every run
-  std::vector<std::uint8_t> tries_;     // per input: retries in this run
+  std::vector<std::uint8_t> status_;             // per input: its final call_status so far
+  std::vector<std::uint8_t> attempts_;           // per input: times it ran, every run
+  std::vector<std::uint8_t> tries_;              // per input: retries in this run
   std::unordered_map<std::uint64_t, int> lost_;  // per input: workers that died holding it
-  std::vector<worker_state> workers_;   // by rank; [0] unused
+  std::vector<worker_state> workers_;            // by rank; [0] unused
   std::deque<work_item> planned_, requeued_;
   std::deque<std::pair<std::uint64_t, int>> retries_;  // input, the rank it failed on
   std::uint64_t planned_units_ = 0;

@@ -1,5 +1,9 @@
 #include "run_job.hpp"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -56,6 +60,11 @@ int announced_rank() {
 }  // namespace
 
 int run_job(int argc, char** argv, const std::string& dir) {
+  // If the launcher dies (kill -9 of mpirun), the ranks go too: a job must never outlive the
+  // launcher that resume and the caller watch, or a resumed run would race it.
+  const pid_t launcher = ::getppid();
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != launcher) return 1;
   // A worker's call process is forked before MPI_Init, while there is no MPI state to share.
   std::optional<detail::job_spec> early;
   std::unique_ptr<call_process> calls;

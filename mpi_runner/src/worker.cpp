@@ -84,7 +84,8 @@ std::string merge_faults(std::string_view reply, const std::vector<call_fault>& 
 
 class worker {
  public:
-  worker(const detail::job_spec& spec, int rank, call_process& calls) : spec_(spec), rank_(rank), calls_(calls) {
+  worker(const detail::job_spec& spec, int rank, call_process& calls)
+      : spec_(spec), rank_(rank), calls_(calls) {
     calls_.set_environment(gpus_for(spec, rank));
   }
 
@@ -134,8 +135,9 @@ class worker {
         const call_fault& f = calls_.fault();
         if (f.call >= b.count || (!faults.empty() && faults.back().call == f.call)) {
           // Died outside any call (or twice in the same one): nothing to blame, so stop.
-          mpi::send(0, tag_fatal, "Erank " + std::to_string(rank_) + ": the call process died outside of a call: " +
-                                      f.what);
+          mpi::send(
+              0, tag_fatal,
+              "Erank " + std::to_string(rank_) + ": the call process died outside of a call: " + f.what);
           mpi::receive(0, tag_stop);
           stopped_ = true;
           return;

@@ -126,6 +126,7 @@ std::string write_script(const detail::job_spec& spec, const std::string& dir, c
   r.account = o.account;
   r.qos = o.qos;
   r.time_limit = o.time_limit;
+  r.drain_seconds = spec.drain_seconds;
   r.extra_args = o.sbatch_args;
   r.modules = o.packages;
   r.image = o.image;

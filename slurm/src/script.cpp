@@ -68,6 +68,8 @@ std::string render_script(const job_request& r) {
   if (!r.account.empty()) set("account", "account", r.account);
   if (!r.qos.empty()) set("qos", "qos", r.qos);
   if (r.time_limit) set("time", "time_limit", slurm_time(*r.time_limit));
+  // SIGUSR1 to the batch shell this long before the time limit; passed on to the ranks below.
+  set("signal", "time_limit", "B:USR1@" + std::to_string(r.drain_seconds));
   // The job writes its own log into the job directory (see below), whatever its path holds.
   lines["--output"] = "#SBATCH --output=/dev/null";
   for (const auto& arg : r.extra_args) {
@@ -122,10 +124,16 @@ std::string render_script(const job_request& r) {
     s += "elif command -v singularity >/dev/null; then container=singularity\n";
     s += "else echo \"burla: options.image needs apptainer or singularity on $(hostname)\"; exit 1\n";
     s += "fi\n";
-    s += "exec \"${launch[@]}\" \"$container\" exec " + shell_quote(r.image) + command + "\n";
+    s += "\"${launch[@]}\" \"$container\" exec " + shell_quote(r.image) + command + " &\n";
   } else {
-    s += "exec \"${launch[@]}\"" + command + "\n";
+    s += "\"${launch[@]}\"" + command + " &\n";
   }
+  s += "# Near the time limit (--signal above) the master stops starting calls and saves what is done.\n";
+  s += "launcher=$!\n";
+  s += "trap 'kill -USR1 \"$launcher\" 2>/dev/null' USR1\n";
+  s += "wait \"$launcher\"; rc=$?\n";
+  s += "while kill -0 \"$launcher\" 2>/dev/null; do wait \"$launcher\"; rc=$?; done\n";
+  s += "exit \"$rc\"\n";
   return s;
 }
 

@@ -19,6 +19,7 @@ struct job_request {
   int gpus_per_task = 0;
   std::string partition, account, qos;
   std::optional<std::chrono::seconds> time_limit;
+  int drain_seconds = 120;              ///< SIGUSR1 this long before the time limit
   std::vector<std::string> extra_args;  ///< whole #SBATCH arguments, e.g. "--constraint=avx512"
   std::vector<std::string> modules;     ///< `module load` before the job
   std::string image;                    ///< Apptainer/Singularity image the ranks run in

@@ -6,9 +6,8 @@
 #include <unistd.h>
 
 #include <burla/detail/job_state.hpp>
-#include <fstream>
-
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -137,7 +136,8 @@ TEST(ResultsFile, LeavesOutSkippedCallsAndAttemptsThatRunAgain) {
     std::string bytes;
     const std::string status{static_cast<char>(burla::detail::status_skipped), 1,
                              static_cast<char>(burla::detail::status_retrying)};
-    proto::build_reply(bytes, {0, 3, 3, 1, 10}, status, {reinterpret_cast<const char*>(results), sizeof results},
+    proto::build_reply(bytes, {0, 3, 3, 1, 10}, status,
+                       {reinterpret_cast<const char*>(results), sizeof results},
                        {{2, proto::note_kind::error_what, "first attempt"}});
     const std::uint8_t attempts[3] = {0, 1, 1};
     w.write(proto::parse_reply(bytes), attempts);

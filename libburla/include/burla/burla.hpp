@@ -107,6 +107,17 @@ job<R> attach(const std::string& id, const options& opts = {}) {
   return job<R>(detail::job_state::attach(id, opts, detail::type_name<R>(), detail::kind_of<R>()));
 }
 
+/// Finishes a job that ended early (killed, interrupted at its time limit, or stopped at a failure):
+/// runs only the inputs without a result (and, with rerun::missing_and_failed, those that failed)
+/// in the same job directory, completing its journal and results.h5. The job returned gives every
+/// result, old and new, as if the job had never stopped. Options used: job_dir, spinner, and for
+/// the new run backend and the Slurm options.
+template <class R>
+job<R> resume(const std::string& id, const options& opts = {}, rerun which = rerun::missing) {
+  return job<R>(detail::job_state::resume(id, opts, detail::type_name<R>(), detail::kind_of<R>(),
+                                          which == rerun::missing_and_failed));
+}
+
 /// Writes the job directory and its sbatch script without submitting it, for users who submit by
 /// hand; prints the sbatch command. Follow the job later with attach<R>(id) or `burla status ID`.
 template <class F, std::ranges::sized_range Inputs>

@@ -50,7 +50,7 @@ const char* to_string(call_status s) noexcept;
 class remote_error : public error {
  public:
   struct details {
-    std::size_t index = 0;    ///< the input's position
+    std::size_t index = 0;  ///< the input's position
     call_status status = call_status::failed;
     std::string type;         ///< demangled type of the exception; for other failures, the status
     std::string what;         ///< its what(), or what happened (e.g. "killed by signal 11 (SIGSEGV)")

@@ -15,6 +15,12 @@ enum class on_error {
   collect,  ///< every input runs; one burla::calls_failed summarizes the failures at the end
 };
 
+/// What burla::resume runs again.
+enum class rerun {
+  missing,             ///< inputs without a result (not run: the job was killed or stopped)
+  missing_and_failed,  ///< those, and the inputs whose call failed
+};
+
 enum class backend {
   automatic,  ///< srun inside a Slurm allocation; else Slurm when it is configured here; else local
   local,      ///< mpirun on this machine
@@ -22,10 +28,10 @@ enum class backend {
 };
 
 struct options {
-  int func_cpu = 1;                             ///< CPUs per call (> 0); exported as OMP_NUM_THREADS
-  std::optional<double> func_ram = {};          ///< GB of memory per call (> 0); unset: no requirement
-  int func_gpu = 0;                             ///< GPUs per call (>= 0)
-  std::optional<int> max_parallelism = {};      ///< most calls at once (> 0); unset: as many as fit
+  int func_cpu = 1;                         ///< CPUs per call (> 0); exported as OMP_NUM_THREADS
+  std::optional<double> func_ram = {};      ///< GB of memory per call (> 0); unset: no requirement
+  int func_gpu = 0;                         ///< GPUs per call (>= 0)
+  std::optional<int> max_parallelism = {};  ///< most calls at once (> 0); unset: as many as fit
   std::optional<std::chrono::milliseconds> func_timeout = {};  ///< a call running longer is killed
   int max_retries = 0;                          ///< failed calls run again up to this many times
   burla::on_error on_error = on_error::raise;   ///< stop at the first failure, or run everything

@@ -214,7 +214,8 @@ template <class T>
 T decode_value(byte_reader& in) {
   if constexpr (std::is_same_v<T, bool>) {  // any other byte would be undefined as a bool
     const auto b = in.get<std::uint8_t>();
-    if (b > 1) throw error("burla: a bool value is stored as byte " + std::to_string(b) + "; the data is damaged");
+    if (b > 1)
+      throw error("burla: a bool value is stored as byte " + std::to_string(b) + "; the data is damaged");
     return b == 1;
   } else if constexpr (kind_of<T>() == value_kind::fixed) {
     return in.get<T>();

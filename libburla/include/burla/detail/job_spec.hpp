@@ -61,7 +61,7 @@ struct job_spec {
   bool collect_errors = false;  ///< on_error = collect: run every input
   int run = 1;                  ///< 1, then 2, 3... for each burla::resume of the job
   bool rerun_failed = false;    ///< a resumed run also runs the inputs that failed
-  int drain_seconds = 60;       ///< Slurm: SIGUSR1 this long before the time limit
+  int drain_seconds = 120;      ///< Slurm: SIGUSR1 this long before the time limit
   job_types types;
 };
 

@@ -74,6 +74,11 @@ class job_state {
   /// Follows a job started earlier, by id or Slurm job id; its results must be result_type.
   static std::shared_ptr<job_state> attach(const std::string& id, const options& opts,
                                            const std::string& result_type, value_kind result_kind);
+  /// Runs again what a job that ended early did not finish (burla::resume). An empty
+  /// result_type skips the type check (the burla command).
+  static std::shared_ptr<job_state> resume(const std::string& id, const options& opts,
+                                           const std::string& result_type, value_kind result_kind,
+                                           bool rerun_failed);
   virtual ~job_state() = default;
 
   virtual const std::string& id() const = 0;
