@@ -31,6 +31,7 @@ constexpr const char* usage_text =
     "  logs ID [--follow]   what the job's calls printed, then the job's own log\n"
     "  cancel ID            stop a job; finished results are kept\n"
     "  results ID [--format table|json|csv]   results of arithmetic or string type\n"
+    "  resume ID [--failed] run what a killed or stopped job did not (and, with --failed, what failed)\n"
     "\n"
     "ID is a job's id (its directory's name) or its Slurm job id.\n"
     "`burla COMMAND --help` describes a command.\n";
@@ -92,8 +93,11 @@ progress read_journal(const std::string& dir, OnBatch&& on_batch) {
       p.hosts = proto::decode_start(payload).hosts;
     } else if (type == proto::record_type::batch) {
       const auto r = proto::parse_reply(payload);
-      for (std::uint32_t i = 0; i < r.head.done; ++i)
-        (r.status[i] == static_cast<std::uint8_t>(call_status::ok) ? p.ok : p.failed)++;
+      for (std::uint32_t i = 0; i < r.head.done; ++i) {
+        const std::uint8_t st = r.status[i];
+        if (st == burla::detail::status_skipped || st == burla::detail::status_retrying) continue;
+        (st == static_cast<std::uint8_t>(call_status::ok) ? p.ok : p.failed)++;
+      }
       on_batch(r);
     } else if (type == proto::record_type::end) {
       p.end = proto::decode_end(payload);
@@ -241,6 +245,38 @@ int cmd_cancel(const context& c, const std::vector<std::string>& args) {
   return 0;
 }
 
+// ---- resume ----------------------------------------------------------------------------------
+
+int cmd_resume(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla resume");
+  std::string id;
+  d.add_options()("help,h", "show this help")("failed", "also run the inputs whose call failed");
+  const auto vm =
+      parse(args, d, one_id(),
+            "usage: burla resume ID [--failed]\nRuns the inputs of an ended job that have no result "
+            "(with --failed, also those that failed), in the same job directory, and waits for them.",
+            &id);
+  burla::options o;
+  o.job_dir = c.root;
+  o.spinner = burla::posix::is_terminal(2);
+  auto job =
+      burla::detail::job_state::resume(id, o, "", burla::detail::value_kind::none, vm.count("failed") > 0);
+  burla::detail::finished_batch b;
+  while (job->next(b)) {
+  }
+  int rc = 0;
+  try {
+    job->finish(false);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    rc = 1;
+  }
+  const progress p = read_journal(job->directory());
+  std::printf("job %s: %s\n", job->id().c_str(),
+              p.end ? proto::to_string(p.end->state) : "ended without finishing");
+  return rc;
+}
+
 // ---- results ---------------------------------------------------------------------------------
 
 std::string json_string(std::string_view s) {
@@ -327,10 +363,9 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
         errors[r.head.first + note.item] += ": " + std::string(note.text);
     }
   });
-  static const char* names[] = {"not_run", "ok", "failed"};
   const bool text = t.result_kind == burla::detail::value_kind::string;
   const bool has_value = t.result_kind != burla::detail::value_kind::none;
-  auto status_name = [&](std::size_t i) { return names[status[i] <= 2 ? status[i] : 0]; };
+  auto status_name = [&](std::size_t i) { return burla::to_string(static_cast<call_status>(status[i])); };
   if (format == "json") {
     std::printf("{\"job\": %s, \"state\": %s, \"result_type\": %s, \"results\": [",
                 json_string(spec.id).c_str(),
@@ -389,11 +424,8 @@ int main(int argc, char** argv) {
     o.job_dir = job_dir;
     const context c{burla::posix::absolute(burla::detail::jobs_root(o))};
     const std::map<std::string, int (*)(const context&, const std::vector<std::string>&)> commands = {
-        {"jobs", cmd_jobs},
-        {"status", cmd_status},
-        {"logs", cmd_logs},
-        {"cancel", cmd_cancel},
-        {"results", cmd_results}};
+        {"jobs", cmd_jobs},     {"status", cmd_status},   {"logs", cmd_logs},
+        {"cancel", cmd_cancel}, {"results", cmd_results}, {"resume", cmd_resume}};
     auto it = commands.find(command);
     if (it == commands.end()) throw usage_error("burla: unknown command '" + command + "'\n" + usage_text);
     return it->second(c, rest);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "console.hpp"
 #include "job_dir.hpp"
@@ -207,12 +208,18 @@ class followed_job final : public job_state {
         throw job_error("burla: job " + spec_.id + " was cancelled; " + std::to_string(end_->n_ok) +
                             " finished results are kept in " + dir_ + "/results.h5",
                         {}, log, "cancelled");
-      case proto::end_state::interrupted:
+      case proto::end_state::interrupted: {
+        // SIGTERM is a cancel (scancel), SIGUSR1 the drain before the time limit.
+        const bool cancelled = end_->message.find("SIGTERM") != std::string::npos;
+        std::string state = runner_->end_state();
+        if (state != "CANCELLED" && state != "TIMEOUT" && state != "PREEMPTED")
+          state = !cancelled ? "interrupted" : spec_.backend == "local" ? "cancelled" : "CANCELLED";
         throw job_error("burla: job " + spec_.id + " was interrupted: " + end_->message + "; " +
                             std::to_string(end_->n_ok) + " results are kept in " + dir_ +
                             "/results.h5, and burla::resume<R>(\"" + spec_.id + "\") (or `burla resume " +
                             spec_.id + "`) runs the " + std::to_string(end_->n_not_run) + " inputs not run",
-                        {}, log, "interrupted");
+                        {}, log, state);
+      }
       case proto::end_state::error:
         throw job_error("burla: job " + spec_.id + " failed: " + end_->message + "\nJob directory: " + dir_ +
                             "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30),
@@ -585,7 +592,10 @@ std::shared_ptr<job_state> job_state::resume(const std::string& id, const option
   const std::string dir = find_job_dir(posix::absolute(jobs_root(opts)), id);
   job_spec spec = read_job_spec(dir + "/job.ini");
   if (!result_type.empty()) check_result_type(spec, id, result_type, result_kind, "resume");
-  if (!runner_for_existing(spec, dir)->ended())
+  auto previous = runner_for_existing(spec, dir);
+  for (int i = 0; i < 60 && !previous->ended(); ++i)  // a job being cancelled takes a moment to end
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (!previous->ended())
     throw error("burla: job " + spec.id + " is still running; wait for it (burla::attach, `burla status " +
                 spec.id + "`) or stop it (`burla cancel " + spec.id + "`) before resuming it");
   const journal_summary j = summarize_journal(dir, spec);

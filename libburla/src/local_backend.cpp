@@ -185,8 +185,15 @@ std::vector<std::string> job_command(const job_spec& spec) {
 
 child_process launch_local(const std::string& mpirun, const job_spec& spec, const std::string& dir,
                            const options& opts, const std::vector<std::string>& gpus) {
-  std::vector<std::string> args = {mpirun,      "-np", std::to_string(spec.workers + 1), "--oversubscribe",
-                                   "--bind-to", "none"};
+  // --enable-recovery: a worker rank that dies (kill -9) does not take the job down; the master
+  // notices its silence and gives its work to the others.
+  std::vector<std::string> args = {mpirun,
+                                   "-np",
+                                   std::to_string(spec.workers + 1),
+                                   "--oversubscribe",
+                                   "--bind-to",
+                                   "none",
+                                   "--enable-recovery"};
   for (const char* var : {"BURLA_JOB_DIR", "OMP_NUM_THREADS", "BURLA_GPU_IDS"}) {
     args.push_back("-x");
     args.push_back(var);
@@ -203,7 +210,9 @@ child_process launch_local(const std::string& mpirun, const job_spec& spec, cons
                                   {"OMPI_MCA_pml", "ob1", false},
                                   {"OMPI_MCA_btl", "self,vader", false},
                                   // PMIx's shared-memory store costs 20 ms per job to set up
-                                  {"PMIX_MCA_gds", "hash", false}};
+                                  {"PMIX_MCA_gds", "hash", false},
+                                  // with a dead rank, MPI_Finalize's barrier would never end
+                                  {"OMPI_MCA_async_mpi_finalize", "1", false}};
   if (::geteuid() == 0) {  // mpirun refuses root unless told; running as root was the user's choice
     env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
     env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});

@@ -196,8 +196,9 @@ class master {
     if (stopping_) return;
     draining_ = signal_seen == SIGUSR1;
     stop(proto::end_state::interrupted,
-         draining_ ? "the job's time limit is near (SIGUSR1): no more calls were started"
-                   : "the job was told to stop (SIGTERM, e.g. scancel or its time limit)");
+         draining_ ? "its time limit was near (SIGUSR1 from Slurm), so it stopped starting calls and let "
+                     "those running finish; a longer options.time_limit would have let it complete"
+                   : "it was told to stop (SIGTERM: cancelled, e.g. with scancel, or past its time limit)");
   }
 
   /// After SIGUSR1: the calls in flight may finish, up to the grace period.
@@ -428,7 +429,9 @@ class master {
         wait.idle();
       }
     }
-    const bool clean = all_stopped() && live_workers() == static_cast<int>(workers_.size()) - 1;
+    // Dead workers are left behind (the launcher runs with --enable-recovery); live ones that never
+    // acknowledged are stuck in a call.
+    const bool clean = all_stopped();
     end_.run = static_cast<std::uint32_t>(spec_.run);
     for (std::uint8_t st : status_) {
       if (st == static_cast<std::uint8_t>(call_status::ok))

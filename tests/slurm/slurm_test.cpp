@@ -84,12 +84,14 @@ TEST(Slurm, AJobCancelledWithScancelIsReportedAsCancelled) {
     ++it;
     FAIL() << "the stream went on after scancel";
   } catch (const burla::job_error& e) {
+    // The master saw SIGTERM and saved what was done: the job can be resumed.
     EXPECT_EQ(e.state(), "CANCELLED") << e.what();
     EXPECT_NE(std::string(e.what()).find("cancelled"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("resume"), std::string::npos) << e.what();
   }
 }
 
-TEST(Slurm, AJobKilledByItsTimeLimitSaysSo) {
+TEST(Slurm, AJobNearItsTimeLimitStopsStartingCallsSavesWhatIsDoneAndResumes) {
   // Slurm's smallest time limit is one minute.
   auto job = burla::submit(
       [](int x) {
@@ -102,9 +104,13 @@ TEST(Slurm, AJobKilledByItsTimeLimitSaysSo) {
     job.wait();
     FAIL() << "the job outlived its time limit";
   } catch (const burla::job_error& e) {
-    EXPECT_EQ(e.state(), "TIMEOUT") << e.what();
+    // SIGUSR1 came 12 s before the limit (a fifth of it, at least 10 s): the master drained.
     EXPECT_NE(std::string(e.what()).find("time_limit"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("resume"), std::string::npos) << e.what();
   }
+  EXPECT_NE(read(job.directory() + "/job.sbatch").find("#SBATCH --signal=\"B:USR1@12\""), std::string::npos);
+  const std::string state = test::h5dump(job.directory() + "/results.h5", "-a /state");
+  EXPECT_NE(state.find("\"interrupted\""), std::string::npos) << state;
 }
 
 TEST(Slurm, SubmitExitAndAttachFromAnotherProcess) {
