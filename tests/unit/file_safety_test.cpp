@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -262,6 +263,27 @@ TEST(FileSafety, ConcurrentWritersOfOneNameDoNotCollide) {
   const std::string seen = posix::read_file(path);
   EXPECT_TRUE(seen == a || seen == b);
   EXPECT_EQ(names_in(dir), std::vector<std::string>{"slurm_job_id"});
+}
+
+TEST(FileSafety, AFileBuiltUnderATempNameIsOwnerOnlyAndReplacesAPlantedSymlinkWhole) {
+  // The way results.h5 is made: HDF5 writes a new temporary file, which then takes its name.
+  const std::string tmp = temp_dir();
+  const std::string target = precious_file(tmp);
+  auto [id, dir] = detail::create_job_dir(tmp + "/jobs");
+  const std::string path = dir + "/results.h5";
+  ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+  umask_for_test u(0);
+  posix::temp_file t = posix::create_temp_file(path);
+  EXPECT_EQ(t.path.rfind(path + ".tmp-", 0), 0u) << t.path;
+  EXPECT_NE(posix::create_temp_file(path).path, t.path);
+  EXPECT_EQ(mode_of(t.path), 0600u);
+  const hid_t f = H5Fcreate(t.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  ASSERT_GE(H5Fclose(f), 0);
+  posix::rename_file(t.path, path);
+  EXPECT_EQ(posix::read_file(target), "precious\n");
+  EXPECT_EQ(mode_of(path), 0600u);
+  EXPECT_GT(H5Fis_hdf5(path.c_str()), 0);
 }
 
 // ---- the jobs root --------------------------------------------------------------------------------
