@@ -44,6 +44,8 @@ reply_view parse_reply(std::string_view bytes) {
   v.head.rank = r.get<std::int32_t>();
   v.head.elapsed_ns = r.get<std::uint64_t>();
   if (v.head.done > v.head.requested) throw error("burla: corrupted batch reply (done > requested)");
+  if (v.head.first > UINT64_MAX - v.head.requested)  // readers index inputs first + i
+    throw error("burla: corrupted batch reply (first input " + std::to_string(v.head.first) + ")");
   v.status = reinterpret_cast<const std::uint8_t*>(r.take(v.head.done).data());
   v.results = r.get_bytes();
   const auto n_notes = r.get<std::uint32_t>();
@@ -141,7 +143,7 @@ end_record decode_end(std::string_view payload) {
 }
 
 journal_writer::journal_writer(const std::string& path) : path_(path) {
-  fd_ = posix::open_file(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600).release();
+  fd_ = posix::create_file(path, O_WRONLY | O_APPEND, 0600).release();
   posix::write_all(fd_, journal_magic, path_);
 }
 
@@ -176,6 +178,35 @@ void journal_writer::append(record_type type, std::string_view payload) {
     posix::write_all(fd_, std::string_view(rest).substr(static_cast<std::size_t>(n)), path_);
   }
 }
+
+namespace {
+
+/// Decodes a record once as it is read, so that damage anywhere is reported with the file's name.
+void check_record(const std::string& path, record_type type, std::string_view payload) {
+  try {
+    switch (type) {
+      case record_type::start:
+        (void)decode_start(payload);
+        break;
+      case record_type::dispatch:
+        (void)decode_dispatch(payload);
+        break;
+      case record_type::batch:
+        (void)parse_reply(payload);
+        break;
+      case record_type::end:
+        (void)decode_end(payload);
+        break;
+    }
+  } catch (const error& e) {
+    std::string_view what = e.what();
+    if (what.starts_with("burla: ")) what.remove_prefix(7);
+    throw error("burla: the journal " + path + " is damaged (" + std::string(what) +
+                "); the job's results.h5 may still hold its results, otherwise submit the job again");
+  }
+}
+
+}  // namespace
 
 journal_reader::~journal_reader() {
   if (fd_ >= 0) ::close(fd_);
@@ -214,10 +245,18 @@ bool journal_reader::next(record_type& type, std::string_view& payload) {
       std::uint64_t size;
       std::memcpy(&t, avail.data(), 4);
       std::memcpy(&size, avail.data() + 8, 8);
-      if (t < 1 || t > 4) throw error("burla: corrupted journal " + path_ + " (record type)");
+      if (t < 1 || t > 4)
+        throw error("burla: the journal " + path_ + " is damaged (a record of type " + std::to_string(t) +
+                    "); the job's results.h5 may still hold its results, otherwise submit the job again");
+      // No batch comes near this; a larger size is damage, not a record still being written.
+      if (size > (std::uint64_t{1} << 40))
+        throw error(
+            "burla: the journal " + path_ + " is damaged (a record of " + std::to_string(size) +
+            " bytes); the job's results.h5 may still hold its results, otherwise submit the job again");
       if (avail.size() - head_size >= size) {
         type = static_cast<record_type>(t);
         payload = avail.substr(head_size, size);
+        check_record(path_, type, payload);
         pos_ += head_size + size;
         consumed_ += head_size + size;
         return true;

@@ -27,11 +27,9 @@ const char* encoding_name(value_kind k) {
 
 results_writer::results_writer(const std::string& path, const job_spec& spec,
                                const std::vector<std::string>& hosts)
-    : path_(path), temp_path_(path + ".tmp-" + std::to_string(::getpid())), spec_(spec) {
-  // Owner-only, never through a planted symlink; HDF5 then truncates the file we own. Readers
-  // see it only once publish() renames it.
-  ::unlink(temp_path_.c_str());  // left by a process of ours with this pid that was killed
-  posix::open_file(temp_path_, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    : path_(path), temp_path_(posix::create_temp_file(path).path), spec_(spec) {
+  // A new, randomly named, 0600 file created exclusively (never a planted symlink); HDF5 then
+  // truncates that file of ours. Readers see it only once publish() renames it.
   file_ = h5::handle(H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                      "create the results file " + temp_path_);
   const hid_t f = file_.get();
@@ -91,8 +89,7 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
 
 void results_writer::publish() {
   h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + temp_path_);
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
-    posix::fail("cannot rename " + temp_path_ + " to " + path_);
+  posix::rename_file(temp_path_, path_);
 }
 
 void results_writer::write(const protocol::reply_view& r, const std::uint8_t* attempts) {
