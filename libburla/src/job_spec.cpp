@@ -2,6 +2,7 @@
 // error naming the key. Values are %-escaped where INI syntax would misread them.
 #include <fcntl.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <burla/detail/job_spec.hpp>
 #include <cctype>
@@ -82,6 +83,16 @@ std::string read_bounded(const std::string& path) {
                 " bytes, far more than any job.ini; it is damaged or not a job description");
   std::string out(size, '\0');
   posix::pread_all(f.get(), out.data(), size, 0, path);
+  // escape() writes '%' only as %XX (uppercase hex). Any other '%' is damage, and must not reach
+  // Boost: its error messages expand %value% and the like, and loop forever on a value that
+  // holds its own placeholder.
+  auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
+  for (std::size_t i = out.find('%'); i != std::string::npos; i = out.find('%', i + 1))
+    if (i + 2 >= out.size() || !is_hex(out[i + 1]) || !is_hex(out[i + 2]))
+      throw error(
+          "burla: the job description " + path + " is damaged: a '%' not followed by two hex digits (line " +
+          std::to_string(1 + std::count(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), '\n')) +
+          "). It is written once when the job is created; submit the job again");
   return out;
 }
 
@@ -109,6 +120,9 @@ void check_values(const std::string& path, const job_spec& s, int input_kind, in
   if (s.segment_items < 1 || s.segment_items > (1u << 20))
     damaged("segment_items " + std::to_string(s.segment_items));
   if (s.workers < 1 || s.workers > (1 << 24)) damaged("workers " + std::to_string(s.workers));
+  // The caller holds every input and result in memory: a trillion is past any job (and catches
+  // a wrapped "-1" where no inputs.bin is left to compare with).
+  if (s.n_inputs > (std::uint64_t{1} << 40)) damaged("n_inputs " + std::to_string(s.n_inputs));
   if (s.func_cpu < 1 || s.func_gpu < 0 || !std::isfinite(s.func_ram) || s.func_ram < 0)
     damaged("func_cpu, func_ram or func_gpu out of range");
   const job_types& t = s.types;

@@ -4,12 +4,18 @@
 //  - serialized: anything else Boost.Serialization handles, as binary archives
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bitset>
 #include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_iarchive_impl.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <boost/archive/impl/archive_serializer_map.ipp>
+#include <boost/archive/impl/basic_binary_iarchive.ipp>
+#include <boost/archive/impl/basic_binary_iprimitive.ipp>
 #include <boost/serialization/array.hpp>
 #include <boost/serialization/bitset.hpp>
+#include <boost/serialization/collection_size_type.hpp>
 #include <boost/serialization/complex.hpp>
 #include <boost/serialization/deque.hpp>
 #include <boost/serialization/list.hpp>
@@ -150,6 +156,62 @@ class view_buf : public std::streambuf {
     setg(b, b, b + in.size());
   }
   std::size_t consumed() const { return static_cast<std::size_t>(gptr() - eback()); }
+  std::size_t left() const { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+/// Boost's binary archive (same format) that checks what it reads before Boost acts on it. Boost
+/// sizes a container from the count it reads, before the elements: a damaged count would make
+/// it allocate, zero-fill or build node by node that many elements (a std::list of 2^60 nodes
+/// never ends). Here a count or a string length may not exceed the bytes left in the archive,
+/// since each element takes at least one; elements that serialize to nothing (empty classes)
+/// get a free allowance of 4096. A bool must be 0 or 1.
+class checked_iarchive
+    : public boost::archive::binary_iarchive_impl<checked_iarchive, char, std::char_traits<char>> {
+  using base = boost::archive::binary_iarchive_impl<checked_iarchive, char, std::char_traits<char>>;
+  using primitive = boost::archive::basic_binary_iprimitive<checked_iarchive, char, std::char_traits<char>>;
+  friend class boost::archive::detail::interface_iarchive<checked_iarchive>;
+  friend class boost::archive::basic_binary_iarchive<checked_iarchive>;
+  friend primitive;
+  friend class boost::archive::load_access;
+
+ public:
+  /// What the checks throw; decode_archive reports it as damaged data.
+  struct damaged : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  checked_iarchive(view_buf& buf, unsigned flags) : base(buf, flags), buf_(buf) {}
+
+ protected:
+  template <class T>
+  void load_override(T& t) {
+    base::load_override(t);
+  }
+  void load_override(boost::serialization::collection_size_type& t) {
+    base::load_override(t);
+    check(std::as_const(t), "a container count");
+  }
+  using primitive::load;
+  void load(std::string& s) {
+    std::size_t n = 0;
+    load(n);
+    check(n, "a string length");
+    s.resize(n);
+    if (n > 0) load_binary(s.data(), n);
+  }
+  void load(bool& b) {
+    unsigned char c = 0;
+    load_binary(&c, 1);
+    if (c > 1) throw damaged("a bool holds " + std::to_string(c));
+    b = c == 1;
+  }
+
+ private:
+  void check(std::size_t n, const char* what) const {
+    if (n > std::max<std::size_t>(buf_.left(), 4096))
+      throw damaged(std::string(what) + " of " + std::to_string(n) + " with " + std::to_string(buf_.left()) +
+                    " bytes left in the archive");
+  }
+  view_buf& buf_;
 };
 
 /// Appends one encoded value (a result) to a reply buffer.
@@ -184,29 +246,43 @@ void encode_missing(std::string& out) {
     byte_writer(out).put_bytes({});
 }
 
-/// Decodes one archive. Its length was checked against the bytes it came in, but Boost sizes a
-/// container from the count the archive holds before reading its elements: a damaged count can
-/// ask for more memory than there is, which is reported here as damaged data.
+template <class Archive, class T>
+T load_archive(std::string_view bytes) {
+  T value{};
+  view_buf buf(bytes);
+  Archive ar(buf, archive_flags);
+  ar >> value;
+  return value;
+}
+
+/// Decodes one archive (its length was checked against the bytes it came in). Damaged data
+/// gives burla::error, also where a count checked_iarchive lets through still asks for more
+/// memory than there is (elements far larger than their encoding).
 template <class T>
 T decode_archive(std::string_view bytes) {
-  T value{};
-  if (bytes.empty()) return value;
-  auto fail = [&](const char* why) {
+  if (bytes.empty()) return T{};
+  auto fail = [&](const std::string& why) {
     return error("burla: cannot decode a serialized value (" + std::to_string(bytes.size()) +
                  "-byte archive): " + why + "; the data is damaged");
   };
   try {
-    view_buf buf(bytes);
-    boost::archive::binary_iarchive ar(buf, archive_flags);
-    ar >> value;
+    try {
+      return load_archive<checked_iarchive, T>(bytes);
+    } catch (const boost::archive::archive_exception& e) {
+      // Classes exported (BOOST_CLASS_EXPORT) where codec.hpp was not included are registered
+      // with Boost's own archives only: those values decode unchecked.
+      if (e.code != boost::archive::archive_exception::unregistered_class) throw;
+      return load_archive<boost::archive::binary_iarchive, T>(bytes);
+    }
   } catch (const boost::archive::archive_exception& e) {
     throw fail(e.what());
+  } catch (const checked_iarchive::damaged& e) {
+    throw fail(e.what());
   } catch (const std::bad_alloc&) {
-    throw fail("a container count in it asks for more memory than there is");
+    throw fail("it asks for more memory than there is");
   } catch (const std::length_error&) {
     throw fail("a container count in it is larger than any container");
   }
-  return value;
 }
 
 /// Reads one value written by encode_value (or encode_missing).
@@ -236,3 +312,6 @@ constexpr std::size_t fixed_size() {
 }
 
 }  // namespace burla::detail
+
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(burla::detail::checked_iarchive)
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(burla::detail::checked_iarchive)

@@ -1,0 +1,293 @@
+// Damaged job files give burla::error naming the file, never a crash, a hang or a huge
+// allocation: one test per bug the fuzz targets (tests/fuzz) found or guard against.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <burla/detail/codec.hpp>
+#include <burla/detail/job_spec.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <list>
+#include <string>
+#include <vector>
+
+#include "libburla/src/posix.hpp"
+#include "libburla/src/protocol.hpp"
+#include "mpi_runner/src/input_file.hpp"
+
+namespace proto = burla::detail::protocol;
+using burla::detail::value_kind;
+
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = "/tmp/burla-unit-XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+template <class T>
+std::string raw(const T& v) {
+  return std::string(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+std::string offsets(std::initializer_list<std::uint64_t> values) {
+  std::string out;
+  for (auto v : values) out += raw(v);
+  return out;
+}
+
+/// Runs f, which must throw burla::error mentioning every one of `words`.
+template <class F>
+void expect_error(F&& f, std::initializer_list<std::string> words) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; wanted one mentioning " << *words.begin();
+  } catch (const burla::error& e) {
+    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << e.what();
+  }
+}
+
+burla::detail::job_spec fixed_spec(std::uint64_t n) {
+  burla::detail::job_spec s;
+  s.id = "20260101-000000-abcdef";
+  s.created = "2026-01-01T00:00:00Z";
+  s.caller_host = "login1";
+  s.executable = "/bin/prog";
+  s.build_id = "beef";
+  s.n_inputs = n;
+  s.types.input_type = s.types.result_type = "int";
+  s.types.input_size = s.types.result_size = 4;
+  s.types.input_h5 = s.types.result_h5 = "i32";
+  s.types.batch_function = {"beef", "/bin/prog", 4096};
+  return s;
+}
+
+burla::detail::job_spec segmented_spec(std::uint64_t n, std::uint64_t segment_items) {
+  auto s = fixed_spec(n);
+  s.segment_items = segment_items;
+  s.types.input_kind = value_kind::serialized;
+  s.types.input_size = 0;
+  s.types.input_h5.clear();
+  return s;
+}
+
+}  // namespace
+
+// ---- job.ini ---------------------------------------------------------------------------------
+
+TEST(DamagedJobIni, AbsurdInputCountDisagreesWithInputsBin) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/inputs.bin", std::string(12, '\0'));  // 3 ints
+  burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(3));
+  EXPECT_EQ(burla::detail::read_job_spec(dir + "/job.ini").n_inputs, 3u);
+  // A wrapped "-1", and a count whose bytes (n x 4) wrap around to 12: absurd on their own.
+  for (std::uint64_t n : {std::numeric_limits<std::uint64_t>::max(), (std::uint64_t{1} << 62) + 3}) {
+    burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(n));
+    expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "n_inputs"});
+  }
+  // A plausible count, but not what inputs.bin holds.
+  burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(1'000'000));
+  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {"n_inputs", "inputs.bin"});
+}
+
+TEST(DamagedJobIni, InputCountDisagreesWithInputsIndex) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/inputs.bin", "abcdefg");
+  burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 3, 7}));  // 2 segments
+  burla::detail::write_job_spec(dir + "/job.ini", segmented_spec(7, 4));
+  EXPECT_EQ(burla::detail::read_job_spec(dir + "/job.ini").n_inputs, 7u);
+  burla::detail::write_job_spec(dir + "/job.ini", segmented_spec(7'000'000'000, 4));
+  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {"n_inputs", "inputs.index"});
+}
+
+TEST(DamagedJobIni, SizeThatDoesNotFitTheTypeIsAnError) {
+  const std::string dir = temp_dir();
+  auto s = fixed_spec(3);
+  s.types.result_size = 2;  // but f64: the results file would read 8 bytes per result
+  s.types.result_h5 = "f64";
+  burla::detail::write_job_spec(dir + "/job.ini", s);
+  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {"result_size", "f64"});
+}
+
+// Boost.Program_options expands %value% in its messages, forever when the value holds it.
+TEST(DamagedJobIni, PlaceholderInAValueIsAnErrorNotAHang) {
+  const std::string dir = temp_dir();
+  burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(3));
+  std::string text = burla::posix::read_file(dir + "/job.ini");
+  text.replace(text.find("workers = 1"), 11, "workers = x%value%");
+  burla::posix::write_file_atomic(dir + "/job.ini", text);
+  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "line"});
+}
+
+TEST(DamagedJobIni, HugeFileIsNotRead) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/job.ini", "format_version = 1\n");
+  ASSERT_EQ(::truncate((dir + "/job.ini").c_str(), std::int64_t{1} << 40), 0);  // sparse
+  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "bytes"});
+}
+
+// ---- inputs.bin and inputs.index ------------------------------------------------------------------
+
+TEST(DamagedInputs, FixedSizeCountThatWrapsAroundIsAnError) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/inputs.bin", std::string(8, 'x'));
+  auto s = fixed_spec((std::uint64_t{1} << 62) + 2);  // x 4 bytes wraps to 8
+  expect_error([&] { burla::runner::input_file f(dir, s); }, {dir, "inputs.bin", "damaged"});
+}
+
+TEST(DamagedInputs, HugeCountIsAnErrorBeforeAnyAllocation) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/inputs.bin", "");
+  burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0}));
+  // (n + 1) x 8 bytes of index wrap around to 8 here; the index was sized by n before.
+  auto s = segmented_spec(std::numeric_limits<std::uint64_t>::max() / 8, 1);
+  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "damaged"});
+  s = segmented_spec(std::numeric_limits<std::uint64_t>::max(), 1);
+  burla::posix::write_file_atomic(dir + "/inputs.index", "");
+  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "damaged"});
+}
+
+TEST(DamagedInputs, IndexOffsetsOutOfOrderOrShortOfTheFileAreErrors) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/inputs.bin", "abcdefgh");
+  const auto s = segmented_spec(3, 1);
+  burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 5, 2, 8}));
+  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "out of order"});
+  burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 2, 5, 6}));  // the end unread
+  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "inputs.bin"});
+  burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 2, 5, 8}));
+  const burla::runner::input_file f(dir, s);
+  std::string out;
+  f.read(0, 3, out);
+  EXPECT_EQ(out, "abcdefgh");
+  EXPECT_EQ(f.first_item(3), 3u);
+}
+
+TEST(DamagedInputs, ZeroSegmentItemsIsAnErrorNotADivisionByZero) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/inputs.bin", "");
+  burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0}));
+  expect_error([&] { burla::runner::input_file f(dir, segmented_spec(0, 0)); }, {"segment_items"});
+}
+
+// ---- the journal ------------------------------------------------------------------------------
+
+namespace {
+
+std::string record(proto::record_type type, std::string_view payload, std::uint64_t size) {
+  return raw(static_cast<std::uint32_t>(type)) + raw(std::uint32_t{0}) + raw(size) + std::string(payload);
+}
+
+/// Reads every record of a journal holding `records`.
+void read_journal(const std::string& path, const std::string& records) {
+  burla::posix::write_file_atomic(path, std::string(proto::journal_magic) + records);
+  proto::journal_reader reader(path);
+  proto::record_type type;
+  std::string_view payload;
+  while (reader.next(type, payload)) {
+  }
+}
+
+}  // namespace
+
+TEST(DamagedJournal, TruncatedRecordPayloadNamesTheFile) {
+  const std::string path = temp_dir() + "/journal";
+  // A start record cut short, its header rewritten to match: a complete record, wrong inside.
+  const std::string start = proto::encode(proto::start_record{{"node0", "node1"}});
+  const std::string cut = start.substr(0, start.size() - 3);
+  expect_error([&] { read_journal(path, record(proto::record_type::start, cut, cut.size())); },
+               {path, "damaged", "start record"});
+  // The same for a dispatch record and a batch.
+  expect_error([&] { read_journal(path, record(proto::record_type::dispatch, "1234", 4)); },
+               {path, "dispatch"});
+  expect_error([&] { read_journal(path, record(proto::record_type::batch, "123456789", 9)); },
+               {path, "batch"});
+}
+
+TEST(DamagedJournal, AbsurdRecordSizeIsAnErrorNotAWait) {
+  const std::string path = temp_dir() + "/journal";
+  expect_error([&] { read_journal(path, record(proto::record_type::batch, "", ~std::uint64_t{0} / 3)); },
+               {path, "damaged", "bytes"});
+  expect_error([&] { read_journal(path, record(static_cast<proto::record_type>(77), "", 0)); },
+               {path, "type 77"});
+}
+
+TEST(DamagedJournal, ReplyWhoseInputsPassTheLastIndexIsAnError) {
+  std::string bytes;
+  const std::uint64_t first = std::numeric_limits<std::uint64_t>::max() - 1;
+  proto::build_reply(bytes, {first, 5, 0, 1, 0}, "", "", {});
+  expect_error([&] { proto::parse_reply(bytes); }, {"first input"});
+}
+
+// ---- serialized results -------------------------------------------------------------------------
+
+namespace {
+
+/// Encodes v, then overwrites the first 8-byte word of its archive equal to `from` with `to`.
+template <class T>
+std::string encode_patched(const T& v, std::uint64_t from, std::uint64_t to) {
+  std::string bytes;
+  burla::detail::encode_value(bytes, v);
+  for (std::size_t at = 8; at + 8 <= bytes.size(); ++at)
+    if (std::memcmp(bytes.data() + at, &from, 8) == 0) {
+      std::memcpy(bytes.data() + at, &to, 8);
+      return bytes;
+    }
+  ADD_FAILURE() << "no word " << from << " in the archive";
+  return bytes;
+}
+
+template <class T>
+void expect_decode_error(const std::string& bytes, const std::string& mention) {
+  burla::detail::byte_reader in(bytes, "test");
+  expect_error([&] { burla::detail::decode_value<T>(in); }, {"damaged", mention});
+}
+
+struct nothing {
+  template <class A>
+  void serialize(A&, unsigned) {}
+};
+
+}  // namespace
+
+// Boost builds a list node by node from the count it reads: 2^60 nodes never finished.
+TEST(DamagedResults, BogusListCountIsAnErrorNotAHang) {
+  const std::list<std::string> l{"a", "b", "c"};
+  expect_decode_error<std::list<std::string>>(encode_patched(l, 3, std::uint64_t{1} << 60),
+                                              "container count");
+}
+
+TEST(DamagedResults, BogusCountsAndLengthsAllocateNothingLarge) {
+  const std::vector<double> v{1, 2};
+  expect_decode_error<std::vector<double>>(encode_patched(v, 2, std::uint64_t{1} << 40), "container count");
+  const std::vector<std::string> s{std::string(5, 'x')};
+  expect_decode_error<std::vector<std::string>>(encode_patched(s, 5, std::uint64_t{1} << 50),
+                                                "string length");
+}
+
+TEST(DamagedResults, BoolOtherThanZeroOrOneIsAnError) {
+  expect_decode_error<bool>(std::string(1, '\x07'), "bool");
+  std::string archive;
+  burla::detail::encode_value(archive, std::pair<bool, int>{true, 0x0a0b0c0d});
+  const auto at = archive.find("\x01\x0d\x0c\x0b\x0a");  // the bool, then the int
+  ASSERT_NE(at, std::string::npos);
+  archive[at] = 7;
+  expect_decode_error<std::pair<bool, int>>(archive, "bool");
+}
+
+TEST(DamagedResults, ChecksLetValidValuesThrough) {
+  // Elements that serialize to nothing: a count beyond the archive's bytes, within the allowance.
+  const std::vector<nothing> empties(4000);
+  std::string bytes;
+  burla::detail::encode_value(bytes, empties);
+  burla::detail::byte_reader in(bytes, "test");
+  EXPECT_EQ(burla::detail::decode_value<std::vector<nothing>>(in).size(), 4000u);
+  const std::list<std::string> l{"a", std::string(100'000, 'b'), ""};
+  bytes.clear();
+  burla::detail::encode_value(bytes, l);
+  burla::detail::byte_reader in2(bytes, "test");
+  EXPECT_EQ(burla::detail::decode_value<std::list<std::string>>(in2), l);
+}
