@@ -6,6 +6,7 @@ packages=(build-essential cmake g++ libgtest-dev
           libboost-serialization-dev libboost-program-options-dev
           libhdf5-dev hdf5-tools
           slurm-wlm munge
+          clang-14 libclang-rt-14-dev
           python3-mpi4py python3-h5py)
 missing=()
 for p in "${packages[@]}"; do
