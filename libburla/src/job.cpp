@@ -137,6 +137,10 @@ class followed_job final : public job_state {
           }
           case proto::record_type::batch: {
             const auto r = proto::parse_reply(payload);
+            if (r.head.first > spec_.n_inputs || r.head.done > spec_.n_inputs - r.head.first)
+              throw error("burla: the journal " + dir_ +
+                          "/journal is damaged: a batch names inputs past the last (" +
+                          std::to_string(spec_.n_inputs) + "); its results.h5 has what was saved");
             outstanding_.erase(r.head.first);
             account(r);
             out.first = r.head.first;

@@ -269,6 +269,13 @@ job_spec read_job_spec(const std::string& path) {
   t.result_kind = static_cast<value_kind>(result_kind);
   t.callable_is_function = is_function != 0;
   s.collect_errors = collect_errors != 0;
+  if (s.func_timeout_ms > (std::uint64_t{1} << 40) || s.max_retries < 0 || s.max_retries > 100 || s.run < 1 ||
+      s.run > 1000000 || s.drain_seconds < 0 || s.drain_seconds > 86400 || collect_errors < 0 ||
+      collect_errors > 1 || rerun_failed < 0 || rerun_failed > 1)
+    throw error(
+        "burla: the job description " + path +
+        " is damaged: func_timeout_ms, max_retries, run, drain_seconds, collect_errors or rerun_failed "
+        "out of range. It is written when the job is created or resumed; submit the job again");
   s.rerun_failed = rerun_failed != 0;
   t.callable_state = unhex(state_hex, "callable_state");
   return s;
