@@ -28,6 +28,13 @@ void build_reply(std::string& out, const reply_header& h, std::string_view statu
   }
 }
 
+void append_missing_result(std::string& results, const job_types& t) {
+  if (t.result_kind == value_kind::fixed)
+    results.append(t.result_size, '\0');
+  else if (t.result_kind != value_kind::none)
+    results.append(sizeof(std::uint64_t), '\0');  // an empty length-prefixed value
+}
+
 void set_reply_rank(std::string& reply, std::int32_t rank) {
   constexpr std::size_t at =
       sizeof(std::uint64_t) + 2 * sizeof(std::uint32_t);  // after first, requested, done

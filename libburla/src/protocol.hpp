@@ -6,6 +6,7 @@
 //    output, show progress and stream results; the shared filesystem is the only channel needed.
 #pragma once
 
+#include <burla/detail/job_spec.hpp>
 #include <burla/detail/wire.hpp>
 #include <cstdint>
 #include <string>
@@ -44,6 +45,8 @@ struct reply_view {
 void build_reply(std::string& out, const reply_header& head, std::string_view status,
                  std::string_view results, const std::vector<note>& notes);
 reply_view parse_reply(std::string_view bytes);
+/// Appends the placeholder of a result that does not exist (see detail::encode_missing).
+void append_missing_result(std::string& results, const job_types& types);
 /// Sets the rank in an encoded reply (the worker rank, for a reply its call process built).
 void set_reply_rank(std::string& reply, std::int32_t rank);
 

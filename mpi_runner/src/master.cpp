@@ -163,13 +163,7 @@ class master {
     mpi::backoff wait;
     while (!stopping_ && todo_ > 0) {
       dispatch();
-      outbox_.progress();
-      if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
-        handle(*m);
-        wait.reset();
-      } else {
-        wait.idle();
-      }
+      poll_once(wait);
       if (signal_seen) interrupt();
       if (clock::now() - last_check > check_every) {
         last_check = clock::now();
@@ -209,13 +203,7 @@ class master {
     while (clock::now() < deadline &&
            std::any_of(workers_.begin() + 1, workers_.end(),
                        [](const worker_state& w) { return !w.dead && !w.held.empty(); })) {
-      outbox_.progress();
-      if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
-        handle(*m);
-        wait.reset();
-      } else {
-        wait.idle();
-      }
+      poll_once(wait);
       find_dead_workers();
     }
   }
@@ -335,11 +323,16 @@ class master {
         retries_.emplace_back(idx, w);
       }
     }
+    settle(r, data);
+  }
+
+  /// Records a reply (journal, results.h5, statuses); a final failure stops a raise-mode job.
+  void settle(const proto::reply_view& r, const std::string& data) {
     journal_->append(proto::record_type::batch, data);
     record_outcomes(r);
     results_->write(r, attempts_.data());
     for (std::uint32_t i = 0; i < r.head.done; ++i) {
-      const std::uint8_t st = status[i];
+      const std::uint8_t st = r.status[i];
       if (st == detail::status_skipped || st == detail::status_retrying) continue;
       --todo_;
       if (st != static_cast<std::uint8_t>(call_status::ok) && !spec_.collect_errors)
@@ -387,28 +380,25 @@ class master {
 
   /// An input whose worker died twice while holding it: reported as worker_lost.
   void fail_lost(std::uint64_t idx, int w) {
-    std::string reply;
-    const std::string status(1, static_cast<char>(call_status::worker_lost));
-    std::string results;
-    if (spec_.types.result_kind == detail::value_kind::fixed)
-      results.assign(spec_.types.result_size, '\0');
-    else if (spec_.types.result_kind != detail::value_kind::none)
-      results.assign(sizeof(std::uint64_t), '\0');
+    std::string reply, results;
+    proto::append_missing_result(results, spec_.types);
     const std::string what = "the worker rank running it died twice (last: rank " + std::to_string(w) + ")";
     std::vector<proto::note> notes{{0, proto::note_kind::error_type, "worker_lost"},
                                    {0, proto::note_kind::error_what, what}};
-    proto::build_reply(reply, {idx, 1, 1, w, 0}, status, results, notes);
-    handle_reply_from_master(reply);
+    proto::build_reply(reply, {idx, 1, 1, w, 0}, std::string(1, static_cast<char>(call_status::worker_lost)),
+                       results, notes);
+    settle(proto::parse_reply(reply), reply);
   }
 
-  void handle_reply_from_master(std::string& reply) {
-    proto::reply_view r = proto::parse_reply(reply);
-    journal_->append(proto::record_type::batch, reply);
-    record_outcomes(r);
-    results_->write(r, attempts_.data());
-    --todo_;
-    if (!spec_.collect_errors)
-      stop(proto::end_state::failed, "input " + std::to_string(r.head.first) + " failed; the job stopped");
+  /// One round of the event loop: sends progress, and at most one message is handled.
+  void poll_once(mpi::backoff& wait) {
+    outbox_.progress();
+    if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
+      guarded([&] { handle(*m); });  // an error stops the job, with what was done kept
+      wait.reset();
+    } else {
+      wait.idle();
+    }
   }
 
   int stop_all() {
@@ -420,15 +410,7 @@ class master {
                          [](const worker_state& w) { return w.dead || w.stopped; });
     };
     mpi::backoff wait;
-    while (!all_stopped() && clock::now() < deadline) {
-      outbox_.progress();
-      if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
-        guarded([&] { handle(*m); });  // replies that arrive now are kept
-        wait.reset();
-      } else {
-        wait.idle();
-      }
-    }
+    while (!all_stopped() && clock::now() < deadline) poll_once(wait);  // replies arriving now are kept
     // Dead workers are left behind (the launcher runs with --enable-recovery); live ones that never
     // acknowledged are stuck in a call.
     const bool clean = all_stopped();

@@ -47,14 +47,6 @@ std::string gpus_for(const detail::job_spec& spec, int rank) {
   return "CUDA_VISIBLE_DEVICES=" + mine;
 }
 
-/// The placeholder a result that does not exist takes in a reply (see detail::encode_missing).
-void append_missing(std::string& results, const detail::job_types& t) {
-  if (t.result_kind == detail::value_kind::fixed)
-    results.append(t.result_size, '\0');
-  else if (t.result_kind != detail::value_kind::none)
-    results.append(sizeof(std::uint64_t), '\0');
-}
-
 /// The reply of a batch whose calls in `faults` killed their process: those calls get the
 /// fault's status, what happened and the output they printed.
 std::string merge_faults(std::string_view reply, const std::vector<call_fault>& faults,
@@ -66,7 +58,7 @@ std::string merge_faults(std::string_view reply, const std::vector<call_fault>& 
   for (const auto& f : faults) last = std::max(last, f.call + 1);
   while (r.head.done < last) {  // the batch stopped at an exception before a faulted call
     status.push_back(static_cast<char>(detail::status_skipped));
-    append_missing(results, types);
+    proto::append_missing_result(results, types);
     ++r.head.done;
   }
   std::vector<proto::note> notes = r.notes;
