@@ -52,9 +52,10 @@ std::uint64_t file_size(int fd, const std::string& what);
 
 /// The contents of a regular file; a symlink or a FIFO at path is an error.
 std::string read_file(const std::string& path);
-/// Writes a unique temporary name in the same directory (created exclusively, 0600), syncs it
-/// and renames it over path: readers, even after a crash, see the old file or all of the new
-/// one. A symlink at path is replaced, not followed. Leaves no temporary file when it fails.
+/// Writes a unique temporary name in the same directory (created exclusively, 0600) and renames
+/// it over path: readers see the old file or all of the new one. A file that replaces another is
+/// synced first, so that even a crash cannot trade the old contents for an empty file. A symlink
+/// at path is replaced, not followed. Leaves no temporary file when it fails.
 void write_file_atomic(const std::string& path, std::string_view contents);
 /// A new file next to path, named <path>.tmp-<random>, created exclusively and 0600 whatever the
 /// umask: for a file to be written under another name, then given its own with rename_file.
