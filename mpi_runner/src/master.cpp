@@ -116,17 +116,30 @@ class master {
     }
   }
 
+  struct settled {
+    std::uint64_t count = 0;                    ///< inputs given their final status
+    std::optional<std::uint64_t> first_failed;  ///< the first of them that did not succeed
+  };
+
   /// Marks what a reply says about each input (final statuses and attempts).
-  void record_outcomes(const proto::reply_view& r) {
-    for (std::uint32_t i = 0; i < r.head.done; ++i) {
-      const std::uint64_t idx = r.head.first + i;
-      if (idx >= spec_.n_inputs)
-        throw error("burla: a batch reply names input " + std::to_string(idx) + ", past the last");
+  settled record_outcomes(const proto::reply_view& r) {
+    const std::uint64_t first = r.head.first;
+    if (first > spec_.n_inputs || r.head.done > spec_.n_inputs - first)
+      throw error("burla: a batch reply names input " + std::to_string(first + r.head.done - 1) +
+                  ", past the last");
+    std::uint8_t* status = status_.data() + first;
+    std::uint8_t* attempts = attempts_.data() + first;
+    settled out;
+    for (std::uint32_t i = 0; i < r.head.done; ++i) {  // a million trivial calls come through here
       const std::uint8_t st = r.status[i];
       if (st == detail::status_skipped) continue;
-      if (attempts_[idx] < 255) ++attempts_[idx];
-      if (st != detail::status_retrying) status_[idx] = st;
+      attempts[i] = static_cast<std::uint8_t>(attempts[i] + (attempts[i] < 255));
+      if (st == detail::status_retrying) continue;
+      status[i] = st;
+      ++out.count;
+      if (st != static_cast<std::uint8_t>(call_status::ok) && !out.first_failed) out.first_failed = first + i;
     }
+    return out;
   }
 
   bool wanted(std::uint64_t idx) const {
@@ -137,6 +150,13 @@ class master {
   /// What this run must do: everything, or (resumed) what has no result yet.
   void plan_work() {
     const std::uint64_t units = inputs_.units();
+    if (std::all_of(status_.begin(), status_.end(), [](std::uint8_t st) { return st == 0; })) {
+      static_assert(static_cast<int>(call_status::not_run) == 0);
+      if (units > 0) planned_.push_back({0, units, {}});  // a new job: no need to look at each unit
+      planned_units_ = units;
+      todo_ = spec_.n_inputs;
+      return;
+    }
     for (std::uint64_t u = 0; u < units; ++u) {
       const std::uint64_t a = inputs_.first_item(u), b = inputs_.first_item(u + 1);
       std::string skip;
@@ -275,8 +295,13 @@ class master {
     const std::size_t header = msg.size();
     inputs_.read(item.unit, item.units, msg);
     if (spec_.types.input_kind == detail::value_kind::fixed &&
-        item.skip.empty())  // while the workers compute
+        item.skip.empty()) {  // while the workers compute
       results_->write_inputs(first, count, std::string_view(msg).substr(header));
+      if (!inputs_written_.empty() && inputs_written_.back().second == first)
+        inputs_written_.back().second += count;
+      else
+        inputs_written_.emplace_back(first, first + count);
+    }
     if (!dispatched_any_) first_dispatch_ = clock::now(), dispatched_any_ = true;
     outbox_.send(w, tag_batch, std::move(msg));
     journal_->append(proto::record_type::dispatch,
@@ -313,7 +338,7 @@ class master {
     sched_->record(r.head.done, static_cast<double>(r.head.elapsed_ns) * 1e-9);
     // Failed attempts that will run again are marked so in the journal and kept out of results.h5.
     auto* status = const_cast<std::uint8_t*>(r.status);
-    for (std::uint32_t i = 0; i < r.head.done; ++i) {
+    for (std::uint32_t i = 0; i < r.head.done && spec_.max_retries > 0; ++i) {
       const std::uint64_t idx = r.head.first + i;
       const std::uint8_t st = status[i];
       if (st == detail::status_skipped || st == static_cast<std::uint8_t>(call_status::ok)) continue;
@@ -329,16 +354,11 @@ class master {
   /// Records a reply (journal, results.h5, statuses); a final failure stops a raise-mode job.
   void settle(const proto::reply_view& r, const std::string& data) {
     journal_->append(proto::record_type::batch, data);
-    record_outcomes(r);
+    const settled s = record_outcomes(r);
     results_->write(r, attempts_.data());
-    for (std::uint32_t i = 0; i < r.head.done; ++i) {
-      const std::uint8_t st = r.status[i];
-      if (st == detail::status_skipped || st == detail::status_retrying) continue;
-      --todo_;
-      if (st != static_cast<std::uint8_t>(call_status::ok) && !spec_.collect_errors)
-        stop(proto::end_state::failed,
-             "input " + std::to_string(r.head.first + i) + " failed; the job stopped");
-    }
+    todo_ -= s.count;
+    if (s.first_failed && !spec_.collect_errors)
+      stop(proto::end_state::failed, "input " + std::to_string(*s.first_failed) + " failed; the job stopped");
   }
 
   /// A worker that held work and said nothing for dead_after is gone (its node failed, or its
@@ -456,16 +476,22 @@ class master {
     }
   }
 
-  /// Inputs never dispatched still get their row of /input.
+  /// Inputs not dispatched whole in this run still get their row of /input.
   void write_remaining_inputs() {
-    if (spec_.types.input_kind != detail::value_kind::fixed) return;
+    if (spec_.types.input_kind != detail::value_kind::fixed) return;  // one unit per input
+    std::sort(inputs_written_.begin(), inputs_written_.end());
+    inputs_written_.emplace_back(inputs_.units(), inputs_.units());
     std::string bytes;
-    for (std::uint64_t u = 0; u < inputs_.units();) {
-      const std::uint64_t k = std::min(inputs_.max_units_per_batch(), inputs_.units() - u);
-      bytes.clear();
-      inputs_.read(u, k, bytes);
-      results_->write_inputs(u, k, bytes);
-      u += k;
+    std::uint64_t u = 0;
+    for (const auto& [from, to] : inputs_written_) {
+      while (u < from) {
+        const std::uint64_t k = std::min(inputs_.max_units_per_batch(), from - u);
+        bytes.clear();
+        inputs_.read(u, k, bytes);
+        results_->write_inputs(u, k, bytes);
+        u += k;
+      }
+      u = std::max(u, to);
     }
   }
 
@@ -482,7 +508,8 @@ class master {
   std::unordered_map<std::uint64_t, int> lost_;  // per input: workers that died holding it
   std::vector<worker_state> workers_;            // by rank; [0] unused
   std::deque<work_item> planned_, requeued_;
-  std::deque<std::pair<std::uint64_t, int>> retries_;  // input, the rank it failed on
+  std::deque<std::pair<std::uint64_t, int>> retries_;                    // input, the rank it failed on
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // [from, to) of /input
   std::uint64_t planned_units_ = 0;
   std::uint64_t todo_ = 0;  // inputs this run has yet to settle
   bool stopping_ = false, draining_ = false, dispatched_any_ = false;

@@ -13,6 +13,7 @@
 #include <exception>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,17 @@ std::string read_text(const std::string& path) {
   std::string s;
   std::getline(in, s);
   return s;
+}
+
+/// The numbers h5dump prints for a 1-D dataset.
+std::vector<long long> dataset_values(const std::string& file, const std::string& name) {
+  const std::string text = test::h5dump(file, "-y -d " + name);
+  std::vector<long long> out;
+  const auto data = text.find("DATA {");
+  if (data == std::string::npos) return out;
+  std::istringstream in(text.substr(data + 6));
+  for (std::string word; in >> word && word != "}";) out.push_back(std::stoll(word));
+  return out;
 }
 
 /// Kills a running job: locally the hard way (SIGKILL to mpirun: no chance to save anything),
@@ -212,6 +224,9 @@ TEST_P(KillPoint, KilledThenResumedGivesExactlyTheUninterruptedResults) {
   EXPECT_EQ(status.find("not_run", data), std::string::npos) << status.substr(data, 400);
   const std::string state = test::h5dump(job.directory() + "/results.h5", "-a /state");
   EXPECT_NE(state.find("\"completed\""), std::string::npos) << state;
+  // Every input has its row, those of the run that was killed too.
+  EXPECT_EQ(dataset_values(job.directory() + "/results.h5", "/input"),
+            std::vector<long long>(in.begin(), in.end()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, KillPoint, testing::Values(0.01, 0.5, 0.95));
