@@ -98,14 +98,19 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
   if (done == 0) return;
   if (first + done > spec_.n_inputs) throw error("burla: batch reply beyond the last input");
 
-  // Each call's encoded result, then the rows to write: calls skipped or to be retried are not.
-  byte_reader in(r.results, "the results of a batch");
-  std::vector<std::string_view> encoded(done);
-  for (std::uint32_t i = 0; i < done; ++i) {
-    if (spec_.types.result_kind == value_kind::fixed)
-      encoded[i] = in.take(spec_.types.result_size);
-    else if (spec_.types.result_kind != value_kind::none)
-      encoded[i] = in.get_bytes();
+  // Each call's encoded result (fixed-size ones lie end to end), then the rows to write: calls
+  // skipped or to be retried are not.
+  const bool fixed = spec_.types.result_kind == value_kind::fixed;
+  const std::uint64_t size = fixed ? spec_.types.result_size : 0;
+  std::vector<std::string_view> encoded;
+  if (fixed) {
+    if (r.results.size() < done * size)
+      throw error("burla: the results of a batch are cut short: " + std::to_string(r.results.size()) +
+                  " bytes for " + std::to_string(done) + " results of " + std::to_string(size) + " bytes");
+  } else if (spec_.types.result_kind != value_kind::none) {
+    byte_reader in(r.results, "the results of a batch");
+    encoded.resize(done);
+    for (auto& e : encoded) e = in.get_bytes();
   }
   auto kept = [&](std::uint32_t i) {
     return r.status[i] != status_skipped && r.status[i] != status_retrying;
@@ -117,7 +122,8 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
     }
     std::uint32_t b = a;
     while (b < done && kept(b)) ++b;
-    write_rows(first + a, b - a, r.status + a, encoded.data() + a, attempts + first + a, r.head.rank);
+    write_rows(first + a, b - a, r.status + a, r.results.data() + a * size,
+               encoded.empty() ? nullptr : encoded.data() + a, attempts + first + a, r.head.rank);
     a = b;
   }
 
@@ -147,15 +153,15 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
 }
 
 void results_writer::write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status,
-                                const std::string_view* encoded, const std::uint8_t* attempts,
-                                std::int32_t rank) {
+                                const char* fixed, const std::string_view* encoded,
+                                const std::uint8_t* attempts, std::int32_t rank) {
   h5::write_range(status_.get(), status_type_.get(), first, n, status, "write statuses");
   h5::write_range(attempts_.get(), H5T_NATIVE_UINT8, first, n, attempts, "write attempts");
   const std::vector<std::int32_t> ranks(n, rank);
   h5::write_range(rank_.get(), H5T_NATIVE_INT32, first, n, ranks.data(), "write ranks");
   switch (spec_.types.result_kind) {
     case value_kind::fixed:  // consecutive in the reply
-      h5::write_range(result_.get(), result_type_.get(), first, n, encoded[0].data(), "write results");
+      h5::write_range(result_.get(), result_type_.get(), first, n, fixed, "write results");
       break;
     case value_kind::string: {
       std::vector<std::string> keep;

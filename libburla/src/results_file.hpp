@@ -44,7 +44,8 @@ class results_writer {
   void finish(const protocol::end_record& end, const run_figures& figures);
 
  private:
-  void write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status,
+  /// Rows [first, first + n): results are `fixed` (end to end) or `encoded` (one per row).
+  void write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status, const char* fixed,
                   const std::string_view* encoded, const std::uint8_t* attempts, std::int32_t rank);
 
   std::string path_, temp_path_;
