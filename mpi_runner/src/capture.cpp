@@ -15,7 +15,7 @@
 namespace burla::runner {
 namespace {
 
-constexpr std::uint64_t map_size = 1u << 20;
+constexpr std::uint64_t map_size = output_capture::map_size;
 
 // A call may truncate its own stdout: a child opening /dev/stdout with O_TRUNC reopens our
 // memory file and empties it. Reading the mapping past the new end then raises SIGBUS; this
@@ -23,7 +23,6 @@ constexpr std::uint64_t map_size = 1u << 20;
 // truncation, which the next collect repairs.
 char* windows[2] = {nullptr, nullptr};
 long page_size = 4096;
-volatile sig_atomic_t truncated = 0;
 struct sigaction previous_sigbus;
 
 void on_sigbus(int sig, siginfo_t* info, void* context) {
@@ -36,7 +35,7 @@ void on_sigbus(int sig, siginfo_t* info, void* context) {
       if (::mmap(page, static_cast<std::size_t>(page_size), PROT_READ,
                  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
         break;  // cannot repair: fail as without us
-      truncated = 1;
+      output_capture::truncated = 1;
       return;
     }
   }
@@ -112,9 +111,7 @@ void output_capture::stream::close() {
   if (memfd >= 0) ::close(memfd);
 }
 
-bool output_capture::stream::changed() const {
-  // New bytes after ours, or our last byte no longer there (the file was rewritten).
-  if (pos < map_size) return map[pos] != 0 || (pos > 0 && map[pos - 1] != last);
+bool output_capture::stream::grown() const {
   return static_cast<std::uint64_t>(::lseek(memfd, 0, SEEK_CUR)) > pos;
 }
 
@@ -172,7 +169,9 @@ output_capture::~output_capture() {
   err_.close();
 }
 
-bool output_capture::collect(std::string& out, std::string& err) {
+volatile sig_atomic_t output_capture::truncated = 0;
+
+bool output_capture::collect_printed(std::string& out, std::string& err) {
   flush_stdio();
   bool a = out_.take(out, false);
   bool b = err_.take(err, false);

@@ -4,7 +4,11 @@
 // __fpending, which costs nothing when empty.
 #pragma once
 
+#include <signal.h>
+#include <stdio_ext.h>
+
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace burla::runner {
@@ -20,8 +24,13 @@ class output_capture {
   output_capture& operator=(const output_capture&) = delete;
 
   /// Flushes stdio, then moves what was printed since the last collect into out/err.
-  /// Returns false (cheaply) when nothing was printed.
-  bool collect(std::string& out, std::string& err);
+  /// Returns false (cheaply: it runs after every call) when nothing was printed.
+  bool collect(std::string& out, std::string& err) {
+    if (__fpending(stdout) == 0 && __fpending(stderr) == 0 && !out_.changed() && !err_.changed() &&
+        !truncated)
+      return false;
+    return collect_printed(out, err);
+  }
   /// Like collect, but also catches output that begins with NUL bytes (one lseek per stream).
   bool collect_thorough(std::string& out, std::string& err);
   /// Bytes of each memory file collected so far (what a crash tail starts after).
@@ -30,7 +39,14 @@ class output_capture {
   /// Creates a memory file for one stream.
   static int make_memfd(const char* name);
 
+  /// Set by the SIGBUS handler when a cheap check read a page of a file that a call truncated.
+  static volatile sig_atomic_t truncated;
+  /// Bytes of each memory file mapped for the cheap check.
+  static constexpr std::uint64_t map_size = 1u << 20;
+
  private:
+  bool collect_printed(std::string& out, std::string& err);
+
   struct stream {
     int target = -1;  // 1 or 2
     int saved = -1;   // the original fd
@@ -42,7 +58,12 @@ class output_capture {
     void close();
     void remap();
     void start_over();
-    bool changed() const;
+    /// New bytes after ours, or our last byte no longer there (the file was rewritten).
+    bool changed() const {
+      if (pos < map_size) return map[pos] != 0 || (pos > 0 && map[pos - 1] != last);
+      return grown();
+    }
+    bool grown() const;
     bool rewritten() const;
     bool take(std::string& into, bool thorough);
     /// After something truncated the file (see capture.cpp): collects what is there.
