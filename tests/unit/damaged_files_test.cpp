@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <burla/detail/codec.hpp>
+#include <burla/detail/invoke.hpp>
 #include <burla/detail/job_spec.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <list>
 #include <string>
@@ -290,4 +292,68 @@ TEST(DamagedResults, ChecksLetValidValuesThrough) {
   burla::detail::encode_value(bytes, l);
   burla::detail::byte_reader in2(bytes, "test");
   EXPECT_EQ(burla::detail::decode_value<std::list<std::string>>(in2), l);
+}
+
+// ---- serialized inputs, as a worker reads them --------------------------------------------------
+
+namespace {
+
+/// One segment of inputs as the caller writes it: one archive holding the values one after another.
+template <class T>
+std::string segment_of(const std::vector<T>& values) {
+  std::string bytes;
+  burla::detail::append_buf buf(bytes);
+  boost::archive::binary_oarchive ar(buf, burla::detail::archive_flags);
+  for (const auto& v : values) ar << v;
+  return bytes;
+}
+
+/// A batch of `n` inputs starting at input 0, all in one segment (a view of `bytes`).
+struct input_batch final : burla::detail::batch_context {
+  input_batch(const std::string& bytes, std::uint32_t n) {
+    input = bytes;
+    count = n;
+    segment_items = n;
+  }
+  void call_succeeded(std::uint32_t) override {}
+  void call_failed(std::uint32_t, std::exception_ptr) override {}
+  void call_skipped(std::uint32_t) override {}
+};
+
+/// Overwrites the first 8-byte word of bytes equal to `from` with `to`.
+std::string patched(std::string bytes, std::uint64_t from, std::uint64_t to) {
+  for (std::size_t at = 0; at + 8 <= bytes.size(); ++at)
+    if (std::memcmp(bytes.data() + at, &from, 8) == 0) {
+      std::memcpy(bytes.data() + at, &to, 8);
+      return bytes;
+    }
+  ADD_FAILURE() << "no word " << from << " in the segment";
+  return bytes;
+}
+
+}  // namespace
+
+// Workers read inputs through the checked archive too: a damaged count fails that call only.
+TEST(DamagedInputs, HugeCountInASerializedInputIsAnErrorNotAnAllocation) {
+  const std::string bytes =
+      patched(segment_of<std::vector<double>>({{1, 2, 3}, {4}}), 3, std::uint64_t{1} << 40);
+  input_batch batch(bytes, 2);
+  burla::detail::input_cursor<std::vector<double>> inputs(batch);
+  expect_error([&] { inputs.next(0); }, {"cannot decode input 0", "container count", "damaged"});
+}
+
+TEST(DamagedInputs, BogusListCountInASerializedInputIsAnErrorNotAHang) {
+  const std::string bytes =
+      patched(segment_of<std::list<std::string>>({{"a", "b", "c"}}), 3, std::uint64_t{1} << 60);
+  input_batch batch(bytes, 1);
+  burla::detail::input_cursor<std::list<std::string>> inputs(batch);
+  expect_error([&] { inputs.next(0); }, {"cannot decode input 0", "damaged"});
+}
+
+TEST(DamagedInputs, CheckedReadingLetsValidInputsThrough) {
+  const std::vector<std::list<std::string>> values{{"a", std::string(100'000, 'b')}, {}, {"", "c"}};
+  const std::string bytes = segment_of(values);
+  input_batch batch(bytes, 3);
+  burla::detail::input_cursor<std::list<std::string>> inputs(batch);
+  for (std::uint64_t i = 0; i < values.size(); ++i) EXPECT_EQ(inputs.next(i), values[i]);
 }

@@ -157,6 +157,8 @@ class view_buf : public std::streambuf {
   }
   std::size_t consumed() const { return static_cast<std::size_t>(gptr() - eback()); }
   std::size_t left() const { return static_cast<std::size_t>(egptr() - gptr()); }
+  /// Reads again from `consumed` bytes after the start.
+  void seek(std::size_t consumed) { setg(eback(), eback() + consumed, egptr()); }
 };
 
 /// Boost's binary archive (same format) that checks what it reads before Boost acts on it. Boost

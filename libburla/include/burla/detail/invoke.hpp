@@ -40,7 +40,9 @@ class batch_context {
 
 using batch_fn = void (*)(batch_context&);
 
-/// Reads the inputs of a batch one by one.
+/// Reads the inputs of a batch one by one. Serialized inputs come in segments of
+/// ctx.segment_items values, each one archive; they are read in order, through the checked
+/// archive, so a damaged inputs.bin fails its calls instead of hanging or exhausting the worker.
 template <class In>
 class input_cursor {
  public:
@@ -57,26 +59,66 @@ class input_cursor {
       std::memcpy(&value, raw_ + (index - first_) * sizeof(In), sizeof(In));
       return value;
     } else {
+      auto fail = [&](const std::string& why) {
+        return error("burla: cannot decode input " + std::to_string(index) + ": " + why);
+      };
       try {
-        if (!archive_ || index % segment_ == 0) {
-          archive_.reset();
-          archive_.emplace(buf_, archive_flags);
+        try {
+          if (!open_ || index % segment_ == 0) open_segment(index);
+          return read();
+        } catch (const boost::archive::archive_exception& e) {
+          // Classes exported where codec.hpp was not included are known to Boost's own archive
+          // only: read this segment again with it, unchecked.
+          if (e.code != boost::archive::archive_exception::unregistered_class || unchecked_) throw;
+          unchecked_ = true;
+          const std::uint64_t skip = index - segment_first_;
+          buf_.seek(segment_begin_);
+          open_segment(segment_first_);
+          for (std::uint64_t k = 0; k < skip; ++k) (void)read();
+          return read();
         }
-        In value{};
-        *archive_ >> value;
-        return value;
       } catch (const boost::archive::archive_exception& e) {
-        throw error("burla: cannot decode input " + std::to_string(index) + ": " + e.what());
+        throw fail(e.what());
+      } catch (const checked_iarchive::damaged& e) {
+        throw fail(std::string(e.what()) + "; the inputs file is damaged");
+      } catch (const std::bad_alloc&) {
+        throw fail("it asks for more memory than there is; the inputs file is damaged");
+      } catch (const std::length_error&) {
+        throw fail("a container count in it is larger than any container; the inputs file is damaged");
       }
     }
   }
 
  private:
+  void open_segment(std::uint64_t index) {
+    checked_.reset();
+    plain_.reset();
+    segment_first_ = index;
+    segment_begin_ = buf_.consumed();
+    if (unchecked_)
+      plain_.emplace(buf_, archive_flags);
+    else
+      checked_.emplace(buf_, archive_flags);
+    open_ = true;
+  }
+  In read() {
+    In value{};
+    if (checked_)
+      *checked_ >> value;
+    else
+      *plain_ >> value;
+    return value;
+  }
+
   const char* raw_;
   std::uint64_t first_;
   view_buf buf_;
   std::uint64_t segment_;
-  std::optional<boost::archive::binary_iarchive> archive_;
+  bool open_ = false, unchecked_ = false;
+  std::uint64_t segment_first_ = 0;
+  std::size_t segment_begin_ = 0;
+  std::optional<checked_iarchive> checked_;
+  std::optional<boost::archive::binary_iarchive> plain_;
 };
 
 /// Appends the results of a batch: fixed-size ones into space made once per batch.
