@@ -196,7 +196,16 @@ void write_job_spec(const std::string& path, const job_spec& s) {
   line("callable_is_function", t.callable_is_function ? 1 : 0);
   if (t.callable_is_function) address("function", t.function);
   text("callable_state", hex(t.callable_state));
-  posix::write_file_atomic(path, o.str());
+  std::string body = o.str();
+  posix::write_file_atomic(path, body + job_ini_checksum_line(body));
+}
+
+std::string job_ini_checksum_line(std::string_view body) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : body) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  char line[48];
+  std::snprintf(line, sizeof line, "checksum = %016llx\n", static_cast<unsigned long long>(h));
+  return line;
 }
 
 job_spec read_job_spec(const std::string& path) {
@@ -252,7 +261,18 @@ job_spec read_job_spec(const std::string& path) {
   d.add_options()("function.offset", po::value(&t.function.offset));
   text("callable_state", &state_hex, false);
 
-  std::istringstream in(read_bounded(path));
+  std::string contents = read_bounded(path);
+  const auto last = contents.rfind("checksum = ", contents.size() < 2 ? 0 : contents.size() - 2);
+  if (last == std::string::npos || (last > 0 && contents[last - 1] != '\n'))
+    throw error("burla: the job description " + path +
+                " has no checksum line: it is cut short, damaged, or from another version. It is written "
+                "when the job is created or resumed; submit the job again");
+  if (contents.compare(last, std::string::npos,
+                       job_ini_checksum_line(std::string_view(contents).substr(0, last))) != 0)
+    throw error("burla: the job description " + path +
+                " is damaged: its checksum does not match what it holds (it must not be edited). It is "
+                "written when the job is created or resumed; submit the job again");
+  std::istringstream in(std::move(contents));
   try {
     po::variables_map vm;
     po::store(po::parse_config_file(in, d, /*allow_unregistered=*/true), vm);

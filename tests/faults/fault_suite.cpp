@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <map>
@@ -250,7 +251,8 @@ TEST(Faults, ATornJournalEndIsCutOffByResume) {
 }
 
 TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
-  for (const std::string damaged : {"inputs.bin", "job.ini"}) {
+  // Cut short, or (job.ini) one digit of the code offset changed: the job would call the wrong code.
+  for (const std::string damaged : {"inputs.bin", "job.ini", "job.ini offset"}) {
     ++suite.damaged_files;
     auto job = burla::submit(
         [](int x) {
@@ -259,8 +261,19 @@ TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
         },
         std::vector<int>{1, 2, 3, 4}, {.on_error = burla::on_error::collect, .spinner = false});
     ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
-    const std::string path = job.directory() + "/" + damaged;
-    ASSERT_EQ(::truncate(path.c_str(), 5), 0);
+    const std::string path = job.directory() + "/" + damaged.substr(0, damaged.find(' '));
+    if (damaged == "job.ini offset") {
+      std::stringstream whole;
+      whole << std::ifstream(path).rdbuf();
+      std::string text = whole.str();
+      const auto at = text.find("batch_function.offset = ");
+      ASSERT_NE(at, std::string::npos);
+      char& digit = text[at + std::strlen("batch_function.offset = ")];
+      digit = digit == '1' ? '2' : '1';
+      std::ofstream(path, std::ios::trunc) << text;
+    } else {
+      ASSERT_EQ(::truncate(path.c_str(), 5), 0);
+    }
     try {
       burla::resume<int>(job.id(), {.spinner = false}, burla::rerun::missing_and_failed).results();
       ADD_FAILURE() << "no error for a damaged " << damaged;

@@ -62,6 +62,16 @@ TEST(JobSpec, RoundTripsEvenHostileStrings) {
   EXPECT_FALSE(r.types.callable_is_function);
 }
 
+namespace {
+
+/// job.ini edited by hand, its checksum line made right again: what the parser's own checks see.
+std::string resealed(const std::string& text) {
+  const std::string body = text.substr(0, text.rfind("checksum = "));
+  return body + burla::detail::job_ini_checksum_line(body);
+}
+
+}  // namespace
+
 TEST(JobSpec, DamagedFilesGiveClearErrors) {
   const std::string dir = temp_dir();
   burla::detail::write_job_spec(dir + "/job.ini", sample_spec());
@@ -79,13 +89,22 @@ TEST(JobSpec, DamagedFilesGiveClearErrors) {
   std::string missing = good;
   missing.erase(missing.find("n_inputs"),
                 missing.find('\n', missing.find("n_inputs")) - missing.find("n_inputs") + 1);
-  expect_error(missing, "n_inputs");
+  expect_error(resealed(missing), "n_inputs");
   expect_error(good.substr(0, good.size() / 2), "damaged");
   std::string bad_number = good;
   bad_number.replace(bad_number.find("workers = 3"), 11, "workers = x");
-  expect_error(bad_number, "workers");
-  expect_error("format_version = 9\n" + good.substr(good.find('\n', good.find("format_version")) + 1),
-               "version");
+  expect_error(resealed(bad_number), "workers");
+  expect_error(
+      resealed("format_version = 9\n" + good.substr(good.find('\n', good.find("format_version")) + 1)),
+      "version");
+  // Any change the checksum does not cover is damage, even one the parser would accept.
+  std::string other_offset = good;
+  const auto at =
+      other_offset.find("batch_function.offset = ") + std::string("batch_function.offset = ").size();
+  other_offset[at] = other_offset[at] == '1' ? '2' : '1';
+  expect_error(other_offset, "checksum does not match");
+  expect_error(good.substr(0, good.rfind("checksum = ")), "no checksum line");
+  EXPECT_EQ(resealed(good), good);
   EXPECT_THROW(burla::detail::read_job_spec(dir + "/nonexistent.ini"), burla::error);
 }
 

@@ -6,6 +6,7 @@
 #include <burla/detail/invoke.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <typeinfo>
 
@@ -67,6 +68,10 @@ struct job_spec {
 
 void write_job_spec(const std::string& path, const job_spec& spec);
 job_spec read_job_spec(const std::string& path);
+/// The line that ends job.ini: a checksum (FNV-1a) of everything before it. A damaged byte
+/// elsewhere (a code offset, the callable's bytes) would send the job to the wrong code; the
+/// reader refuses the file instead.
+std::string job_ini_checksum_line(std::string_view body);
 
 template <class T>
 std::string h5_code() {
