@@ -490,11 +490,8 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
   auto p = prepare_job(opts, n_inputs, std::move(types), write, resolve_backend(opts));
   std::unique_ptr<runner> run;
   if (p.where == "local") {
-    std::vector<std::string> gpus;
-    if (opts.func_gpu > 0) {
-      const machine here = this_machine();
-      gpus.assign(here.gpus.begin(), here.gpus.begin() + p.spec.workers * opts.func_gpu);
-    }
+    const auto gpus = opts.func_gpu > 0 ? local_gpus(this_machine(), p.spec.workers, opts.func_gpu)
+                                        : std::vector<std::string>{};
     run = process_runner_for(launch_local(find_mpirun(), p.spec, p.dir, opts, gpus));
   } else if (p.where == "allocation") {
     run = slurm::launch_in_allocation(p.spec, p.dir, opts);
@@ -622,9 +619,17 @@ std::shared_ptr<job_state> job_state::resume(const std::string& id, const option
   std::unique_ptr<runner> run;
   if (where == "local") {
     reject_slurm_options_locally(opts);
-    spec.workers = local_workers(opts, n, this_machine());
+    // Each call gets what the job asked for when it was submitted: CPUs (OMP_NUM_THREADS),
+    // memory and its own GPUs.
+    options sized = opts;
+    sized.func_cpu = spec.func_cpu;
+    sized.func_gpu = spec.func_gpu;
+    sized.func_ram = spec.func_ram > 0 ? std::optional<double>(spec.func_ram) : std::nullopt;
+    const machine here = this_machine();
+    spec.workers = local_workers(sized, n, here);
     write_job_spec(dir + "/job.ini", spec);
-    run = process_runner_for(launch_local(find_mpirun(), spec, dir, opts, {}));
+    run = process_runner_for(
+        launch_local(find_mpirun(), spec, dir, sized, local_gpus(here, spec.workers, spec.func_gpu)));
   } else if (where == "allocation") {
     spec.workers = slurm::allocation_workers(opts, n);
     write_job_spec(dir + "/job.ini", spec);

@@ -68,6 +68,12 @@ int local_workers(const options& o, std::uint64_t n_inputs, const machine& m) {
   return static_cast<int>(std::max<std::uint64_t>(w, 1));
 }
 
+std::vector<std::string> local_gpus(const machine& m, int workers, int func_gpu) {
+  const auto n =
+      std::min<std::size_t>(m.gpus.size(), static_cast<std::size_t>(std::max(0, workers * func_gpu)));
+  return {m.gpus.begin(), m.gpus.begin() + static_cast<std::ptrdiff_t>(n)};
+}
+
 bool child_process::exited() {
   if (exited_) return true;
   int st = 0;

@@ -24,6 +24,8 @@ machine this_machine();
 
 /// Worker ranks for a job of n inputs here; throws when one call cannot fit this machine.
 int local_workers(const options& opts, std::uint64_t n_inputs, const machine& m);
+/// The GPUs that `workers` workers of func_gpu devices each use here, in order.
+std::vector<std::string> local_gpus(const machine& m, int workers, int func_gpu);
 
 /// A started mpirun, followed through a pidfd.
 class child_process {

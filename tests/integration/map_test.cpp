@@ -375,6 +375,33 @@ TEST(Resources, FuncGpuGivesEachWorkerItsOwnDevices) {
   for (const auto& v : two) EXPECT_EQ(v, "3,5");
 }
 
+TEST(Resources, AResumedJobKeepsItsDevices) {
+  ::setenv("CUDA_VISIBLE_DEVICES", "3,5", 1);
+  const std::string marker = test::jobs_dir() + "/gpu-resume-marker-" + std::to_string(::getpid());
+  ::unlink(marker.c_str());
+  struct fails_once_then_says_its_devices {
+    char path[256];
+    std::string operator()(int x) const {
+      if (x == 1 && ::access(path, F_OK) != 0) {
+        std::ofstream(path) << "tried";
+        throw std::runtime_error("first attempt: leaves work for resume");
+      }
+      const char* v = std::getenv("CUDA_VISIBLE_DEVICES");
+      return v ? v : "(unset)";
+    }
+  } f{};
+  std::snprintf(f.path, sizeof f.path, "%s", marker.c_str());
+  auto job = burla::submit(f, std::vector<int>{0, 1, 2, 3},
+                           {.func_gpu = 1, .on_error = burla::on_error::collect, .spinner = false});
+  ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
+  const auto resumed =
+      burla::resume<std::string>(job.id(), {.spinner = false}, burla::rerun::missing_and_failed).results();
+  ::unsetenv("CUDA_VISIBLE_DEVICES");
+  ::unlink(marker.c_str());
+  ASSERT_EQ(resumed.size(), 4u);
+  for (const auto& v : resumed) EXPECT_TRUE(v == "3" || v == "5") << v;
+}
+
 TEST(Errors, StoppingWithLargeQueuedBatchesDoesNotHang) {
   // Trivial calls travel in batches far above MPI's eager limit; the failure leaves some of
   // them queued, unreceived, when the job stops.
