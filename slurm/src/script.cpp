@@ -92,9 +92,11 @@ std::string render_script(const job_request& r) {
   for (const auto& [name, line] : lines) s += line + "\n";  // sorted by option name
   s += "\nset -u\n";
   s += "job_dir=" + shell_quote(r.job_dir) + "\n";
+  // burla's files are the user's only, as those the caller writes; the calls keep the user's umask.
+  s += "(umask 077 && : >>\"$job_dir/job.log\" && "
+       "printf '%s\\n' \"$SLURM_JOB_ID\" >\"$job_dir/slurm_job_id.tmp\")\n";
   s += "exec >>\"$job_dir/job.log\" 2>&1\n";
-  s += "printf '%s\\n' \"$SLURM_JOB_ID\" >\"$job_dir/slurm_job_id.tmp\" && "
-       "mv -f \"$job_dir/slurm_job_id.tmp\" \"$job_dir/slurm_job_id\"\n";
+  s += "mv -f \"$job_dir/slurm_job_id.tmp\" \"$job_dir/slurm_job_id\"\n";
   if (!r.modules.empty()) {
     s += "\n# Environment modules (options.packages). Batch shells may not define `module` yet.\n";
     s += "if ! type module >/dev/null 2>&1; then\n";

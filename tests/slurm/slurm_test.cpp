@@ -49,6 +49,12 @@ TEST(Slurm, ResultsInOrderAndOutputReachesTheCaller) {
   EXPECT_FALSE(slurm_id(job.directory()).empty());
   EXPECT_NE(test::h5dump(job.directory() + "/results.h5", "-a /state").find("\"completed\""),
             std::string::npos);
+  // What the batch script writes is the user's only, whatever the batch shell's umask.
+  for (const char* name : {"job.log", "slurm_job_id"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((job.directory() + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 0077, 0u) << name << " has mode " << std::oct << (st.st_mode & 0777);
+  }
 }
 
 TEST(Slurm, ARemoteExceptionIsThrownHere) {
