@@ -604,7 +604,8 @@ std::shared_ptr<job_state> job_state::resume(const std::string& id, const option
   });
   if (todo == 0 && j.ended) return open_job(dir, opts.spinner);  // nothing to run: replay it
   // A run killed while writing leaves a torn last record; the new run appends after whole ones.
-  if (::truncate((dir + "/journal").c_str(), static_cast<off_t>(j.whole_bytes)) != 0)
+  // Through an fd opened without following a symlink: a planted link must not aim the cut elsewhere.
+  if (::ftruncate(posix::open_file(dir + "/journal", O_WRONLY).get(), static_cast<off_t>(j.whole_bytes)) != 0)
     posix::fail("cannot cut the torn end off " + dir + "/journal");
   for (const char* stale : {"cancel", "launcher.pid"}) ::unlink((dir + "/" + stale).c_str());
   const std::string log = dir + "/job.log";
