@@ -248,6 +248,33 @@ TEST(Errors, ARemoteExceptionIsThrownHereWithItsIndexTypeAndMessage) {
   EXPECT_NE(test::h5dump(file, "-d /error_message").find("\"bad input 137\""), std::string::npos);
 }
 
+TEST(Errors, ADamagedResultInTheJournalNamesTheFileAndTheInput) {
+  auto job = burla::submit([](int x) { return std::vector<double>(3, x); }, std::vector<int>{1, 2, 3},
+                           {.spinner = false});
+  ASSERT_EQ(job.results().size(), 3u);
+  // The first result's element count, just before its three 1.0s, becomes 2^40.
+  const std::string path = job.directory() + "/journal";
+  std::stringstream whole;
+  whole << std::ifstream(path, std::ios::binary).rdbuf();
+  std::string bytes = whole.str();
+  const double one[3] = {1, 1, 1};
+  const auto values = bytes.find(std::string(reinterpret_cast<const char*>(one), sizeof one));
+  ASSERT_NE(values, std::string::npos);
+  const std::uint64_t three = 3, huge = std::uint64_t{1} << 40;
+  const auto count = bytes.rfind(std::string(reinterpret_cast<const char*>(&three), 8), values);
+  ASSERT_TRUE(count != std::string::npos && values - count <= 16);
+  bytes.replace(count, 8, reinterpret_cast<const char*>(&huge), 8);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    burla::attach<std::vector<double>>(job.id(), {.spinner = false}).results();
+    ADD_FAILURE() << "no error for a damaged result";
+  } catch (const burla::error& e) {
+    const std::string what = e.what();
+    for (const std::string& word : {path, std::string("input 0"), std::string("damaged")})
+      EXPECT_NE(what.find(word), std::string::npos) << what;
+  }
+}
+
 TEST(Errors, AnExceptionNotDerivedFromStdExceptionIsReportedByType) {
   try {
     burla::remote_parallel_map([](int x) -> int { throw x * 2; }, std::vector<int>{21}, quiet);

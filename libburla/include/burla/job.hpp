@@ -110,8 +110,14 @@ class job {
       if constexpr (std::is_void_v<R>) {
         if (ok) s.values[index].emplace();
       } else {
-        R value = detail::decode_value<R>(in);
-        if (ok) s.values[index] = std::move(value);
+        std::optional<R> value;
+        try {
+          value.emplace(detail::decode_value<R>(in));
+        } catch (const error& e) {  // say where the damaged bytes are
+          throw error(std::string(e.what()) + " (the result of input " + std::to_string(index) + " in " +
+                      s.state->directory() + "/journal)");
+        }
+        if (ok) s.values[index] = std::move(*value);
       }
       if (ok && s.streamed) s.fresh.push_back(index);
     }
