@@ -323,6 +323,9 @@ print("- Large results: burla streams every result through a journal into result
       "`getrusage` (its rank 0 is both caller and master). `/usr/bin/time -f %M` reports the "
       "largest process among the one it started and the descendants waited for "
       "(mpirun and, for the peer, all ranks), so it bounds the caller's peak RSS from above.")
+print("- Before each burla run the script runs `sync` (not timed), so that the gigabytes the "
+      "large-results runs leave in the page cache are not written back during the next run; the "
+      "peer writes nothing to disk.")
 sk = m["slow_skipped"].split()
 if sk:
     print(f"- Not measured: {', '.join(sk)} (still running after {m['slow_limit']} s; stopped).")
