@@ -8,15 +8,7 @@
 
 namespace {
 
-struct point {
-  double x = 0, y = 0;
-  std::string name;
-  std::vector<int> tags;
-  template <class A>
-  void serialize(A& ar, unsigned) {
-    ar& x& y& name& tags;
-  }
-};
+using fuzz::point;
 
 template <class R>
 void decode_all(std::string_view bytes) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fuzz {
 
@@ -64,6 +65,17 @@ class input {
 
  private:
   std::string_view rest_;
+};
+
+/// A user type serialized with Boost: the decode_value target and its seeds share it.
+struct point {
+  double x = 0, y = 0;
+  std::string name;
+  std::vector<int> tags;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& x& y& name& tags;
+  }
 };
 
 }  // namespace fuzz

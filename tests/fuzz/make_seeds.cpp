@@ -182,15 +182,7 @@ void values_seed(std::uint8_t selector, const std::string& name, const std::vect
   seed("decode_value", name, bytes);
 }
 
-struct point {  // as in fuzz_decode_value.cpp
-  double x = 0, y = 0;
-  std::string name;
-  std::vector<int> tags;
-  template <class A>
-  void serialize(A& ar, unsigned) {
-    ar& x& y& name& tags;
-  }
-};
+using fuzz::point;
 
 void decode_value_seeds() {
   values_seed<int>(0, "int", {1, -7, 1 << 30});

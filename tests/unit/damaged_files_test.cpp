@@ -13,6 +13,7 @@
 #include <limits>
 #include <list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libburla/src/posix.hpp"
@@ -228,18 +229,24 @@ TEST(DamagedJournal, ReplyWhoseInputsPassTheLastIndexIsAnError) {
 
 namespace {
 
-/// Encodes v, then overwrites the first 8-byte word of its archive equal to `from` with `to`.
-template <class T>
-std::string encode_patched(const T& v, std::uint64_t from, std::uint64_t to) {
-  std::string bytes;
-  burla::detail::encode_value(bytes, v);
-  for (std::size_t at = 8; at + 8 <= bytes.size(); ++at)
+/// Overwrites the first 8-byte word of bytes at or after `start` equal to `from` with `to`.
+std::string patched(std::string bytes, std::uint64_t from, std::uint64_t to, std::size_t start = 0) {
+  for (std::size_t at = start; at + 8 <= bytes.size(); ++at)
     if (std::memcmp(bytes.data() + at, &from, 8) == 0) {
       std::memcpy(bytes.data() + at, &to, 8);
       return bytes;
     }
-  ADD_FAILURE() << "no word " << from << " in the archive";
+  ADD_FAILURE() << "no word " << from << " in the bytes";
   return bytes;
+}
+
+/// Encodes v, then overwrites the first 8-byte word of its archive (past the length) equal to
+/// `from` with `to`.
+template <class T>
+std::string encode_patched(const T& v, std::uint64_t from, std::uint64_t to) {
+  std::string bytes;
+  burla::detail::encode_value(bytes, v);
+  return patched(std::move(bytes), from, to, 8);
 }
 
 template <class T>
@@ -319,17 +326,6 @@ struct input_batch final : burla::detail::batch_context {
   void call_failed(std::uint32_t, std::exception_ptr) override {}
   void call_skipped(std::uint32_t) override {}
 };
-
-/// Overwrites the first 8-byte word of bytes equal to `from` with `to`.
-std::string patched(std::string bytes, std::uint64_t from, std::uint64_t to) {
-  for (std::size_t at = 0; at + 8 <= bytes.size(); ++at)
-    if (std::memcmp(bytes.data() + at, &from, 8) == 0) {
-      std::memcpy(bytes.data() + at, &to, 8);
-      return bytes;
-    }
-  ADD_FAILURE() << "no word " << from << " in the segment";
-  return bytes;
-}
 
 }  // namespace
 
