@@ -7,18 +7,18 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <thread>
 
+#include "libburla/core/journal_fold.hpp"
+#include "libburla/core/posix.hpp"
 #include "libburla/src/job_dir.hpp"
-#include "libburla/src/posix.hpp"
-#include "libburla/src/protocol.hpp"
-#include "libburla/src/runner.hpp"
-#include "slurm/src/commands.hpp"
+#include "libburla/src/jobs.hpp"
 
 namespace po = boost::program_options;
-namespace proto = burla::detail::protocol;
-using burla::detail::call_status;
-using burla::detail::job_spec;
+namespace core = burla::core;
+namespace posix = burla::posix;
+using burla::call_status;
+using burla::detail::follow_launch;
+using core::job_spec;
 
 namespace {
 
@@ -71,47 +71,32 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   return vm;
 }
 
-/// What the journal says about a job so far.
-struct progress {
-  bool started = false;
-  std::optional<proto::end_record> end;
-  std::uint64_t ok = 0, failed = 0;
-  std::vector<std::string> hosts;
+/// A job directory: its description and what its journal says so far (the one fold).
+struct job_view {
+  std::string dir;
+  job_spec spec;
+  core::journal_fold fold;
 };
 
-/// Reads the whole journal; for each batch calls on_batch (if given).
+/// Folds the whole journal; on_batch(reply) sees each batch after the fold has taken it in.
 template <class OnBatch>
-progress read_journal(const std::string& dir, OnBatch&& on_batch) {
-  progress p;
-  if (!burla::posix::exists(dir + "/journal")) return p;
-  proto::journal_reader journal(dir + "/journal");
-  proto::record_type type;
-  std::string_view payload;
-  while (journal.next(type, payload)) {
-    if (type == proto::record_type::start) {
-      p.started = true;
-      p.hosts = proto::decode_start(payload).hosts;
-    } else if (type == proto::record_type::batch) {
-      const auto r = proto::parse_reply(payload);
-      for (std::uint32_t i = 0; i < r.head.done; ++i) {
-        const std::uint8_t st = r.status[i];
-        if (st == burla::detail::status_skipped || st == burla::detail::status_retrying) continue;
-        (st == static_cast<std::uint8_t>(call_status::ok) ? p.ok : p.failed)++;
-      }
-      on_batch(r);
-    } else if (type == proto::record_type::end) {
-      p.end = proto::decode_end(payload);
-    }
+job_view read_job(const std::string& dir, OnBatch&& on_batch) {
+  job_spec spec = core::read_job_spec(dir + "/job.ini");
+  job_view v{dir, spec, core::journal_fold(spec, dir + "/journal")};
+  core::journal_reader journal(dir + "/journal");
+  for (core::record r; journal.next(r);) {
+    v.fold.apply(r);
+    if (const auto* reply = std::get_if<core::reply_view>(&r)) on_batch(*reply);
   }
-  return p;
+  return v;
 }
-progress read_journal(const std::string& dir) {
-  return read_journal(dir, [](const proto::reply_view&) {});
+job_view read_job(const std::string& dir) {
+  return read_job(dir, [](const core::reply_view&) {});
 }
 
 std::string slurm_id_of(const std::string& dir) {
   try {
-    std::string id = burla::posix::read_file(dir + "/slurm_job_id");
+    std::string id = posix::read_file(dir + "/slurm_job_id");
     while (!id.empty() && id.back() == '\n') id.pop_back();
     return id;
   } catch (const burla::error&) {
@@ -119,16 +104,16 @@ std::string slurm_id_of(const std::string& dir) {
   }
 }
 
-/// One word for where a job stands, and Slurm's view if it has one.
-std::string state_of(const job_spec& spec, const std::string& dir, const progress& p) {
-  if (p.end) return proto::to_string(p.end->state);
-  auto run = burla::detail::runner_for_existing(spec, dir);
-  if (run->ended()) return "ended early (" + run->end_state() + ")";
-  if (run->pending()) {
-    const std::string w = run->waiting_status();
+/// One word for where a job stands, and Slurm's view if it has one: the same in every command.
+std::string state_of(const job_view& v) {
+  if (v.fold.end()) return core::to_string(v.fold.end()->state);
+  auto launch = follow_launch(v.spec, v.dir);
+  if (launch->ended()) return "ended early (" + launch->end_state() + ")";
+  if (launch->pending()) {
+    const std::string w = launch->waiting_status();
     return w.empty() ? "pending" : w;
   }
-  return p.started ? "running" : "starting";
+  return v.fold.started() ? "running" : "starting";
 }
 
 struct context {
@@ -140,20 +125,20 @@ int cmd_jobs(const context& c, const std::vector<std::string>& args) {
   po::options_description d("burla jobs");
   d.add_options()("help,h", "show this help");
   parse(args, d, {}, "usage: burla jobs\nLists the jobs under " + c.root + ", oldest first.");
-  auto names = burla::posix::list_dir(c.root);
+  auto names = posix::list_dir(c.root);
   std::sort(names.begin(), names.end());
   std::printf("%-24s %-10s %-9s %-12s %s\n", "ID", "BACKEND", "SLURM_ID", "DONE", "STATE");
   for (const auto& name : names) {
     const std::string dir = c.root + "/" + name;
-    if (!burla::posix::exists(dir + "/job.ini")) continue;
+    if (!posix::exists(dir + "/job.ini")) continue;
     try {
-      const job_spec spec = burla::detail::read_job_spec(dir + "/job.ini");
-      const progress p = read_journal(dir);
-      std::string done = std::to_string(p.ok + p.failed) + "/" + std::to_string(spec.n_inputs);
-      std::string state = state_of(spec, dir, p);
-      if (p.failed) state += ", " + std::to_string(p.failed) + " failed";
+      const job_view v = read_job(dir);
+      std::string done =
+          std::to_string(v.fold.ok() + v.fold.failed()) + "/" + std::to_string(v.spec.n_inputs);
+      std::string state = state_of(v);
+      if (v.fold.failed()) state += ", " + std::to_string(v.fold.failed()) + " failed";
       const std::string slurm_id = slurm_id_of(dir);
-      std::printf("%-24s %-10s %-9s %-12s %s\n", name.c_str(), spec.backend.c_str(),
+      std::printf("%-24s %-10s %-9s %-12s %s\n", name.c_str(), core::to_string(v.spec.backend),
                   slurm_id.empty() ? "-" : slurm_id.c_str(), done.c_str(), state.c_str());
     } catch (const burla::error& e) {
       std::printf("%-24s %s\n", name.c_str(), e.what());
@@ -174,25 +159,29 @@ int cmd_status(const context& c, const std::vector<std::string>& args) {
   d.add_options()("help,h", "show this help");
   parse(args, d, one_id(), "usage: burla status ID", &id);
   const std::string dir = c.dir_of(id);
-  const job_spec spec = burla::detail::read_job_spec(dir + "/job.ini");
-  std::vector<std::string> failures;
-  const progress p = read_journal(dir, [&](const proto::reply_view& r) {
-    for (const auto& n : r.notes)
-      if (n.kind == proto::note_kind::error_what && failures.size() < 10)
-        failures.push_back("input " + std::to_string(r.head.first + n.item) + ": " + std::string(n.text));
-  });
+  const job_view v = read_job(dir);
+  const job_spec& spec = v.spec;
   std::printf("job        %s\n", spec.id.c_str());
-  std::printf("state      %s\n", state_of(spec, dir, p).c_str());
-  std::printf("progress   %" PRIu64 "/%" PRIu64 " done, %" PRIu64 " failed\n", p.ok + p.failed, spec.n_inputs,
-              p.failed);
-  std::printf("backend    %s, %d workers of %d CPU(s)\n", spec.backend.c_str(), spec.workers, spec.func_cpu);
+  std::printf("state      %s\n", state_of(v).c_str());
+  std::printf("progress   %" PRIu64 "/%" PRIu64 " done, %" PRIu64 " failed\n", v.fold.ok() + v.fold.failed(),
+              spec.n_inputs, v.fold.failed());
+  std::printf("backend    %s, %d workers of %d CPU(s)\n", core::to_string(spec.backend), spec.workers,
+              spec.func_cpu);
   if (const std::string s = slurm_id_of(dir); !s.empty()) std::printf("slurm job  %s\n", s.c_str());
   std::printf("function   %s -> %s\n", spec.types.input_type.c_str(), spec.types.result_type.c_str());
   std::printf("created    %s on %s\n", spec.created.c_str(), spec.caller_host.c_str());
   std::printf("program    %s\n", spec.executable.c_str());
   std::printf("directory  %s\n", dir.c_str());
-  if (p.end && !p.end->message.empty()) std::printf("message    %s\n", p.end->message.c_str());
-  for (const auto& f : failures) std::printf("failed     %s\n", f.c_str());
+  if (const auto& end = v.fold.end(); end && !end->message.empty())
+    std::printf("message    %s\n", end->message.c_str());
+  int listed = 0;
+  for (const auto& [index, f] : v.fold.failures()) {
+    if (++listed > 10) {
+      std::printf("failed     ... and %zu more\n", v.fold.failures().size() - 10);
+      break;
+    }
+    std::printf("failed     input %zu: %s\n", index, f.what.c_str());
+  }
   return 0;
 }
 
@@ -212,17 +201,17 @@ int cmd_logs(const context& c, const std::vector<std::string>& args) {
     while (job->next(b)) {
     }
   } else {
-    read_journal(dir, [](const proto::reply_view& r) {
+    read_job(dir, [](const core::reply_view& r) {
       for (const auto& n : r.notes) {
-        if (n.kind == proto::note_kind::out) std::cout << n.text;
-        if (n.kind == proto::note_kind::err) std::cerr << n.text;
+        if (n.kind == core::note_kind::out) std::cout << n.text;
+        if (n.kind == core::note_kind::err) std::cerr << n.text;
       }
     });
   }
   std::cout.flush();
   std::string log;
   try {
-    log = burla::posix::read_file(dir + "/job.log");
+    log = posix::read_file(dir + "/job.log");
   } catch (const burla::error&) {
   }
   if (!log.empty()) std::cerr << "--- " << dir << "/job.log ---\n" << log;
@@ -235,9 +224,8 @@ int cmd_cancel(const context& c, const std::vector<std::string>& args) {
   d.add_options()("help,h", "show this help");
   parse(args, d, one_id(), "usage: burla cancel ID\nStops the job; results already computed are kept.", &id);
   const std::string dir = c.dir_of(id);
-  const progress p = read_journal(dir);
-  if (p.end) {
-    std::printf("job %s has already ended (%s)\n", id.c_str(), proto::to_string(p.end->state));
+  if (const job_view v = read_job(dir); v.fold.end() || follow_launch(v.spec, dir)->ended()) {
+    std::printf("job %s has already ended (%s)\n", id.c_str(), state_of(v).c_str());
     return 0;
   }
   burla::detail::open_job(dir, false)->cancel();
@@ -258,9 +246,8 @@ int cmd_resume(const context& c, const std::vector<std::string>& args) {
             &id);
   burla::options o;
   o.job_dir = c.root;
-  o.spinner = burla::posix::is_terminal(2);
-  auto job =
-      burla::detail::job_state::resume(id, o, "", burla::detail::value_kind::none, vm.count("failed") > 0);
+  o.spinner = posix::is_terminal(2);
+  auto job = burla::detail::resume_job(c.dir_of(id), o, vm.count("failed") > 0);
   burla::detail::finished_batch b;
   while (job->next(b)) {
   }
@@ -271,9 +258,7 @@ int cmd_resume(const context& c, const std::vector<std::string>& args) {
     std::fprintf(stderr, "%s\n", e.what());
     rc = 1;
   }
-  const progress p = read_journal(job->directory());
-  std::printf("job %s: %s\n", job->id().c_str(),
-              p.end ? proto::to_string(p.end->state) : "ended without finishing");
+  std::printf("job %s: %s\n", job->id().c_str(), state_of(read_job(job->directory())).c_str());
   return rc;
 }
 
@@ -333,51 +318,47 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
         "failed, not_run), result; for a running job, the results so far.",
         &id);
   if (format != "table" && format != "json" && format != "csv")
-    throw usage_error("burla results: --format must be table, json or csv, not '" + format + "'");
+    throw usage_error("burla results: --format must be table, json or csv, not '" + format + "'\n");
   const std::string dir = c.dir_of(id);
-  const job_spec spec = burla::detail::read_job_spec(dir + "/job.ini");
+  const job_spec spec = core::read_job_spec(dir + "/job.ini");
   const auto& t = spec.types;
-  if (t.result_kind == burla::detail::value_kind::serialized)
+  if (t.result_kind == core::value_kind::serialized)
     throw burla::error("burla: job " + spec.id + " returns " + t.result_type +
                        ", stored as Boost archives: read them in C++ with burla::attach<" + t.result_type +
                        ">(\"" + spec.id + "\").results(), or from " + dir + "/results.h5");
 
+  // The fold decides each input's status; a batch gives a value only where it says ok.
   const std::size_t n = spec.n_inputs;
-  std::vector<std::uint8_t> status(n, 0);
-  std::vector<std::string> values(n), errors(n);
-  const progress p = read_journal(dir, [&](const proto::reply_view& r) {
+  std::vector<std::string> values(n);
+  const job_view v = read_job(dir, [&](const core::reply_view& r) {
     burla::detail::byte_reader in(r.results, "the results of a batch");
     for (std::uint32_t k = 0; k < r.head.done; ++k) {
-      const std::uint64_t i = r.head.first + k;
-      if (i >= n) throw burla::error("burla: the journal of job " + spec.id + " is damaged");
-      status[i] = r.status[k];
-      if (t.result_kind == burla::detail::value_kind::fixed)
-        values[i] = format_fixed(t.result_h5, in.take(t.result_size));
-      else if (t.result_kind == burla::detail::value_kind::string)
-        values[i] = std::string(in.get_bytes());
-    }
-    for (const auto& note : r.notes) {
-      if (note.kind == proto::note_kind::error_type)
-        errors[r.head.first + note.item] = std::string(note.text);
-      if (note.kind == proto::note_kind::error_what)
-        errors[r.head.first + note.item] += ": " + std::string(note.text);
+      std::string value;
+      if (t.result_kind == core::value_kind::fixed)
+        value = format_fixed(t.result_h5, in.take(t.result_size));
+      else if (t.result_kind == core::value_kind::string)
+        value = std::string(in.get_bytes());
+      if (r.status[k] == static_cast<std::uint8_t>(call_status::ok))
+        values[r.head.first + k] = std::move(value);
     }
   });
-  const bool text = t.result_kind == burla::detail::value_kind::string;
-  const bool has_value = t.result_kind != burla::detail::value_kind::none;
+  const auto& status = v.fold.status();
+  std::vector<std::string> errors(n);
+  for (const auto& [index, f] : v.fold.failures()) errors[index] = f.type + ": " + f.what;
+  const std::string state = state_of(v);
+  const bool text = t.result_kind == core::value_kind::string;
+  const bool has_value = t.result_kind != core::value_kind::none;
   auto status_name = [&](std::size_t i) { return burla::to_string(static_cast<call_status>(status[i])); };
   if (format == "json") {
     std::printf("{\"job\": %s, \"state\": %s, \"result_type\": %s, \"results\": [",
-                json_string(spec.id).c_str(),
-                json_string(p.end ? proto::to_string(p.end->state) : "running").c_str(),
-                json_string(t.result_type).c_str());
+                json_string(spec.id).c_str(), json_string(state).c_str(), json_string(t.result_type).c_str());
     for (std::size_t i = 0; i < n; ++i) {
-      std::string v = "null";
-      if (status[i] == 1 && has_value) v = text ? json_string(values[i]) : values[i];
-      if (v == "nan" || v == "inf" || v == "-inf") v = json_string(v);  // JSON has no NaN
+      std::string value = "null";
+      if (status[i] == 1 && has_value) value = text ? json_string(values[i]) : values[i];
+      if (value == "nan" || value == "inf" || value == "-inf") value = json_string(value);  // JSON has no NaN
       std::printf("%s\n  {\"index\": %zu, \"status\": \"%s\", \"result\": %s", i ? "," : "", i,
-                  status_name(i), v.c_str());
-      if (status[i] == 2) std::printf(", \"error\": %s", json_string(errors[i]).c_str());
+                  status_name(i), value.c_str());
+      if (!errors[i].empty()) std::printf(", \"error\": %s", json_string(errors[i]).c_str());
       std::printf("}");
     }
     std::printf("\n]}\n");
@@ -390,7 +371,10 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < n; ++i)
       std::printf("%zu\t%s\t%s\n", i, status_name(i), status[i] == 1 ? values[i].c_str() : errors[i].c_str());
   }
-  if (!p.end) std::fprintf(stderr, "burla: job %s is still running: results so far\n", spec.id.c_str());
+  if (!v.fold.end())
+    std::fprintf(stderr, "burla: job %s %s: results so far\n", spec.id.c_str(),
+                 state == "running" || state == "starting" ? "is still running"
+                                                           : ("has not finished: " + state).c_str());
   return 0;
 }
 
@@ -422,7 +406,7 @@ int main(int argc, char** argv) {
     if (vm.count("help")) rest.push_back("--help");
     burla::options o;
     o.job_dir = job_dir;
-    const context c{burla::posix::absolute(burla::detail::jobs_root(o))};
+    const context c{posix::absolute(burla::detail::jobs_root(o))};
     const std::map<std::string, int (*)(const context&, const std::vector<std::string>&)> commands = {
         {"jobs", cmd_jobs},     {"status", cmd_status},   {"logs", cmd_logs},
         {"cancel", cmd_cancel}, {"results", cmd_results}, {"resume", cmd_resume}};

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "posix.hpp"
+#include "libburla/core/posix.hpp"
 
 namespace burla::detail {
 

@@ -1,21 +1,23 @@
+// burla::init: the composition root of the job's side. In a process that a job's launcher
+// started (BURLA_JOB_DIR is set) it runs that job's master or worker, and exits.
 #include <burla/burla.hpp>
 #include <cstdio>
 #include <cstdlib>
 
-#include "local_backend.hpp"
+#include "libburla/core/posix.hpp"
+#include "libburla/core/process.hpp"
 #include "mpi_runner/src/run_job.hpp"
-#include "posix.hpp"
 
 namespace burla {
 
 void init(int argc, char** argv) {
-  detail::init_called() = true;
-  detail::program_arguments().assign(argv, argv + argc);
+  core::init_called() = true;
+  core::program_arguments().assign(argv, argv + argc);
   const auto dir = posix::env("BURLA_JOB_DIR");
   if (!dir) return;
   int code = 2;
   try {
-    code = runner::run_job(argc, argv, *dir);
+    code = mpi_runner::run_job(argc, argv, *dir);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "burla job: %s\n", e.what());
   }

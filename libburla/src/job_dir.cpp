@@ -3,10 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <random>
 
-#include "posix.hpp"
+#include "libburla/core/posix.hpp"
 
 namespace burla::detail {
 
@@ -52,40 +53,22 @@ std::pair<std::string, std::string> create_job_dir(const std::string& root) {
   throw error("burla: cannot find a free job directory name under " + root);
 }
 
-namespace {
-
-class file_sink final : public input_sink {
- public:
-  explicit file_sink(const std::string& path) : fd_(posix::create_file(path, O_WRONLY, 0600)), path_(path) {}
-  void write(std::string_view bytes) override {
-    posix::write_all(fd_.get(), bytes, path_);
-    written_ += bytes.size();
-  }
-  void mark_segment() override { index.push_back(written_); }
-  std::uint64_t written() const { return written_; }
-  std::vector<std::uint64_t> index;
-
- private:
-  posix::fd fd_;
-  std::string path_;
-  std::uint64_t written_ = 0;
-};
-
-}  // namespace
-
-void write_inputs(const std::string& dir, bool segmented, const job_state::input_writer& writer,
-                  std::uint64_t segment_items, std::uint64_t n_inputs) {
-  file_sink sink(dir + "/inputs.bin");
-  writer(sink, segment_items);
-  if (!segmented) return;
-  const std::uint64_t expected = (n_inputs + segment_items - 1) / segment_items;
-  if (sink.index.size() != expected)
-    throw error("burla: the inputs range yielded " + std::to_string(sink.index.size()) +
-                " segments, expected " + std::to_string(expected) +
-                " (its size() does not match its elements)");
-  sink.index.push_back(sink.written());
-  posix::write_file_atomic(dir + "/inputs.index",
-                           {reinterpret_cast<const char*>(sink.index.data()), sink.index.size() * 8});
+std::string find_job_dir(const std::string& root, const std::string& id) {
+  if (!id.empty() && id.find('/') == std::string::npos && posix::exists(root + "/" + id + "/job.ini"))
+    return root + "/" + id;
+  // A Slurm job id: the job directory that recorded it.
+  if (!id.empty() && std::all_of(id.begin(), id.end(), ::isdigit))
+    for (const auto& name : posix::list_dir(root)) {
+      try {
+        std::string recorded = posix::read_file(root + "/" + name + "/slurm_job_id");
+        while (!recorded.empty() && recorded.back() == '\n') recorded.pop_back();
+        if (recorded == id) return root + "/" + name;
+      } catch (const error&) {
+      }
+    }
+  throw error("burla: no job " + id + " under " + root +
+              " (give the job's id, its directory's name, or its Slurm job id; if it was created "
+              "elsewhere, set options.job_dir or BURLA_JOBS_DIR to where it is)");
 }
 
 }  // namespace burla::detail

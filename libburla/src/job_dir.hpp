@@ -2,9 +2,9 @@
 // job.log and results.h5. Owner-only.
 #pragma once
 
-#include <burla/detail/job_state.hpp>
 #include <burla/options.hpp>
 #include <string>
+#include <utility>
 
 namespace burla::detail {
 
@@ -20,8 +20,7 @@ void check_jobs_root(const std::string& root);
 /// directory (0700) in it; returns {id, path}.
 std::pair<std::string, std::string> create_job_dir(const std::string& root);
 
-/// Writes inputs.bin (and inputs.index for serialized inputs).
-void write_inputs(const std::string& dir, bool segmented, const job_state::input_writer& writer,
-                  std::uint64_t segment_items, std::uint64_t n_inputs);
+/// The job directory of a job under root, by its id or its Slurm job id; a clear error if none.
+std::string find_job_dir(const std::string& root, const std::string& id);
 
 }  // namespace burla::detail

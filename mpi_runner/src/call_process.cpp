@@ -22,11 +22,11 @@
 #include <typeinfo>
 
 #include "capture.hpp"
-#include "libburla/src/module.hpp"
-#include "libburla/src/protocol.hpp"
+#include "libburla/core/module.hpp"
+#include "libburla/core/reply.hpp"
 #include "messages.hpp"
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 
 struct call_process::control {
   std::atomic<std::uint32_t> finished{0};             ///< calls of the running batch that returned
@@ -36,8 +36,8 @@ struct call_process::control {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using detail::protocol::note;
-using detail::protocol::note_kind;
+using core::note;
+using core::note_kind;
 
 // ---- frames on the socket between the rank and its child: u64 size, kind byte, payload ----
 
@@ -131,7 +131,7 @@ class call_context final : public detail::batch_context {
   }
 
   void call_skipped(std::uint32_t i) override {
-    status_.push_back(static_cast<char>(detail::status_skipped));
+    status_.push_back(static_cast<char>(core::status_skipped));
     shared_.finished.store(i + 1, std::memory_order_release);
   }
 
@@ -141,10 +141,10 @@ class call_context final : public detail::batch_context {
   }
 
   std::string reply(std::uint64_t elapsed_ns) const {
-    detail::protocol::reply_header h{first, count, done, -1, elapsed_ns};
+    core::reply_header h{first, count, done, -1, elapsed_ns};
     std::string out;
     out.reserve(64 + status_.size() + results.size());
-    detail::protocol::build_reply(out, h, status_, results, notes_);
+    core::build_reply(out, h, status_, results, notes_);
     return out;
   }
 
@@ -176,29 +176,29 @@ void exit_now(int status, void*) {
   ::_exit(status);
 }
 
-[[noreturn]] void child_main(const detail::job_spec& spec, pid_t parent, int channel,
+[[noreturn]] void child_main(const core::job_spec& spec, pid_t parent, int channel,
                              call_process::control& shared, int out_memfd, int err_memfd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the rank died before the line above
-  ::signal(SIGUSR1, SIG_IGN);             // the walltime warning is for the master
   // Wake short sleeps in calls on time: the default 50 us slack saves power on desktops and
   // adds 5-10% to calls that sleep or poll in milliseconds.
   ::prctl(PR_SET_TIMERSLACK, 1000UL);
   ::on_exit(exit_now, nullptr);
-  if (const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC); null >= 0) ::dup2(null, 0), ::close(null);
   // Line by line, as on a terminal: what a call printed before it crashed is not lost in a buffer.
   std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
   std::string frame;
   try {
+    posix::set_signal_handler(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
+    posix::redirect(posix::open_file("/dev/null", O_RDONLY).get(), 0, "a call's standard input to /dev/null");
     output_capture capture(out_memfd, err_memfd);
     call_context ctx(capture, shared);
     detail::batch_fn fn = nullptr;
     std::string callable;
     try {
       const auto& t = spec.types;
-      fn = reinterpret_cast<detail::batch_fn>(const_cast<void*>(detail::resolve_code(t.batch_function)));
+      fn = reinterpret_cast<detail::batch_fn>(const_cast<void*>(core::resolve_code(t.batch_function)));
       if (t.callable_is_function) {
-        const void* f = detail::resolve_code(t.function);
+        const void* f = core::resolve_code(t.function);
         callable.assign(reinterpret_cast<const char*>(&f), sizeof f);
       } else {
         callable = t.callable_state;
@@ -216,7 +216,7 @@ void exit_now(int status, void*) {
       if (kind == 0) ::_exit(0);  // the rank is gone or done
       if (kind == frame_setup) {
         if (const auto eq = frame.find('='); eq != std::string::npos)
-          ::setenv(frame.substr(0, eq).c_str(), frame.substr(eq + 1).c_str(), 1);
+          posix::set_env(frame.substr(0, eq), frame.substr(eq + 1));
         continue;
       }
       ctx.start(parse_batch(frame));
@@ -279,7 +279,7 @@ std::uint64_t resident_bytes(int statm) {
 
 }  // namespace
 
-call_process::call_process(const detail::job_spec& spec, const std::string& dir) : spec_(spec), dir_(dir) {
+call_process::call_process(const core::job_spec& spec, const std::string& dir) : spec_(spec), dir_(dir) {
   void* page = ::mmap(nullptr, sizeof(control), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) posix::fail("cannot map memory shared with the call process");
   control_ = new (page) control;
@@ -312,7 +312,8 @@ void call_process::spawn() {
   }
   pid_ = pid;
   channel_ = std::move(mine);
-  statm_ = posix::fd(::open(("/proc/" + std::to_string(pid) + "/statm").c_str(), O_RDONLY | O_CLOEXEC));
+  // func_ram is enforced by reading the child's resident size: without it, it would not be.
+  if (spec_.func_ram > 0) statm_ = posix::open_file("/proc/" + std::to_string(pid) + "/statm", O_RDONLY);
   environment_sent_ = false;
 }
 
@@ -418,4 +419,4 @@ void call_process::kill() {
   channel_ = posix::fd();
 }
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

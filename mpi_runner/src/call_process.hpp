@@ -7,16 +7,16 @@
 
 #include <sys/types.h>
 
-#include <burla/detail/job_spec.hpp>
 #include <burla/error.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "libburla/src/posix.hpp"
+#include "libburla/core/job_spec.hpp"
+#include "libburla/core/posix.hpp"
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 
 /// Why the child died while running a call.
 struct call_fault {
@@ -29,7 +29,7 @@ struct call_fault {
 class call_process {
  public:
   /// Forks the first child (call before MPI_Init).
-  call_process(const detail::job_spec& spec, const std::string& dir);
+  call_process(const core::job_spec& spec, const std::string& dir);
   ~call_process();
   call_process(const call_process&) = delete;
   call_process& operator=(const call_process&) = delete;
@@ -58,7 +58,7 @@ class call_process {
   void reap_and_describe(call_status& status, std::string& what);
   std::uint32_t running_call() const;
 
-  const detail::job_spec& spec_;
+  const core::job_spec& spec_;
   std::string dir_;
   std::string environment_;
   bool environment_sent_ = false;
@@ -73,4 +73,4 @@ class call_process {
   call_fault fault_;
 };
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "libburla/src/posix.hpp"
+#include "libburla/core/posix.hpp"
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 namespace {
 
 constexpr std::uint64_t map_size = output_capture::map_size;
@@ -192,4 +192,4 @@ bool output_capture::collect_thorough(std::string& out, std::string& err) {
   return a || b;
 }
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <string>
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 
 class output_capture {
  public:
@@ -72,4 +72,4 @@ class output_capture {
   stream out_, err_;
 };
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

@@ -6,12 +6,12 @@
 #include <string>
 #include <string_view>
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 
 enum tag : int {
   tag_batch = 1,      ///< master -> worker: a batch (below)
   tag_stop = 2,       ///< master -> worker: skip queued batches and end
-  tag_reply = 3,      ///< worker -> master: a batch reply (protocol.hpp)
+  tag_reply = 3,      ///< worker -> master: a batch reply (libburla/core/reply.hpp)
   tag_fatal = 4,      ///< worker -> master: text of an error that ends the job
   tag_stopped = 5,    ///< worker -> master: acknowledged stop
   tag_heartbeat = 6,  ///< worker -> master: still alive, while a batch runs
@@ -45,4 +45,4 @@ inline batch_view parse_batch(std::string_view bytes) {
   return b;
 }
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

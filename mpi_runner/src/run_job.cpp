@@ -10,22 +10,20 @@
 #include <optional>
 
 #include "call_process.hpp"
-#include "libburla/src/module.hpp"
-#include "libburla/src/posix.hpp"
-#include "libburla/src/protocol.hpp"
+#include "libburla/core/journal.hpp"
+#include "libburla/core/module.hpp"
+#include "libburla/core/posix.hpp"
 #include "mpi.hpp"
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 namespace {
-
-namespace proto = detail::protocol;
 
 /// Every rank compares its own build with the caller's; rank 0 learns who differs.
 /// Returns the mismatch report (empty when all match) on rank 0.
-std::string check_builds(const detail::job_spec& spec, int rank, std::vector<std::string>& hosts) {
+std::string check_builds(const core::job_spec& spec, int rank, std::vector<std::string>& hosts) {
   std::string mine;
   try {
-    mine = detail::main_build_id();
+    mine = core::main_build_id();
   } catch (const std::exception& e) {
     mine = e.what();
   }
@@ -66,11 +64,11 @@ int run_job(int argc, char** argv, const std::string& dir) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != launcher) return 1;
   // A worker's call process is forked before MPI_Init, while there is no MPI state to share.
-  std::optional<detail::job_spec> early;
+  std::optional<core::job_spec> early;
   std::unique_ptr<call_process> calls;
   if (announced_rank() != 0) {
     try {
-      early = detail::read_job_spec(dir + "/job.ini");
+      early = core::read_job_spec(dir + "/job.ini");
       calls = std::make_unique<call_process>(*early, dir);
     } catch (const std::exception&) {  // the same error comes again below, reported properly
       calls.reset();
@@ -80,8 +78,8 @@ int run_job(int argc, char** argv, const std::string& dir) {
   mpi::environment env(argc, argv);
   const std::string journal = dir + "/journal";
   try {
-    if (!early) early = detail::read_job_spec(dir + "/job.ini");
-    const detail::job_spec& spec = *early;  // the call process refers to it
+    if (!early) early = core::read_job_spec(dir + "/job.ini");
+    const core::job_spec& spec = *early;  // the call process refers to it
     if (env.size() < 2)
       throw error("burla: a job needs at least 2 MPI ranks (a master and a worker), got " +
                   std::to_string(env.size()));
@@ -89,9 +87,9 @@ int run_job(int argc, char** argv, const std::string& dir) {
     const std::string mismatch = check_builds(spec, env.rank(), hosts);
     if (!mismatch.empty()) {
       if (env.rank() == 0)
-        proto::append_record(journal, proto::record_type::end,
-                             proto::encode(proto::end_record{proto::end_state::mismatch, 0, 0, spec.n_inputs,
-                                                             "burla: " + mismatch}));
+        core::journal_writer::reopen(journal).append(core::end_record{core::end_state::mismatch, 0, 0,
+                                                                      spec.n_inputs, "burla: " + mismatch,
+                                                                      static_cast<std::uint32_t>(spec.run)});
       return 0;  // reported in the journal
     }
     if (env.rank() == 0) {
@@ -104,8 +102,10 @@ int run_job(int argc, char** argv, const std::string& dir) {
     std::fprintf(stderr, "burla job, rank %d: %s\n", env.rank(), e.what());
     if (env.rank() == 0) {
       try {
-        proto::append_record(journal, proto::record_type::end,
-                             proto::encode(proto::end_record{proto::end_state::error, 0, 0, 0, e.what()}));
+        // The run the caller follows: an end record of another run would not end its wait.
+        const auto run = static_cast<std::uint32_t>(early ? early->run : 1);
+        core::journal_writer::reopen(journal).append(
+            core::end_record{core::end_state::error, 0, 0, 0, e.what(), run});
       } catch (...) {
       }
     }
@@ -114,4 +114,4 @@ int run_job(int argc, char** argv, const std::string& dir) {
   }
 }
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

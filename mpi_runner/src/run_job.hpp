@@ -1,17 +1,17 @@
 // The job's side: what burla::init runs in a process that mpirun (or srun) started.
 #pragma once
 
-#include <burla/detail/job_spec.hpp>
 #include <string>
 
-namespace burla::runner {
+#include "libburla/core/job_spec.hpp"
+
+namespace burla::mpi_runner {
 
 /// Runs rank 0's master or a worker for the job in `job_dir`; returns the process exit code.
 int run_job(int argc, char** argv, const std::string& job_dir);
 
-int run_master(const detail::job_spec& spec, const std::string& job_dir,
-               const std::vector<std::string>& hosts);
+int run_master(const core::job_spec& spec, const std::string& job_dir, const std::vector<std::string>& hosts);
 class call_process;
-int run_worker(const detail::job_spec& spec, int rank, call_process& calls);
+int run_worker(const core::job_spec& spec, int rank, call_process& calls);
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

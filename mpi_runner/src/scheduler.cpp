@@ -1,6 +1,6 @@
 #include "scheduler.hpp"
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 
 scheduler::scheduler(std::uint64_t n_units, std::uint64_t items_per_unit, int workers, tuning t)
     : n_units_(n_units),
@@ -37,4 +37,4 @@ void scheduler::record(std::uint64_t calls, double seconds) {
   seconds_ += seconds;
 }
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 
 class scheduler {
  public:
@@ -45,4 +45,4 @@ class scheduler {
   double seconds_ = 0;
 };
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

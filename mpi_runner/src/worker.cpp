@@ -9,15 +9,14 @@
 #include <sstream>
 
 #include "call_process.hpp"
-#include "libburla/src/protocol.hpp"
+#include "libburla/core/reply.hpp"
 #include "messages.hpp"
 #include "mpi.hpp"
 #include "run_job.hpp"
 
-namespace burla::runner {
+namespace burla::mpi_runner {
 namespace {
 
-namespace proto = detail::protocol;
 using clock = std::chrono::steady_clock;
 
 constexpr auto heartbeat_every = std::chrono::seconds(1);
@@ -33,7 +32,7 @@ void acknowledge_stop() {
 }
 
 /// CUDA_VISIBLE_DEVICES for this worker's calls, out of the GPUs the caller found (local backend).
-std::string gpus_for(const detail::job_spec& spec, int rank) {
+std::string gpus_for(const core::job_spec& spec, int rank) {
   const char* ids = std::getenv("BURLA_GPU_IDS");
   if (spec.func_gpu <= 0 || !ids || !*ids) return {};
   std::vector<std::string> all;
@@ -51,32 +50,32 @@ std::string gpus_for(const detail::job_spec& spec, int rank) {
 /// fault's status, what happened and the output they printed.
 std::string merge_faults(std::string_view reply, const std::vector<call_fault>& faults,
                          const detail::job_types& types) {
-  proto::reply_view r = proto::parse_reply(reply);
+  core::reply_view r = core::parse_reply(reply);
   std::string status(reinterpret_cast<const char*>(r.status), r.head.done);
   std::string results(r.results);
   std::uint32_t last = 0;
   for (const auto& f : faults) last = std::max(last, f.call + 1);
   while (r.head.done < last) {  // the batch stopped at an exception before a faulted call
-    status.push_back(static_cast<char>(detail::status_skipped));
-    proto::append_missing_result(results, types);
+    status.push_back(static_cast<char>(core::status_skipped));
+    core::append_missing_result(results, types);
     ++r.head.done;
   }
-  std::vector<proto::note> notes = r.notes;
+  std::vector<core::note> notes = r.notes;
   for (const auto& f : faults) {
     status[f.call] = static_cast<char>(f.status);
-    notes.push_back({f.call, proto::note_kind::error_type, to_string(f.status)});
-    notes.push_back({f.call, proto::note_kind::error_what, f.what});
-    if (!f.out.empty()) notes.push_back({f.call, proto::note_kind::out, f.out});
-    if (!f.err.empty()) notes.push_back({f.call, proto::note_kind::err, f.err});
+    notes.push_back({f.call, core::note_kind::error_type, to_string(f.status)});
+    notes.push_back({f.call, core::note_kind::error_what, f.what});
+    if (!f.out.empty()) notes.push_back({f.call, core::note_kind::out, f.out});
+    if (!f.err.empty()) notes.push_back({f.call, core::note_kind::err, f.err});
   }
   std::string out;
-  proto::build_reply(out, r.head, status, results, notes);
+  core::build_reply(out, r.head, status, results, notes);
   return out;
 }
 
 class worker {
  public:
-  worker(const detail::job_spec& spec, int rank, call_process& calls)
+  worker(const core::job_spec& spec, int rank, call_process& calls)
       : spec_(spec), rank_(rank), calls_(calls) {
     calls_.set_environment(gpus_for(spec, rank));
   }
@@ -113,7 +112,7 @@ class worker {
       if (state == call_process::state::replied) {
         std::string reply = faults.empty() ? std::move(calls_.message())
                                            : merge_faults(calls_.message(), faults, spec_.types);
-        proto::set_reply_rank(reply, rank_);
+        core::set_reply_rank(reply, rank_);
         mpi::send(0, tag_reply, reply);
         return;
       }
@@ -157,7 +156,7 @@ class worker {
     }
   }
 
-  const detail::job_spec& spec_;
+  const core::job_spec& spec_;
   int rank_;
   call_process& calls_;
   bool stopped_ = false;
@@ -165,9 +164,9 @@ class worker {
 
 }  // namespace
 
-int run_worker(const detail::job_spec& spec, int rank, call_process& calls) {
-  ::signal(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
+int run_worker(const core::job_spec& spec, int rank, call_process& calls) {
+  posix::set_signal_handler(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
   return worker(spec, rank, calls).run();
 }
 
-}  // namespace burla::runner
+}  // namespace burla::mpi_runner

@@ -1,26 +1,29 @@
 #include "backend.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
 
 #include "commands.hpp"
-#include "libburla/src/local_backend.hpp"
-#include "libburla/src/posix.hpp"
+#include "libburla/core/posix.hpp"
+#include "libburla/core/process.hpp"
 #include "script.hpp"
 
 namespace burla::slurm {
 namespace {
 
-std::optional<long> mem_per_cpu_mb(const options& o) {
-  if (!o.func_ram) return std::nullopt;
-  return static_cast<long>(std::ceil(*o.func_ram * 1024.0 / o.func_cpu));  // Slurm's M is MiB
+std::optional<long> mem_per_cpu_mb(const core::job_spec& spec) {
+  if (spec.func_ram <= 0) return std::nullopt;
+  return static_cast<long>(std::ceil(spec.func_ram * 1024.0 / spec.func_cpu));  // Slurm's M is MiB
 }
 
-class slurm_runner final : public detail::runner {
+/// A Slurm job, followed through squeue.
+class slurm_launch final : public core::launch {
  public:
-  explicit slurm_runner(std::string id) : id_(std::move(id)) {}
-  ~slurm_runner() override { forget(id_); }
+  explicit slurm_launch(std::string id) : id_(std::move(id)) {}
+  ~slurm_launch() override { forget(id_); }
 
   bool ended() override {
     last_ = status(id_);
@@ -65,92 +68,9 @@ class slurm_runner final : public detail::runner {
   job_status last_;
 };
 
-void reject(const char* option, const std::string& value, bool in_allocation) {
-  throw invalid_option(option, value,
-                       in_allocation ? "the job runs with srun in the allocation this program runs in "
-                                       "(SLURM_JOB_ID is set), where it does not apply; set backend = "
-                                       "burla::backend::slurm to submit a job of its own instead"
-                                     : "it applies to Slurm jobs only");
-}
-
-}  // namespace
-
-void check_options(const options& o, bool in_allocation) {
-  if (o.time_limit && o.time_limit->count() <= 0)
-    throw invalid_option("time_limit", std::to_string(o.time_limit->count()) + " s",
-                         "it must be positive (e.g. 2h, 30min), or left unset for the partition's limit");
-  for (const auto& p : o.packages)
-    if (p.empty() || p.find_first_of("\n\r") != std::string::npos)
-      throw invalid_option("packages", p, "each entry is one environment module name, e.g. \"gcc/12\"");
-  if (!o.image.empty() && o.image.find("://") == std::string::npos && !posix::exists(o.image))
-    throw invalid_option("image", o.image,
-                         "no such file; give the path of an Apptainer/Singularity image (.sif) that the "
-                         "compute nodes can read, or a URI such as docker://ubuntu:24.04");
-  if (!in_allocation) return;
-  if (!o.partition.empty()) reject("partition", o.partition, true);
-  if (!o.account.empty()) reject("account", o.account, true);
-  if (!o.qos.empty()) reject("qos", o.qos, true);
-  if (o.time_limit) reject("time_limit", std::to_string(o.time_limit->count()) + " s", true);
-  if (!o.job_name.empty()) reject("job_name", o.job_name, true);
-  if (!o.sbatch_args.empty()) reject("sbatch_args", o.sbatch_args.front(), true);
-  if (!o.packages.empty()) reject("packages", o.packages.front(), true);
-}
-
-int workers_for(const options& o, std::uint64_t n) {
-  long cpus = 4000;  // Burla's cap on one job
-  if (auto cap = posix::env("BURLA_MAX_CPUS")) {
-    try {
-      cpus = std::stol(*cap);
-    } catch (const std::exception&) {
-      throw invalid_option("BURLA_MAX_CPUS", *cap, "it must be a whole number of CPUs");
-    }
-  }
-  if (auto in_partition = partition_cpus(o.partition)) cpus = std::min(cpus, *in_partition);
-  const long tasks = cpus / o.func_cpu;  // the master takes one task too
-  std::uint64_t w = std::min<std::uint64_t>(n, static_cast<std::uint64_t>(std::max(tasks - 1, 1L)));
-  if (o.max_parallelism) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(*o.max_parallelism));
-  return static_cast<int>(std::max<std::uint64_t>(w, 1));
-}
-
-std::string write_script(const detail::job_spec& spec, const std::string& dir, const options& o) {
-  job_request r;
-  r.id = spec.id;
-  r.job_dir = dir;
-  r.job_name =
-      o.job_name.empty() ? "burla-" + spec.executable.substr(spec.executable.rfind('/') + 1) : o.job_name;
-  r.tasks = spec.workers + 1;
-  r.cpus_per_task = o.func_cpu;
-  r.mem_per_cpu_mb = mem_per_cpu_mb(o);
-  r.gpus_per_task = o.func_gpu;
-  r.partition = o.partition;
-  r.account = o.account;
-  r.qos = o.qos;
-  r.time_limit = o.time_limit;
-  r.drain_seconds = spec.drain_seconds;
-  r.extra_args = o.sbatch_args;
-  r.modules = o.packages;
-  r.image = o.image;
-  r.command = detail::job_command(spec);
-  const std::string path = dir + "/job.sbatch";
-  posix::write_file_atomic(path, render_script(r));
-  return path;
-}
-
-std::unique_ptr<detail::runner> submit_job(const std::string& script, const std::string& dir) {
-  const std::string id = submit(script);
-  posix::write_file_atomic(dir + "/slurm_job_id", id + "\n");
-  return follow(id);
-}
-
-std::unique_ptr<detail::runner> follow(const std::string& slurm_job_id) {
-  return std::make_unique<slurm_runner>(slurm_job_id);
-}
-
-namespace {
-
 /// A job whose Slurm id is not known yet (a script to be submitted by hand): waits for the
 /// job script to record it, then follows that job.
-class submitted_later final : public detail::runner {
+class submitted_later final : public core::launch {
  public:
   explicit submitted_later(std::string dir) : dir_(std::move(dir)) {}
   bool ended() override { return job() && job()->ended(); }
@@ -167,19 +87,97 @@ class submitted_later final : public detail::runner {
   }
 
  private:
-  detail::runner* job() {
+  core::launch* job() {
     if (!job_) {
       try {
         std::string id = posix::read_file(dir_ + "/slurm_job_id");
         while (!id.empty() && id.back() == '\n') id.pop_back();
-        if (!id.empty()) job_ = follow(id);
+        if (!id.empty()) job_ = std::make_unique<slurm_launch>(id);
       } catch (const error&) {
       }
     }
     return job_.get();
   }
   std::string dir_;
-  std::unique_ptr<detail::runner> job_;
+  std::unique_ptr<core::launch> job_;
+};
+
+/// Checks what both Slurm backends share; in_allocation: the options sbatch alone uses are refused.
+void check_slurm_options(const options& o, bool in_allocation) {
+  if (o.time_limit && o.time_limit->count() <= 0)
+    throw invalid_option("time_limit", std::to_string(o.time_limit->count()) + " s",
+                         "it must be positive (e.g. 2h, 30min), or left unset for the partition's limit");
+  for (const auto& p : o.packages)
+    if (p.empty() || p.find_first_of("\n\r") != std::string::npos)
+      throw invalid_option("packages", p, "each entry is one environment module name, e.g. \"gcc/12\"");
+  if (!o.image.empty() && o.image.find("://") == std::string::npos && !posix::exists(o.image))
+    throw invalid_option("image", o.image,
+                         "no such file; give the path of an Apptainer/Singularity image (.sif) that the "
+                         "compute nodes can read, or a URI such as docker://ubuntu:24.04");
+  if (!in_allocation) return;
+  for (const auto& set : core::slurm_options_set(o))
+    if (!set.applies_in_allocation)
+      throw invalid_option(set.name, set.value,
+                           "the job runs with srun in the allocation this program runs in (SLURM_JOB_ID is "
+                           "set), where it does not apply; set backend = burla::backend::slurm to submit a "
+                           "job of its own instead");
+}
+
+class batch final : public core::backend {
+ public:
+  core::backend_kind kind() const override { return core::backend_kind::slurm; }
+  void check(const options& o) const override {
+    check_slurm_options(o, false);
+    command("sbatch");  // before anything is written
+  }
+  /// As many as the inputs need, within $BURLA_MAX_CPUS (default 4000) and the partition's CPUs.
+  int workers(const core::job_spec& spec, std::uint64_t n) const override {
+    long cpus = 4000;  // Burla's cap on one job
+    if (auto cap = posix::env("BURLA_MAX_CPUS")) {
+      try {
+        cpus = std::stol(*cap);
+      } catch (const std::exception&) {
+        throw invalid_option("BURLA_MAX_CPUS", *cap, "it must be a whole number of CPUs");
+      }
+    }
+    if (auto in_partition = partition_cpus(spec.slurm.partition)) cpus = std::min(cpus, *in_partition);
+    core::capacity c;
+    c.cpus = cpus;
+    c.master_takes_a_task = true;
+    return core::workers_that_fit(spec, n, c);
+  }
+  std::unique_ptr<core::launch> start(const core::job_spec& spec, const std::string& dir) const override {
+    const std::string id = submit(write_script(spec, dir));
+    posix::write_file_atomic(dir + "/slurm_job_id", id + "\n");
+    return std::make_unique<slurm_launch>(id);
+  }
+  std::unique_ptr<core::launch> follow(const core::job_spec&, const std::string& dir) const override {
+    return std::make_unique<submitted_later>(dir);
+  }
+  std::string write_script(const core::job_spec& spec, const std::string& dir) const override {
+    const core::slurm_request& o = spec.slurm;
+    job_request r;
+    r.id = spec.id;
+    r.job_dir = dir;
+    r.job_name =
+        o.job_name.empty() ? "burla-" + spec.executable.substr(spec.executable.rfind('/') + 1) : o.job_name;
+    r.tasks = spec.workers + 1;
+    r.cpus_per_task = spec.func_cpu;
+    r.mem_per_cpu_mb = mem_per_cpu_mb(spec);
+    r.gpus_per_task = spec.func_gpu;
+    r.partition = o.partition;
+    r.account = o.account;
+    r.qos = o.qos;
+    if (o.time_limit_s > 0) r.time_limit = std::chrono::seconds(o.time_limit_s);
+    r.drain_seconds = spec.drain_seconds;
+    r.extra_args = o.sbatch_args;
+    r.modules = o.packages;
+    r.image = o.image;
+    r.command = core::job_command(spec.executable);
+    const std::string path = dir + "/job.sbatch";
+    posix::write_file_atomic(path, render_script(r));
+    return path;
+  }
 };
 
 long allocation_cpus() {
@@ -188,48 +186,63 @@ long allocation_cpus() {
       if (long n = count_cpus_per_node(*v); n > 0) return n;
   return 1;
 }
+
+class allocation final : public core::backend {
+ public:
+  core::backend_kind kind() const override { return core::backend_kind::allocation; }
+  void check(const options& o) const override { check_slurm_options(o, true); }
+  int workers(const core::job_spec& spec, std::uint64_t n) const override {
+    core::capacity c;
+    c.cpus = allocation_cpus();
+    c.master_takes_a_task = true;
+    return core::workers_that_fit(spec, n, c);
+  }
+  std::unique_ptr<core::launch> start(const core::job_spec& spec, const std::string& dir) const override {
+    std::vector<std::string> args;
+    std::vector<core::env_setting> env = {{"BURLA_JOB_DIR", dir, true},
+                                          {"OMP_NUM_THREADS", std::to_string(spec.func_cpu), true}};
+    const int tasks = spec.workers + 1;
+    if (srun_has_pmix()) {
+      args = {command("srun"), "--mpi=pmix", "--ntasks=" + std::to_string(tasks),
+              "--cpus-per-task=" + std::to_string(spec.func_cpu)};
+      if (auto mb = mem_per_cpu_mb(spec)) args.push_back("--mem-per-cpu=" + std::to_string(*mb) + "M");
+      if (spec.func_gpu > 0) args.push_back("--gpus-per-task=" + std::to_string(spec.func_gpu));
+      // A 1-CPU allocation still runs the master beside its one worker; the master mostly waits.
+      if (static_cast<long>(tasks) * spec.func_cpu > allocation_cpus()) args.push_back("--overcommit");
+    } else {  // Open MPI's mpirun reads the allocation from Slurm itself
+      args = {core::find_mpirun(), "-np", std::to_string(tasks), "--oversubscribe", "--bind-to", "none"};
+      if (::geteuid() == 0) {
+        env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
+        env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});
+      }
+    }
+    if (const std::string& image = spec.slurm.image; !image.empty()) {
+      const std::string container =
+          !posix::find_on_path("apptainer").empty() ? "apptainer" : posix::find_on_path("singularity");
+      if (container.empty())
+        throw invalid_option("image", image, "neither apptainer nor singularity is on PATH here");
+      args.insert(args.end(), {container, "exec", image});
+    }
+    for (auto& a : core::job_command(spec.executable)) args.push_back(std::move(a));
+    const std::string log = dir + "/job.log";
+    return core::launch_of(core::spawn_logged(args, env, log), log);
+  }
+  std::unique_ptr<core::launch> follow(const core::job_spec&, const std::string& dir) const override {
+    if (auto p = core::find_launcher(dir)) return core::launch_of(std::move(*p), dir + "/job.log");
+    return core::ended_launch();
+  }
+};
+
 }  // namespace
 
-std::unique_ptr<detail::runner> follow_dir(const std::string& dir) {
-  return std::make_unique<submitted_later>(dir);
+const core::backend& batch_backend() {
+  static const batch b;
+  return b;
 }
 
-int allocation_workers(const options& o, std::uint64_t n) {
-  const long tasks = allocation_cpus() / o.func_cpu;
-  std::uint64_t w = std::min<std::uint64_t>(n, static_cast<std::uint64_t>(std::max(tasks - 1, 1L)));
-  if (o.max_parallelism) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(*o.max_parallelism));
-  return static_cast<int>(std::max<std::uint64_t>(w, 1));
-}
-
-std::unique_ptr<detail::runner> launch_in_allocation(const detail::job_spec& spec, const std::string& dir,
-                                                     const options& o) {
-  std::vector<std::string> args;
-  std::vector<detail::env_setting> env = {{"BURLA_JOB_DIR", dir, true},
-                                          {"OMP_NUM_THREADS", std::to_string(o.func_cpu), true}};
-  const int tasks = spec.workers + 1;
-  if (srun_has_pmix()) {
-    args = {command("srun"), "--mpi=pmix", "--ntasks=" + std::to_string(tasks),
-            "--cpus-per-task=" + std::to_string(o.func_cpu)};
-    if (auto mb = mem_per_cpu_mb(o)) args.push_back("--mem-per-cpu=" + std::to_string(*mb) + "M");
-    if (o.func_gpu > 0) args.push_back("--gpus-per-task=" + std::to_string(o.func_gpu));
-    // A 1-CPU allocation still runs the master beside its one worker; the master mostly waits.
-    if (static_cast<long>(tasks) * o.func_cpu > allocation_cpus()) args.push_back("--overcommit");
-  } else {  // Open MPI's mpirun reads the allocation from Slurm itself
-    args = {detail::find_mpirun(), "-np", std::to_string(tasks), "--oversubscribe", "--bind-to", "none"};
-    if (::geteuid() == 0) {
-      env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
-      env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});
-    }
-  }
-  if (!o.image.empty()) {
-    const std::string container =
-        !posix::find_on_path("apptainer").empty() ? "apptainer" : posix::find_on_path("singularity");
-    if (container.empty())
-      throw invalid_option("image", o.image, "neither apptainer nor singularity is on PATH here");
-    args.insert(args.end(), {container, "exec", o.image});
-  }
-  for (auto& a : detail::job_command(spec)) args.push_back(std::move(a));
-  return detail::process_runner_for(detail::spawn_logged(args, env, dir + "/job.log"));
+const core::backend& allocation_backend() {
+  static const allocation b;
+  return b;
 }
 
 }  // namespace burla::slurm

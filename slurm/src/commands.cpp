@@ -5,9 +5,10 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
-#include "libburla/src/posix.hpp"
+#include "libburla/core/posix.hpp"
 
 namespace burla::slurm {
 namespace {
@@ -126,15 +127,19 @@ long count_cpus_per_node(std::string_view spec) {
 }
 
 bool srun_has_pmix() {
-  static const bool has = [] {
-    try {
-      const auto r = run_slurm({"srun", "--mpi=list"});
-      return (r.out + r.err).find("pmix") != std::string::npos;
-    } catch (const error&) {
-      return false;
-    }
-  }();
-  return has;
+  // Only an answer is kept: a timeout or a failure to run srun is asked again next time.
+  static std::mutex m;
+  static std::optional<bool> known;
+  std::lock_guard lock(m);
+  if (known) return *known;
+  try {
+    const auto r = run_slurm({"srun", "--mpi=list"});
+    const bool has = (r.out + r.err).find("pmix") != std::string::npos;
+    if (!r.timed_out && r.exit_code == 0) known = has;
+    return has;
+  } catch (const error&) {
+    return false;
+  }
 }
 
 bool is_final(const std::string& s) {

@@ -9,12 +9,12 @@
 #include <limits>
 
 #include "fuzz_support.hpp"
-#include "mpi_runner/src/input_file.hpp"
+#include "libburla/core/input_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string dir = fuzz::scratch_dir();
   fuzz::input in(data, size);
-  burla::detail::job_spec spec;
+  burla::core::job_spec spec;
   spec.n_inputs = in.get<std::uint64_t>();
   spec.segment_items = in.get<std::uint64_t>();
   spec.types.input_kind = static_cast<burla::detail::value_kind>(in.get<std::uint8_t>() % 4);
@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ::unlink((dir + "/inputs.index").c_str());
 
   try {
-    const burla::runner::input_file f(dir, spec);
+    const burla::core::input_file f(dir, spec);
     // As the master does: batches of up to max_units_per_batch() units, in order.
     const std::uint64_t per_batch = f.max_units_per_batch();
     if (per_batch == 0 || f.units() > bin.size() + index.size() + 1) __builtin_trap();

@@ -5,16 +5,16 @@
 #include <sys/stat.h>
 
 #include <burla/detail/codec.hpp>
-#include <burla/detail/job_spec.hpp>
 #include <cstring>
 #include <iostream>
 #include <stdexcept>
 
 #include "fuzz_support.hpp"
-#include "libburla/src/posix.hpp"
-#include "libburla/src/protocol.hpp"
+#include "libburla/core/job_spec.hpp"
+#include "libburla/core/journal.hpp"
+#include "libburla/core/posix.hpp"
 
-namespace proto = burla::detail::protocol;
+namespace proto = burla::core;
 using burla::detail::value_kind;
 
 namespace {
@@ -36,8 +36,8 @@ std::string raw(const T& v) {
 
 // ---- job.ini ----------------------------------------------------------------------------------
 
-burla::detail::job_spec sample_spec(value_kind in, value_kind out, bool function) {
-  burla::detail::job_spec s;
+burla::core::job_spec sample_spec(value_kind in, value_kind out, bool function) {
+  burla::core::job_spec s;
   s.id = "20260101-120000-0a1b2c";
   s.created = "2026-01-01T12:00:00Z";
   s.caller_host = "login1";
@@ -71,7 +71,7 @@ void job_spec_seeds(const std::string& tmp) {
                              std::tuple{value_kind::serialized, value_kind::string, false},
                              std::tuple{value_kind::string, value_kind::none, true},
                              std::tuple{value_kind::serialized, value_kind::serialized, false}}) {
-    burla::detail::write_job_spec(tmp + "/job.ini", sample_spec(in, out, fn));
+    burla::core::write_job_spec(tmp + "/job.ini", sample_spec(in, out, fn));
     seed("job_spec", "written-" + std::to_string(i++), burla::posix::read_file(tmp + "/job.ini"));
   }
 }
@@ -126,44 +126,44 @@ void journal_seeds(const std::string& tmp) {
   auto journal = [&](auto&& write) {
     const std::string path = tmp + "/journal-" + std::to_string(i);
     {
-      proto::journal_writer w(path);
+      auto w = proto::journal_writer::create(path);
       write(w);
     }
     seed("journal", "written-" + std::to_string(i++), burla::posix::read_file(path));
   };
   // A job of three doubles that completed (odd-sized batch payloads decode as double).
   journal([&](proto::journal_writer& w) {
-    w.append(proto::record_type::start, proto::encode(proto::start_record{{"node0", "node0", "node1"}}));
-    w.append(proto::record_type::dispatch, proto::encode(proto::dispatch_record{0, 2, 1}));
-    w.append(proto::record_type::dispatch, proto::encode(proto::dispatch_record{2, 1, 2}));
+    w.append(proto::start_record{{"node0", "node0", "node1"}});
+    w.append(proto::dispatch_record{0, 2, 1});
+    w.append(proto::dispatch_record{2, 1, 2});
     std::string results;
     burla::detail::encode_value(results, 1.0);
     burla::detail::encode_value(results, 4.0);
-    w.append(proto::record_type::batch, reply(0, ok + ok, results, {{0, proto::note_kind::out, "hi\n"}}));
+    w.append_batch(reply(0, ok + ok, results, {{0, proto::note_kind::out, "hi\n"}}));
     results.clear();
     burla::detail::encode_value(results, 9.0);
-    w.append(proto::record_type::batch, reply(2, ok, results, {}));
+    w.append_batch(reply(2, ok, results, {}));
     proto::end_record end;
     end.n_ok = 3;
-    w.append(proto::record_type::end, proto::encode(end));
+    w.append(end);
   });
   // A job of strings whose second call threw.
   journal([&](proto::journal_writer& w) {
-    w.append(proto::record_type::start, proto::encode(proto::start_record{{"node0", "node1"}}));
-    w.append(proto::record_type::dispatch, proto::encode(proto::dispatch_record{0, 2, 1}));
+    w.append(proto::start_record{{"node0", "node1"}});
+    w.append(proto::dispatch_record{0, 2, 1});
     std::string results;
     burla::detail::encode_value(results, std::string("first"));
     burla::detail::encode_missing<std::string>(results);
-    w.append(proto::record_type::batch, reply(0, ok + failed, results,
-                                              {{1, proto::note_kind::err, "warning\n"},
-                                               {1, proto::note_kind::error_type, "std::runtime_error"},
-                                               {1, proto::note_kind::error_what, "bad input"}}));
+    w.append_batch(reply(0, ok + failed, results,
+                         {{1, proto::note_kind::err, "warning\n"},
+                          {1, proto::note_kind::error_type, "std::runtime_error"},
+                          {1, proto::note_kind::error_what, "bad input"}}));
     proto::end_record end;
     end.state = proto::end_state::failed;
     end.n_ok = 1;
     end.n_failed = 1;
     end.message = "input 1 failed; the job stopped";
-    w.append(proto::record_type::end, proto::encode(end));
+    w.append(end);
   });
   journal([&](proto::journal_writer&) {});
   // A bare reply, as a worker sends it to the master.
@@ -214,7 +214,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 
 void regression_seeds(const std::string& tmp) {
   // Boost.Program_options expanded %value% in its error message forever.
-  burla::detail::write_job_spec(tmp + "/job.ini", sample_spec(value_kind::fixed, value_kind::fixed, true));
+  burla::core::write_job_spec(tmp + "/job.ini", sample_spec(value_kind::fixed, value_kind::fixed, true));
   const std::string ini = burla::posix::read_file(tmp + "/job.ini");
   seed("job_spec", "regression-placeholder", replaced(ini, "workers = 4", "workers = argument ('%value%')"));
   seed("job_spec", "regression-wrapped-count", replaced(ini, "n_inputs = 1000", "n_inputs = -1"));
@@ -253,7 +253,7 @@ void job_dir_seeds(const std::string& dir, int n) {
   const std::string tag = "job" + std::to_string(n);
   seed("job_spec", tag, burla::posix::read_file(dir + "/job.ini"));
   if (burla::posix::exists(dir + "/journal")) seed("journal", tag, burla::posix::read_file(dir + "/journal"));
-  const auto spec = burla::detail::read_job_spec(dir + "/job.ini");
+  const auto spec = burla::core::read_job_spec(dir + "/job.ini");
   const bool indexed = burla::posix::exists(dir + "/inputs.index");
   seed("input_file", tag,
        input_file_seed(spec.n_inputs, spec.segment_items, spec.types.input_kind, spec.types.input_size,

@@ -97,6 +97,35 @@ TEST(Slurm, AJobCancelledWithScancelIsReportedAsCancelled) {
   }
 }
 
+TEST(Slurm, AResumedJobAsksSlurmForWhatItWasSubmittedWith) {
+  // Submitted with 1.5 GB per call and a job name, cancelled after one result, then resumed with
+  // no options at all: the new run must ask for the same memory (and keep the name), not for the
+  // resume call's defaults.
+  auto job = burla::submit(
+      [](int x) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(x == 0 ? 1 : 100000));
+        return x;
+      },
+      std::vector<int>{0, 1},
+      {.func_ram = 1.5, .spinner = false, .backend = burla::backend::slurm, .job_name = "burla-resources"});
+  const std::string script = job.directory() + "/job.sbatch";
+  ASSERT_NE(read(script).find("#SBATCH --mem-per-cpu=\"1536M\""), std::string::npos) << read(script);
+  auto stream = job.stream();
+  auto it = stream.begin();
+  ASSERT_FALSE(it == stream.end());
+  ASSERT_EQ(std::system(("scancel " + slurm_id(job.directory())).c_str()), 0);
+  EXPECT_THROW(++it, burla::job_error);
+  std::remove(script.c_str());  // the resumed run writes its own
+
+  auto resumed = burla::resume<int>(job.id(), {.spinner = false});
+  const std::string again = read(script);
+  EXPECT_NE(again.find("#SBATCH --mem-per-cpu=\"1536M\""), std::string::npos) << again;
+  EXPECT_NE(again.find("#SBATCH --job-name=\"burla-resources\""), std::string::npos) << again;
+  EXPECT_NE(slurm_id(job.directory()), "");
+  resumed.cancel();  // input 1 sleeps for 100 s
+  EXPECT_THROW(resumed.wait(), burla::job_error);
+}
+
 TEST(Slurm, AJobNearItsTimeLimitStopsStartingCallsSavesWhatIsDoneAndResumes) {
   // Slurm's smallest time limit is one minute.
   auto job = burla::submit(

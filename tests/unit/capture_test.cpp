@@ -13,7 +13,7 @@ TEST(Capture, SeparatesWhatEachCallPrinted) {
   std::string out1, err1, out2, err2, out3, err3, out4, err4;
   bool nothing = true, thorough = false;
   {
-    burla::runner::output_capture capture;
+    burla::mpi_runner::output_capture capture;
     std::printf("printf %d\n", 1);
     std::cout << "cout\n";
     std::fprintf(stderr, "to stderr\n");
@@ -36,7 +36,7 @@ TEST(Capture, SeparatesWhatEachCallPrinted) {
 TEST(Capture, HandlesMoreOutputThanTheMappedWindow) {
   std::string out, err, big(3u << 20, 'x');
   {
-    burla::runner::output_capture capture;
+    burla::mpi_runner::output_capture capture;
     for (int i = 0; i < 3; ++i) {
       std::fwrite(big.data(), 1, big.size(), stdout);
       capture.collect(out, err);

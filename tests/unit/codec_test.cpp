@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "libburla/core/input_file.hpp"
+
 namespace {
 
 struct point {
@@ -86,7 +88,7 @@ TEST(Codec, TruncatedDataIsAnErrorNotACrash) {
 }
 
 TEST(Codec, SegmentSizeGrowsWithTheJob) {
-  EXPECT_EQ(burla::detail::segment_items_for(10), 1u);
-  EXPECT_EQ(burla::detail::segment_items_for(100'000), 6u);
-  EXPECT_EQ(burla::detail::segment_items_for(100'000'000), 64u);
+  EXPECT_EQ(burla::core::segment_items_for(10), 1u);
+  EXPECT_EQ(burla::core::segment_items_for(100'000), 6u);
+  EXPECT_EQ(burla::core::segment_items_for(100'000'000), 64u);
 }

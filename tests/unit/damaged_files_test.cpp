@@ -5,7 +5,6 @@
 
 #include <burla/detail/codec.hpp>
 #include <burla/detail/invoke.hpp>
-#include <burla/detail/job_spec.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -16,11 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "libburla/src/posix.hpp"
-#include "libburla/src/protocol.hpp"
-#include "mpi_runner/src/input_file.hpp"
+#include "libburla/core/input_file.hpp"
+#include "libburla/core/job_spec.hpp"
+#include "libburla/core/journal.hpp"
+#include "libburla/core/posix.hpp"
 
-namespace proto = burla::detail::protocol;
+namespace proto = burla::core;
 using burla::detail::value_kind;
 
 namespace {
@@ -53,8 +53,8 @@ void expect_error(F&& f, std::initializer_list<std::string> words) {
   }
 }
 
-burla::detail::job_spec fixed_spec(std::uint64_t n) {
-  burla::detail::job_spec s;
+burla::core::job_spec fixed_spec(std::uint64_t n) {
+  burla::core::job_spec s;
   s.id = "20260101-000000-abcdef";
   s.created = "2026-01-01T00:00:00Z";
   s.caller_host = "login1";
@@ -68,7 +68,7 @@ burla::detail::job_spec fixed_spec(std::uint64_t n) {
   return s;
 }
 
-burla::detail::job_spec segmented_spec(std::uint64_t n, std::uint64_t segment_items) {
+burla::core::job_spec segmented_spec(std::uint64_t n, std::uint64_t segment_items) {
   auto s = fixed_spec(n);
   s.segment_items = segment_items;
   s.types.input_kind = value_kind::serialized;
@@ -84,26 +84,26 @@ burla::detail::job_spec segmented_spec(std::uint64_t n, std::uint64_t segment_it
 TEST(DamagedJobIni, AbsurdInputCountDisagreesWithInputsBin) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/inputs.bin", std::string(12, '\0'));  // 3 ints
-  burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(3));
-  EXPECT_EQ(burla::detail::read_job_spec(dir + "/job.ini").n_inputs, 3u);
+  burla::core::write_job_spec(dir + "/job.ini", fixed_spec(3));
+  EXPECT_EQ(burla::core::read_job_spec(dir + "/job.ini").n_inputs, 3u);
   // A wrapped "-1", and a count whose bytes (n x 4) wrap around to 12: absurd on their own.
   for (std::uint64_t n : {std::numeric_limits<std::uint64_t>::max(), (std::uint64_t{1} << 62) + 3}) {
-    burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(n));
-    expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "n_inputs"});
+    burla::core::write_job_spec(dir + "/job.ini", fixed_spec(n));
+    expect_error([&] { burla::core::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "n_inputs"});
   }
   // A plausible count, but not what inputs.bin holds.
-  burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(1'000'000));
-  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {"n_inputs", "inputs.bin"});
+  burla::core::write_job_spec(dir + "/job.ini", fixed_spec(1'000'000));
+  expect_error([&] { burla::core::read_job_spec(dir + "/job.ini"); }, {"n_inputs", "inputs.bin"});
 }
 
 TEST(DamagedJobIni, InputCountDisagreesWithInputsIndex) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/inputs.bin", "abcdefg");
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 3, 7}));  // 2 segments
-  burla::detail::write_job_spec(dir + "/job.ini", segmented_spec(7, 4));
-  EXPECT_EQ(burla::detail::read_job_spec(dir + "/job.ini").n_inputs, 7u);
-  burla::detail::write_job_spec(dir + "/job.ini", segmented_spec(7'000'000'000, 4));
-  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {"n_inputs", "inputs.index"});
+  burla::core::write_job_spec(dir + "/job.ini", segmented_spec(7, 4));
+  EXPECT_EQ(burla::core::read_job_spec(dir + "/job.ini").n_inputs, 7u);
+  burla::core::write_job_spec(dir + "/job.ini", segmented_spec(7'000'000'000, 4));
+  expect_error([&] { burla::core::read_job_spec(dir + "/job.ini"); }, {"n_inputs", "inputs.index"});
 }
 
 TEST(DamagedJobIni, SizeThatDoesNotFitTheTypeIsAnError) {
@@ -111,25 +111,25 @@ TEST(DamagedJobIni, SizeThatDoesNotFitTheTypeIsAnError) {
   auto s = fixed_spec(3);
   s.types.result_size = 2;  // but f64: the results file would read 8 bytes per result
   s.types.result_h5 = "f64";
-  burla::detail::write_job_spec(dir + "/job.ini", s);
-  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {"result_size", "f64"});
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  expect_error([&] { burla::core::read_job_spec(dir + "/job.ini"); }, {"result_size", "f64"});
 }
 
 // Boost.Program_options expands %value% in its messages, forever when the value holds it.
 TEST(DamagedJobIni, PlaceholderInAValueIsAnErrorNotAHang) {
   const std::string dir = temp_dir();
-  burla::detail::write_job_spec(dir + "/job.ini", fixed_spec(3));
+  burla::core::write_job_spec(dir + "/job.ini", fixed_spec(3));
   std::string text = burla::posix::read_file(dir + "/job.ini");
   text.replace(text.find("workers = 1"), 11, "workers = x%value%");
   burla::posix::write_file_atomic(dir + "/job.ini", text);
-  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "line"});
+  expect_error([&] { burla::core::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "line"});
 }
 
 TEST(DamagedJobIni, HugeFileIsNotRead) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/job.ini", "format_version = 1\n");
   ASSERT_EQ(::truncate((dir + "/job.ini").c_str(), std::int64_t{1} << 40), 0);  // sparse
-  expect_error([&] { burla::detail::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "bytes"});
+  expect_error([&] { burla::core::read_job_spec(dir + "/job.ini"); }, {dir + "/job.ini", "bytes"});
 }
 
 // ---- inputs.bin and inputs.index ------------------------------------------------------------------
@@ -138,7 +138,7 @@ TEST(DamagedInputs, FixedSizeCountThatWrapsAroundIsAnError) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/inputs.bin", std::string(8, 'x'));
   auto s = fixed_spec((std::uint64_t{1} << 62) + 2);  // x 4 bytes wraps to 8
-  expect_error([&] { burla::runner::input_file f(dir, s); }, {dir, "inputs.bin", "damaged"});
+  expect_error([&] { burla::core::input_file f(dir, s); }, {dir, "inputs.bin", "damaged"});
 }
 
 TEST(DamagedInputs, HugeCountIsAnErrorBeforeAnyAllocation) {
@@ -147,10 +147,10 @@ TEST(DamagedInputs, HugeCountIsAnErrorBeforeAnyAllocation) {
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0}));
   // (n + 1) x 8 bytes of index wrap around to 8 here; the index was sized by n before.
   auto s = segmented_spec(std::numeric_limits<std::uint64_t>::max() / 8, 1);
-  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "damaged"});
+  expect_error([&] { burla::core::input_file f(dir, s); }, {"inputs.index", "damaged"});
   s = segmented_spec(std::numeric_limits<std::uint64_t>::max(), 1);
   burla::posix::write_file_atomic(dir + "/inputs.index", "");
-  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "damaged"});
+  expect_error([&] { burla::core::input_file f(dir, s); }, {"inputs.index", "damaged"});
 }
 
 TEST(DamagedInputs, IndexOffsetsOutOfOrderOrShortOfTheFileAreErrors) {
@@ -158,11 +158,11 @@ TEST(DamagedInputs, IndexOffsetsOutOfOrderOrShortOfTheFileAreErrors) {
   burla::posix::write_file_atomic(dir + "/inputs.bin", "abcdefgh");
   const auto s = segmented_spec(3, 1);
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 5, 2, 8}));
-  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "out of order"});
+  expect_error([&] { burla::core::input_file f(dir, s); }, {"inputs.index", "out of order"});
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 2, 5, 6}));  // the end unread
-  expect_error([&] { burla::runner::input_file f(dir, s); }, {"inputs.index", "inputs.bin"});
+  expect_error([&] { burla::core::input_file f(dir, s); }, {"inputs.index", "inputs.bin"});
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 2, 5, 8}));
-  const burla::runner::input_file f(dir, s);
+  const burla::core::input_file f(dir, s);
   std::string out;
   f.read(0, 3, out);
   EXPECT_EQ(out, "abcdefgh");
@@ -173,7 +173,7 @@ TEST(DamagedInputs, ZeroSegmentItemsIsAnErrorNotADivisionByZero) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/inputs.bin", "");
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0}));
-  expect_error([&] { burla::runner::input_file f(dir, segmented_spec(0, 0)); }, {"segment_items"});
+  expect_error([&] { burla::core::input_file f(dir, segmented_spec(0, 0)); }, {"segment_items"});
 }
 
 // ---- the journal ------------------------------------------------------------------------------
@@ -188,9 +188,7 @@ std::string record(proto::record_type type, std::string_view payload, std::uint6
 void read_journal(const std::string& path, const std::string& records) {
   burla::posix::write_file_atomic(path, std::string(proto::journal_magic) + records);
   proto::journal_reader reader(path);
-  proto::record_type type;
-  std::string_view payload;
-  while (reader.next(type, payload)) {
+  for (proto::record r; reader.next(r);) {
   }
 }
 

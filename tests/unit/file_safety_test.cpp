@@ -16,9 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "libburla/core/input_file.hpp"
+#include "libburla/core/posix.hpp"
+#include "libburla/core/process.hpp"
 #include "libburla/src/job_dir.hpp"
-#include "libburla/src/local_backend.hpp"
-#include "libburla/src/posix.hpp"
 
 namespace posix = burla::posix;
 namespace detail = burla::detail;
@@ -65,13 +66,13 @@ struct umask_for_test {
 };
 
 void write_some_inputs(const std::string& dir, bool segmented) {
-  detail::write_inputs(
-      dir, segmented,
-      [](detail::input_sink& s, std::uint64_t) {
-        s.write("abcd");
-        s.mark_segment();
-      },
-      1, 1);
+  burla::core::job_spec spec;
+  spec.n_inputs = 1;
+  spec.types.input_kind = segmented ? burla::core::value_kind::serialized : burla::core::value_kind::fixed;
+  burla::core::write_inputs(dir, spec, [](detail::input_sink& s, std::uint64_t) {
+    s.write("abcd");
+    s.mark_segment();
+  });
 }
 
 /// The message of the burla::error that f throws, or "" if it throws none.
@@ -118,7 +119,7 @@ TEST(FileSafety, JobLogAtAPlantedSymlinkIsRefusedBeforeAnythingStarts) {
   auto [id, dir] = detail::create_job_dir(tmp + "/jobs");
   ASSERT_EQ(::symlink(target.c_str(), (dir + "/job.log").c_str()), 0);
   const std::string marker = tmp + "/started";
-  EXPECT_THROW(detail::spawn_logged({"/usr/bin/touch", marker}, {}, dir + "/job.log"), burla::error);
+  EXPECT_THROW(burla::core::spawn_logged({"/usr/bin/touch", marker}, {}, dir + "/job.log"), burla::error);
   EXPECT_EQ(posix::read_file(target), "precious\n");
   EXPECT_FALSE(posix::exists(marker));
   EXPECT_FALSE(posix::exists(dir + "/launcher.pid"));
@@ -129,7 +130,7 @@ TEST(FileSafety, LauncherPidReplacesAPlantedSymlinkInsteadOfWritingThroughIt) {
   const std::string target = precious_file(tmp);
   auto [id, dir] = detail::create_job_dir(tmp + "/jobs");
   ASSERT_EQ(::symlink(target.c_str(), (dir + "/launcher.pid").c_str()), 0);
-  detail::child_process p = detail::spawn_logged({"/bin/true"}, {}, dir + "/job.log");
+  burla::core::child_process p = burla::core::spawn_logged({"/bin/true"}, {}, dir + "/job.log");
   for (int i = 0; i < 500 && !p.exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(posix::read_file(target), "precious\n");
   struct stat st {};

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <burla/detail/job_spec.hpp>
 #include <cstdlib>
 #include <string>
 
-#include "libburla/src/posix.hpp"
-#include "libburla/src/protocol.hpp"
+#include "libburla/core/job_spec.hpp"
+#include "libburla/core/journal.hpp"
+#include "libburla/core/posix.hpp"
 
-namespace proto = burla::detail::protocol;
+namespace proto = burla::core;
 
 namespace {
 
@@ -20,8 +20,8 @@ std::string temp_dir() {
   return tmpl;
 }
 
-burla::detail::job_spec sample_spec() {
-  burla::detail::job_spec s;
+burla::core::job_spec sample_spec() {
+  burla::core::job_spec s;
   s.id = "20261122-000000-abcdef";
   s.created = "2026-11-22T00:00:00Z";
   s.caller_host = "login1";
@@ -48,8 +48,8 @@ burla::detail::job_spec sample_spec() {
 TEST(JobSpec, RoundTripsEvenHostileStrings) {
   const std::string dir = temp_dir();
   const auto s = sample_spec();
-  burla::detail::write_job_spec(dir + "/job.ini", s);
-  const auto r = burla::detail::read_job_spec(dir + "/job.ini");
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  const auto r = burla::core::read_job_spec(dir + "/job.ini");
   EXPECT_EQ(r.executable, s.executable);
   EXPECT_EQ(r.n_inputs, s.n_inputs);
   EXPECT_EQ(r.segment_items, s.segment_items);
@@ -62,25 +62,70 @@ TEST(JobSpec, RoundTripsEvenHostileStrings) {
   EXPECT_FALSE(r.types.callable_is_function);
 }
 
+TEST(JobSpec, KeepsWhatAResumedRunIsStartedWith) {
+  // Resume starts from job.ini alone: the backend, per-call resources and the Slurm request.
+  const std::string dir = temp_dir();
+  auto s = sample_spec();
+  s.backend = burla::core::backend_kind::allocation;
+  s.func_gpu = 2;
+  s.max_parallelism = 9;
+  s.slurm.partition = "gpu";
+  s.slurm.account = "proj 1";
+  s.slurm.time_limit_s = 7200;
+  s.slurm.sbatch_args = {"--constraint=a100", "--exclusive"};
+  s.slurm.packages = {"gcc/12", "cuda/12.2"};
+  s.slurm.image = "/scratch/app.sif";
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  const auto r = burla::core::read_job_spec(dir + "/job.ini");
+  EXPECT_EQ(r.backend, burla::core::backend_kind::allocation);
+  EXPECT_EQ(r.func_cpu, 2);
+  EXPECT_EQ(r.func_ram, 1.5);
+  EXPECT_EQ(r.func_gpu, 2);
+  EXPECT_EQ(r.max_parallelism, 9);
+  EXPECT_EQ(r.slurm.partition, "gpu");
+  EXPECT_EQ(r.slurm.account, "proj 1");
+  EXPECT_EQ(r.slurm.qos, "");
+  EXPECT_EQ(r.slurm.time_limit_s, 7200u);
+  EXPECT_EQ(r.slurm.sbatch_args, s.slurm.sbatch_args);
+  EXPECT_EQ(r.slurm.packages, s.slurm.packages);
+  EXPECT_EQ(r.slurm.image, "/scratch/app.sif");
+}
+
+TEST(JobSpec, AFileOfAnotherVersionIsNamedAsSuch) {
+  const std::string dir = temp_dir();
+  burla::core::write_job_spec(dir + "/job.ini", sample_spec());
+  std::string text = burla::posix::read_file(dir + "/job.ini");
+  text.replace(text.find("format_version = 2"), 18, "format_version = 1");
+  const std::string body = text.substr(0, text.rfind("checksum = "));
+  burla::posix::write_file_atomic(dir + "/job.ini", body + burla::core::job_ini_checksum_line(body));
+  try {
+    burla::core::read_job_spec(dir + "/job.ini");
+    FAIL() << "a version 1 file was read";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("format_version 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("another version of burla"), std::string::npos) << e.what();
+  }
+}
+
 namespace {
 
 /// job.ini edited by hand, its checksum line made right again: what the parser's own checks see.
 std::string resealed(const std::string& text) {
   const std::string body = text.substr(0, text.rfind("checksum = "));
-  return body + burla::detail::job_ini_checksum_line(body);
+  return body + burla::core::job_ini_checksum_line(body);
 }
 
 }  // namespace
 
 TEST(JobSpec, DamagedFilesGiveClearErrors) {
   const std::string dir = temp_dir();
-  burla::detail::write_job_spec(dir + "/job.ini", sample_spec());
+  burla::core::write_job_spec(dir + "/job.ini", sample_spec());
   const std::string good = burla::posix::read_file(dir + "/job.ini");
 
   auto expect_error = [&](const std::string& text, const std::string& mention) {
     burla::posix::write_file_atomic(dir + "/job.ini", text);
     try {
-      burla::detail::read_job_spec(dir + "/job.ini");
+      burla::core::read_job_spec(dir + "/job.ini");
       ADD_FAILURE() << "no error for a damaged job.ini; wanted one mentioning " << mention;
     } catch (const burla::error& e) {
       EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
@@ -105,7 +150,7 @@ TEST(JobSpec, DamagedFilesGiveClearErrors) {
   expect_error(other_offset, "checksum does not match");
   expect_error(good.substr(0, good.rfind("checksum = ")), "no checksum line");
   EXPECT_EQ(resealed(good), good);
-  EXPECT_THROW(burla::detail::read_job_spec(dir + "/nonexistent.ini"), burla::error);
+  EXPECT_THROW(burla::core::read_job_spec(dir + "/nonexistent.ini"), burla::error);
 }
 
 TEST(Protocol, RepliesRoundTrip) {
@@ -139,15 +184,14 @@ TEST(Protocol, EveryTruncationOrCorruptionOfAReplyIsAnError) {
 TEST(Journal, ReaderSeesOnlyCompleteRecords) {
   const std::string path = temp_dir() + "/journal";
   proto::journal_reader reader(path);
-  proto::record_type type;
-  std::string_view payload;
-  EXPECT_FALSE(reader.next(type, payload));  // not created yet
+  proto::record rec;
+  EXPECT_FALSE(reader.next(rec));  // not created yet
 
-  proto::journal_writer writer(path);
-  writer.append(proto::record_type::start, proto::encode(proto::start_record{{"a", "b"}}));
-  ASSERT_TRUE(reader.next(type, payload));
-  EXPECT_EQ(type, proto::record_type::start);
-  EXPECT_EQ(proto::decode_start(payload).hosts.size(), 2u);
+  auto writer = proto::journal_writer::create(path);
+  writer.append(proto::start_record{{"a", "b"}});
+  ASSERT_TRUE(reader.next(rec));
+  ASSERT_TRUE(std::holds_alternative<proto::start_record>(rec));
+  EXPECT_EQ(std::get<proto::start_record>(rec).hosts.size(), 2u);
 
   // Half a record, as a reader may see while the master writes: not returned until complete.
   const std::string body = proto::encode(proto::dispatch_record{7, 3, 1});
@@ -159,19 +203,36 @@ TEST(Journal, ReaderSeesOnlyCompleteRecords) {
   record += body;
   burla::posix::fd f = burla::posix::open_file(path, O_WRONLY | O_APPEND);
   burla::posix::write_all(f.get(), record.substr(0, 10), path);
-  EXPECT_FALSE(reader.next(type, payload));
+  EXPECT_FALSE(reader.next(rec));
   burla::posix::write_all(f.get(), record.substr(10), path);
-  ASSERT_TRUE(reader.next(type, payload));
-  EXPECT_EQ(proto::decode_dispatch(payload).first, 7u);
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_EQ(std::get<proto::dispatch_record>(rec).first, 7u);
+}
+
+TEST(Journal, ANewJournalIsCreatedExclusivelyAResumedOneIsAppendedTo) {
+  const std::string path = temp_dir() + "/journal";
+  {
+    auto w = proto::journal_writer::create(path);
+    w.append(proto::start_record{{"a", "b"}, 1});
+  }
+  // A first run finding a journal there is not a first run: refused, the file left as it was.
+  EXPECT_THROW(proto::journal_writer::create(path), burla::error);
+  proto::journal_writer::reopen(path).append(proto::end_record{});
+  proto::journal_reader reader(path);
+  proto::record rec;
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_TRUE(std::holds_alternative<proto::start_record>(rec));
+  ASSERT_TRUE(reader.next(rec));
+  EXPECT_TRUE(std::holds_alternative<proto::end_record>(rec));
+  EXPECT_FALSE(reader.next(rec));
 }
 
 TEST(Journal, RejectsFilesThatAreNotJournals) {
   const std::string path = temp_dir() + "/journal";
   burla::posix::write_file_atomic(path, "NOTAJOURNALATALL");
   proto::journal_reader reader(path);
-  proto::record_type type;
-  std::string_view payload;
-  EXPECT_THROW(reader.next(type, payload), burla::error);
+  proto::record rec;
+  EXPECT_THROW(reader.next(rec), burla::error);
 }
 
 TEST(Posix, OpenRefusesPlantedSymlinks) {

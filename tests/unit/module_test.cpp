@@ -1,8 +1,8 @@
-#include "libburla/src/module.hpp"
+#include "libburla/core/module.hpp"
 
 #include <gtest/gtest.h>
 
-#include <burla/detail/job_spec.hpp>
+#include "libburla/core/job_spec.hpp"
 
 namespace {
 int probe(int x) {
@@ -12,15 +12,15 @@ int probe(int x) {
 
 TEST(Module, LocatesAndResolvesCodeByBuildIdAndOffset) {
   const auto where = burla::detail::locate_code(reinterpret_cast<const void*>(&probe));
-  EXPECT_EQ(where.build_id, burla::detail::main_build_id());
+  EXPECT_EQ(where.build_id, burla::core::main_build_id());
   EXPECT_FALSE(where.module.empty());
-  EXPECT_EQ(burla::detail::resolve_code(where), reinterpret_cast<const void*>(&probe));
+  EXPECT_EQ(burla::core::resolve_code(where), reinterpret_cast<const void*>(&probe));
 }
 
 TEST(Module, AnotherBuildIsAMismatch) {
   auto where = burla::detail::locate_code(reinterpret_cast<const void*>(&probe));
   where.build_id = "00000000000000000000";
-  EXPECT_THROW(burla::detail::resolve_code(where), burla::build_mismatch);
+  EXPECT_THROW(burla::core::resolve_code(where), burla::build_mismatch);
 }
 
 TEST(Module, DemanglesTypeNames) {

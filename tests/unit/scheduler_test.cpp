@@ -5,7 +5,7 @@
 #include <numeric>
 #include <vector>
 
-using burla::runner::scheduler;
+using burla::mpi_runner::scheduler;
 
 TEST(Scheduler, HandsOutOneUnitAtATimeUntilCallsAreMeasured) {
   // 16 workers x 3 batches in flight before any reply: nobody may get work others could do.

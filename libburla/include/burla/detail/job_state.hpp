@@ -2,7 +2,7 @@
 // following its journal (progress, output, errors), waiting for it, cancelling it.
 #pragma once
 
-#include <burla/detail/job_spec.hpp>
+#include <burla/detail/job_types.hpp>
 #include <burla/error.hpp>
 #include <burla/options.hpp>
 #include <cstdint>
@@ -27,11 +27,6 @@ struct job_script {
 namespace burla::detail {
 
 using burla::call_status;
-/// Status bytes that travel in replies and the journal but never reach results.h5: a call a
-/// batch was told to skip (run elsewhere, or already done), and a failed attempt that runs again.
-inline constexpr std::uint8_t status_skipped = 254;
-inline constexpr std::uint8_t status_retrying = 253;
-
 /// A batch of finished calls as the master reported it. Views stay valid until the next call
 /// to job_state::next().
 struct finished_batch {
@@ -53,14 +48,6 @@ class input_sink {
 /// Rejects invalid options with burla::invalid_option.
 void validate(const options& opts);
 
-/// Where a job with these options runs: "local", "slurm" or "allocation" (srun inside the
-/// Slurm allocation this program runs in).
-std::string resolve_backend(const options& opts);
-
-/// Items per archive for n serialized inputs: few archives for many tiny inputs, one per input
-/// for small jobs, so that dispatch stays fine-grained where it matters.
-std::uint64_t segment_items_for(std::uint64_t n_inputs);
-
 class job_state {
  public:
   using input_writer = std::function<void(input_sink&, std::uint64_t segment_items)>;
@@ -74,8 +61,7 @@ class job_state {
   /// Follows a job started earlier, by id or Slurm job id; its results must be result_type.
   static std::shared_ptr<job_state> attach(const std::string& id, const options& opts,
                                            const std::string& result_type, value_kind result_kind);
-  /// Runs again what a job that ended early did not finish (burla::resume). An empty
-  /// result_type skips the type check (the burla command).
+  /// Runs again what a job that ended early did not finish (burla::resume).
   static std::shared_ptr<job_state> resume(const std::string& id, const options& opts,
                                            const std::string& result_type, value_kind result_kind,
                                            bool rerun_failed);

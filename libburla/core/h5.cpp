@@ -1,14 +1,15 @@
 #include "h5.hpp"
 
 #include <algorithm>
-#include <mutex>
 
 namespace burla::h5 {
 namespace {
 
-void quiet_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+// HDF5 prints its error stack to stderr unless told not to, per thread; burla's errors carry it
+// in their message instead. Silenced before a file is opened, so before any call can fail.
+void quiet() {
+  thread_local bool done = false;
+  if (!done) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr), done = true;
 }
 
 std::string error_stack() {
@@ -28,7 +29,7 @@ std::string error_stack() {
 }  // namespace
 
 hid_t check(hid_t result, const std::string& what) {
-  quiet_once();
+  quiet();
   if (result < 0) {
     const std::string stack = error_stack();
     throw error("burla: HDF5: " + what + (stack.empty() ? "" : " (" + stack + ")"));
@@ -55,7 +56,7 @@ handle::~handle() {
 }
 
 handle type_for_code(const std::string& code) {
-  quiet_once();
+  quiet();
   hid_t native = H5I_INVALID_HID;
   if (code == "bool") {  // as h5py writes numpy bools: an enum FALSE/TRUE on int8
     handle t(H5Tenum_create(H5T_NATIVE_INT8), "create the bool type");
@@ -201,6 +202,16 @@ std::string string_attribute(hid_t object, const std::string& name) {
   std::string out = p ? p : "";
   H5free_memory(p);
   return out;
+}
+
+handle create_file(const std::string& path) {
+  quiet();
+  return handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create " + path);
+}
+
+handle open_file(const std::string& path) {
+  quiet();
+  return handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path);
 }
 
 }  // namespace burla::h5

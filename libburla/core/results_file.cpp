@@ -2,11 +2,9 @@
 
 #include <fcntl.h>
 
-#include <burla/detail/job_state.hpp>
-
 #include "posix.hpp"
 
-namespace burla::detail {
+namespace burla::core {
 namespace {
 
 const char* encoding_name(value_kind k) {
@@ -30,8 +28,7 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
     : path_(path), temp_path_(posix::create_temp_file(path).path), spec_(spec) {
   // A new, randomly named, 0600 file created exclusively (never a planted symlink); HDF5 then
   // truncates that file of ours. Readers see it only once publish() renames it.
-  file_ = h5::handle(H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-                     "create the results file " + temp_path_);
+  file_ = h5::create_file(temp_path_);
   const hid_t f = file_.get();
   const std::uint64_t n = spec.n_inputs;
   const job_types& t = spec.types;
@@ -92,7 +89,7 @@ void results_writer::publish() {
   posix::rename_file(temp_path_, path_);
 }
 
-void results_writer::write(const protocol::reply_view& r, const std::uint8_t* attempts) {
+void results_writer::write(const reply_view& r, const std::uint8_t* attempts) {
   const std::uint64_t first = r.head.first;
   const std::uint32_t done = r.head.done;
   if (done == 0) return;
@@ -108,7 +105,7 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
       throw error("burla: the results of a batch are cut short: " + std::to_string(r.results.size()) +
                   " bytes for " + std::to_string(done) + " results of " + std::to_string(size) + " bytes");
   } else if (spec_.types.result_kind != value_kind::none) {
-    byte_reader in(r.results, "the results of a batch");
+    detail::byte_reader in(r.results, "the results of a batch");
     encoded.resize(done);
     for (auto& e : encoded) e = in.get_bytes();
   }
@@ -129,14 +126,14 @@ void results_writer::write(const protocol::reply_view& r, const std::uint8_t* at
 
   if (r.notes.empty()) return;
   struct column {
-    protocol::note_kind kind;
+    note_kind kind;
     hid_t dataset;
     std::vector<hsize_t> points;
     std::vector<std::string> text;
-  } columns[] = {{protocol::note_kind::out, stdout_.get(), {}, {}},
-                 {protocol::note_kind::err, stderr_.get(), {}, {}},
-                 {protocol::note_kind::error_type, error_type_.get(), {}, {}},
-                 {protocol::note_kind::error_what, error_message_.get(), {}, {}}};
+  } columns[] = {{note_kind::out, stdout_.get(), {}, {}},
+                 {note_kind::err, stderr_.get(), {}, {}},
+                 {note_kind::error_type, error_type_.get(), {}, {}},
+                 {note_kind::error_what, error_message_.get(), {}, {}}};
   for (const auto& note : r.notes) {
     if (note.item >= done || !kept(note.item)) continue;
     for (auto& c : columns) {
@@ -195,11 +192,11 @@ void results_writer::flush() {
   H5garbage_collect();
 }
 
-void results_writer::finish(const protocol::end_record& end, const run_figures& figures) {
+void results_writer::finish(const end_record& end, const run_figures& figures) {
   const hid_t f = file_.get();
   h5::set_attribute(f, "work_seconds", figures.work_seconds);
   h5::set_attribute(f, "master_peak_rss_kb", figures.master_peak_rss_kb);
-  h5::set_attribute(f, "state", std::string(protocol::to_string(end.state)));
+  h5::set_attribute(f, "state", std::string(to_string(end.state)));
   h5::set_attribute(f, "message", end.message);
   h5::set_attribute(f, "n_ok", static_cast<long long>(end.n_ok));
   h5::set_attribute(f, "n_failed", static_cast<long long>(end.n_failed));
@@ -210,4 +207,4 @@ void results_writer::finish(const protocol::end_record& end, const run_figures& 
   h5::check_status(H5Fclose(file_.release()), "close " + path_);
 }
 
-}  // namespace burla::detail
+}  // namespace burla::core

@@ -15,6 +15,8 @@ namespace burla::posix {
 
 /// Throws burla::error("burla: <what>: <strerror(errno)>").
 [[noreturn]] void fail(const std::string& what);
+/// The same for an error number returned rather than left in errno (posix_spawn, pthread).
+[[noreturn]] void fail_with(int err, const std::string& what);
 
 /// An owned file descriptor.
 class fd {
@@ -49,6 +51,8 @@ void pread_all(int fd, char* out, std::size_t size, std::uint64_t offset, const 
 /// Reads what is there, up to size bytes; 0 at end of file.
 std::size_t read_some(int fd, char* out, std::size_t size, const std::string& what);
 std::uint64_t file_size(int fd, const std::string& what);
+/// ftruncate(2): the file keeps its first `size` bytes.
+void truncate_file(int fd, std::uint64_t size, const std::string& what);
 
 /// The contents of a regular file; a symlink or a FIFO at path is an error.
 std::string read_file(const std::string& path);
@@ -82,8 +86,17 @@ std::string absolute(const std::string& path);
 std::vector<std::string> list_dir(const std::string& path);
 
 std::optional<std::string> env(const char* name);
+/// setenv(3), replacing a value already there.
+void set_env(const std::string& name, const std::string& value);
+/// sigaction(2) with SA_RESTART: handler may be SIG_IGN or SIG_DFL.
+void set_signal_handler(int sig, void (*handler)(int));
+/// dup2(2): `to` becomes a copy of `from`.
+void redirect(int from, int to, const std::string& what);
 /// The executable `name` found on PATH (or `name` itself if it has a '/'); empty if none.
 std::string find_on_path(const std::string& name);
+
+/// posix_spawn(argv[0], a path) with stdin from /dev/null and stdout, stderr on out, err.
+pid_t spawn(const std::vector<std::string>& argv, char* const* envp, int out, int err);
 
 /// What a finished command printed and how it ended.
 struct command_result {

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-namespace burla::runner {
+namespace burla::core {
 
 namespace {
 constexpr std::uint64_t max_batch_bytes = 4u << 20;
@@ -21,15 +21,14 @@ constexpr std::uint64_t max_segment_items = 1u << 20;
 }
 }  // namespace
 
-input_file::input_file(const std::string& dir, const detail::job_spec& spec) : spec_(spec) {
+input_file::input_file(const std::string& dir, const job_spec& spec) : spec_(spec) {
   const auto kind = spec.types.input_kind;
-  if (kind != detail::value_kind::fixed && kind != detail::value_kind::string &&
-      kind != detail::value_kind::serialized)
+  if (kind != value_kind::fixed && kind != value_kind::string && kind != value_kind::serialized)
     damaged(dir, "job.ini gives input_kind " + std::to_string(static_cast<int>(kind)));
   fd_ = posix::open_file(dir + "/inputs.bin", O_RDONLY);
   const std::uint64_t size = posix::file_size(fd_.get(), dir + "/inputs.bin");
   const std::uint64_t n = spec.n_inputs;
-  if (kind == detail::value_kind::fixed) {
+  if (kind == value_kind::fixed) {
     const std::uint64_t item = spec.types.input_size;
     if (item == 0 || item > max_fixed_size)
       damaged(dir, "job.ini gives input_size " + std::to_string(item) + " for inputs of a fixed size");
@@ -87,4 +86,45 @@ void input_file::read(std::uint64_t u, std::uint64_t k, std::string& out) const 
   posix::pread_all(fd_.get(), out.data() + old, end - begin, begin, "inputs.bin");
 }
 
-}  // namespace burla::runner
+namespace {
+
+class file_sink final : public detail::input_sink {
+ public:
+  explicit file_sink(const std::string& path) : fd_(posix::create_file(path, O_WRONLY, 0600)), path_(path) {}
+  void write(std::string_view bytes) override {
+    posix::write_all(fd_.get(), bytes, path_);
+    written_ += bytes.size();
+  }
+  void mark_segment() override { index.push_back(written_); }
+  std::uint64_t written() const { return written_; }
+  std::vector<std::uint64_t> index;
+
+ private:
+  posix::fd fd_;
+  std::string path_;
+  std::uint64_t written_ = 0;
+};
+
+}  // namespace
+
+std::uint64_t segment_items_for(std::uint64_t n) {
+  return std::clamp<std::uint64_t>(n / 16384, 1, 64);
+}
+
+void write_inputs(const std::string& dir, const job_spec& spec,
+                  const detail::job_state::input_writer& writer) {
+  const std::uint64_t segment_items = spec.segment_items, n_inputs = spec.n_inputs;
+  file_sink sink(dir + "/inputs.bin");
+  writer(sink, segment_items);
+  if (spec.types.input_kind == value_kind::fixed) return;
+  const std::uint64_t expected = (n_inputs + segment_items - 1) / segment_items;
+  if (sink.index.size() != expected)
+    throw error("burla: the inputs range yielded " + std::to_string(sink.index.size()) +
+                " segments, expected " + std::to_string(expected) +
+                " (its size() does not match its elements)");
+  sink.index.push_back(sink.written());
+  posix::write_file_atomic(dir + "/inputs.index",
+                           {reinterpret_cast<const char*>(sink.index.data()), sink.index.size() * 8});
+}
+
+}  // namespace burla::core

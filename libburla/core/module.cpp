@@ -4,7 +4,7 @@
 #include <elf.h>
 #include <link.h>
 
-#include <burla/detail/job_spec.hpp>
+#include <burla/detail/job_types.hpp>
 #include <burla/error.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -14,7 +14,7 @@
 
 #include "posix.hpp"
 
-namespace burla::detail {
+namespace burla::core {
 namespace {
 
 struct module_info {
@@ -85,9 +85,24 @@ std::string main_build_id() {
   return mods.front().build_id;
 }
 
+const void* resolve_code(const detail::module_address& where) {
+  for (const auto& m : loaded_modules())
+    if (m.build_id == where.build_id) return reinterpret_cast<const void*>(m.base + where.offset);
+  throw build_mismatch("burla: this job process has not loaded " + where.module + " with build-id " +
+                       where.build_id +
+                       " (the caller's build). Either it was rebuilt or replaced after the job was "
+                       "submitted (submit the job again), or the caller opens it with dlopen, which the "
+                       "job never does: it stops in burla::init, before your program would load it "
+                       "(link the library instead).");
+}
+
+}  // namespace burla::core
+
+namespace burla::detail {
+
 module_address locate_code(const void* address) {
   const auto a = reinterpret_cast<std::uintptr_t>(address);
-  for (const auto& m : loaded_modules()) {
+  for (const auto& m : core::loaded_modules()) {
     for (const auto& [lo, hi] : m.segments) {
       if (a < lo || a >= hi) continue;
       if (m.build_id.empty())
@@ -97,17 +112,6 @@ module_address locate_code(const void* address) {
     }
   }
   throw error("burla: cannot find which loaded module holds the function passed to burla");
-}
-
-const void* resolve_code(const module_address& where) {
-  for (const auto& m : loaded_modules())
-    if (m.build_id == where.build_id) return reinterpret_cast<const void*>(m.base + where.offset);
-  throw build_mismatch("burla: this job process has not loaded " + where.module + " with build-id " +
-                       where.build_id +
-                       " (the caller's build). Either it was rebuilt or replaced after the job was "
-                       "submitted (submit the job again), or the caller opens it with dlopen, which the "
-                       "job never does: it stops in burla::init, before your program would load it "
-                       "(link the library instead).");
 }
 
 std::string demangle(const char* mangled) {

@@ -1,18 +1,40 @@
 // job.ini: `key = value` lines, read with Boost.Program_options so that a damaged file gives an
 // error naming the key. Values are %-escaped where INI syntax would misread them.
+#include "job_spec.hpp"
+
 #include <fcntl.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <burla/detail/job_spec.hpp>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <sstream>
 
 #include "posix.hpp"
 
-namespace burla::detail {
+namespace burla::core {
+
+const char* to_string(backend_kind kind) {
+  switch (kind) {
+    case backend_kind::local:
+      return "local";
+    case backend_kind::slurm:
+      return "slurm";
+    case backend_kind::allocation:
+      return "allocation";
+  }
+  return "unknown";
+}
+
+std::optional<backend_kind> parse_backend_kind(std::string_view text) {
+  for (backend_kind k : {backend_kind::local, backend_kind::slurm, backend_kind::allocation})
+    if (text == to_string(k)) return k;
+  return std::nullopt;
+}
+
 namespace {
 
 namespace po = boost::program_options;
@@ -103,13 +125,15 @@ std::uint64_t code_size(const std::string& code) {
       {"u32", 4},  {"f32", 4}, {"i64", 8}, {"u64", 8}, {"f64", 8}};
   for (const auto& [name, size] : codes)
     if (code == name) return size;
-  return code == h5_code<long double>() ? sizeof(long double) : 0;
+  return code == detail::h5_code<long double>() ? sizeof(long double) : 0;
 }
 
 /// What readers of a job_spec rely on: values in range, sizes that match their types, and as
 /// many inputs as the input files next to job.ini hold (so that nothing sized by n_inputs can
 /// be absurd). Inputs already removed are not checked.
-void check_values(const std::string& path, const job_spec& s, int input_kind, int result_kind) {
+void check_values(const std::string& path, const job_spec& s) {
+  const int input_kind = static_cast<int>(s.types.input_kind);
+  const int result_kind = static_cast<int>(s.types.result_kind);
   auto damaged = [&](const std::string& what) {
     throw error("burla: the job description " + path + " is damaged: " + what +
                 ". It is written once when the job is created; submit the job again");
@@ -151,52 +175,167 @@ void check_values(const std::string& path, const job_spec& s, int input_kind, in
   }
 }
 
+/// Marks a field that may be absent or empty.
+constexpr bool optional = false;
+
+/// Every field of job.ini, once: `v` is the writer or the reader. Optional fields may be absent
+/// or empty; the rest must be there.
+template <class Spec, class Visitor>
+void fields(Spec& s, Visitor& v) {
+  auto& t = s.types;
+  v.number("format_version", s.format_version);
+  v.text("id", s.id);
+  v.text("created", s.created);
+  v.text("caller_host", s.caller_host);
+  v.backend("backend", s.backend);
+  v.text("executable", s.executable);
+  v.text("build_id", s.build_id);
+  v.number("n_inputs", s.n_inputs);
+  v.number("segment_items", s.segment_items);
+  v.number("workers", s.workers);
+  v.number("func_cpu", s.func_cpu);
+  v.number("func_ram", s.func_ram);
+  v.number("func_gpu", s.func_gpu);
+  v.number("max_parallelism", s.max_parallelism);
+  v.number("func_timeout_ms", s.func_timeout_ms);
+  v.number("max_retries", s.max_retries);
+  v.flag("collect_errors", s.collect_errors);
+  v.number("run", s.run);
+  v.flag("rerun_failed", s.rerun_failed);
+  v.number("drain_seconds", s.drain_seconds);
+  v.text("slurm.partition", s.slurm.partition, optional);
+  v.text("slurm.account", s.slurm.account, optional);
+  v.text("slurm.qos", s.slurm.qos, optional);
+  v.text("slurm.job_name", s.slurm.job_name, optional);
+  v.text("slurm.image", s.slurm.image, optional);
+  v.number("slurm.time_limit_s", s.slurm.time_limit_s);
+  v.list("slurm.sbatch_args", s.slurm.sbatch_args);
+  v.list("slurm.packages", s.slurm.packages);
+  v.text("input_type", t.input_type);
+  v.text("result_type", t.result_type);
+  v.kind("input_kind", t.input_kind);
+  v.kind("result_kind", t.result_kind);
+  v.number("input_size", t.input_size);
+  v.number("result_size", t.result_size);
+  v.text("input_h5", t.input_h5, optional);
+  v.text("result_h5", t.result_h5, optional);
+  v.text("batch_function.build_id", t.batch_function.build_id);
+  v.text("batch_function.module", t.batch_function.module);
+  v.number("batch_function.offset", t.batch_function.offset);
+  v.flag("callable_is_function", t.callable_is_function);
+  v.text("function.build_id", t.function.build_id, optional);
+  v.text("function.module", t.function.module, optional);
+  v.number("function.offset", t.function.offset, optional);
+  v.hex("callable_state", t.callable_state);
+}
+
+class ini_writer {
+ public:
+  ini_writer() { out_.precision(17); }
+  template <class T>
+  void number(const char* key, const T& value, bool = true) {
+    out_ << key << " = " << value << '\n';
+  }
+  void text(const char* key, const std::string& value, bool = true) { number(key, escape(value)); }
+  void flag(const char* key, bool value) { number(key, value ? 1 : 0); }
+  void kind(const char* key, value_kind value) { number(key, static_cast<int>(value)); }
+  void backend(const char* key, backend_kind value) { number(key, to_string(value)); }
+  void hex(const char* key, const std::string& bytes) { number(key, core::hex(bytes)); }
+  void list(const char* key, const std::vector<std::string>& values) {
+    std::string joined;
+    for (const auto& x : values) joined += (joined.empty() ? "" : "\n") + x;
+    text(key, joined);
+  }
+  std::string body() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+/// Binds every field to Boost.Program_options; finish() converts what needs converting.
+class ini_reader {
+ public:
+  template <class T>
+  void number(const char* key, T& target, bool required = true) {
+    auto* v = po::value(&target);
+    if (required) v->required();
+    d_.add_options()(key, v);
+  }
+  void text(const char* key, std::string& target, bool required = true) {
+    number(key, target, required);
+    then_.push_back([key, &target] { target = unescape(target, key); });
+  }
+  void flag(const char* key, bool& target) {
+    auto& raw = ints_.emplace_back();
+    number(key, raw);
+    then_.push_back([this, key, &raw, &target] {
+      if (raw != 0 && raw != 1) damaged(std::string(key) + " " + std::to_string(raw));
+      target = raw != 0;
+    });
+  }
+  void kind(const char* key, value_kind& target) {
+    auto& raw = ints_.emplace_back();
+    number(key, raw);
+    then_.push_back([this, key, &raw, &target] {
+      if (raw < 0 || raw > static_cast<int>(value_kind::none))
+        damaged(std::string(key) + " " + std::to_string(raw));
+      target = static_cast<value_kind>(raw);
+    });
+  }
+  void backend(const char* key, backend_kind& target) {
+    auto& raw = texts_.emplace_back();
+    text(key, raw);
+    then_.push_back([this, key, &raw, &target] {
+      const auto k = parse_backend_kind(raw);
+      if (!k) damaged(std::string(key) + " '" + raw + "'");
+      target = *k;
+    });
+  }
+  void hex(const char* key, std::string& target) {
+    auto& raw = texts_.emplace_back();
+    number(key, raw, false);
+    then_.push_back([key, &raw, &target] { target = unhex(raw, key); });
+  }
+  void list(const char* key, std::vector<std::string>& target) {
+    auto& raw = texts_.emplace_back();
+    text(key, raw, false);
+    then_.push_back([&raw, &target] {
+      std::stringstream in(raw);
+      for (std::string x; std::getline(in, x);) target.push_back(x);
+    });
+  }
+
+  explicit ini_reader(std::string path) : path_(std::move(path)) {}
+  void parse(std::istream& in) {
+    try {
+      po::variables_map vm;
+      po::store(po::parse_config_file(in, d_, /*allow_unregistered=*/true), vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw error("burla: the job description " + path_ + " is damaged or from another version: " + e.what());
+    }
+    for (auto& f : then_) f();
+  }
+
+ private:
+  [[noreturn]] void damaged(const std::string& what) const {
+    throw error("burla: the job description " + path_ + " is damaged: " + what +
+                " is out of range. It is written when the job is created or resumed; submit the job again");
+  }
+  std::string path_;
+  po::options_description d_;
+  std::deque<int> ints_;  // deques: what the bindings point to never moves
+  std::deque<std::string> texts_;
+  std::vector<std::function<void()>> then_;
+};
+
 }  // namespace
 
 void write_job_spec(const std::string& path, const job_spec& s) {
-  std::ostringstream o;
-  o.precision(17);
-  auto line = [&](const char* key, const auto& value) { o << key << " = " << value << '\n'; };
-  auto text = [&](const char* key, const std::string& value) { line(key, escape(value)); };
-  auto address = [&](const char* prefix, const module_address& a) {
-    text((std::string(prefix) + ".build_id").c_str(), a.build_id);
-    text((std::string(prefix) + ".module").c_str(), a.module);
-    line((std::string(prefix) + ".offset").c_str(), a.offset);
-  };
-  o << "# burla job description; written by the caller, read by the job. Do not edit.\n";
-  line("format_version", s.format_version);
-  text("id", s.id);
-  text("created", s.created);
-  text("caller_host", s.caller_host);
-  text("backend", s.backend);
-  text("executable", s.executable);
-  text("build_id", s.build_id);
-  line("n_inputs", s.n_inputs);
-  line("segment_items", s.segment_items);
-  line("workers", s.workers);
-  line("func_cpu", s.func_cpu);
-  line("func_ram", s.func_ram);
-  line("func_gpu", s.func_gpu);
-  line("func_timeout_ms", s.func_timeout_ms);
-  line("max_retries", s.max_retries);
-  line("collect_errors", s.collect_errors ? 1 : 0);
-  line("run", s.run);
-  line("rerun_failed", s.rerun_failed ? 1 : 0);
-  line("drain_seconds", s.drain_seconds);
-  const job_types& t = s.types;
-  text("input_type", t.input_type);
-  text("result_type", t.result_type);
-  line("input_kind", static_cast<int>(t.input_kind));
-  line("result_kind", static_cast<int>(t.result_kind));
-  line("input_size", t.input_size);
-  line("result_size", t.result_size);
-  text("input_h5", t.input_h5);
-  text("result_h5", t.result_h5);
-  address("batch_function", t.batch_function);
-  line("callable_is_function", t.callable_is_function ? 1 : 0);
-  if (t.callable_is_function) address("function", t.function);
-  text("callable_state", hex(t.callable_state));
-  std::string body = o.str();
+  ini_writer w;
+  fields(s, w);
+  const std::string body =
+      "# burla job description; written by the caller, read by the job. Do not edit.\n" + w.body();
   posix::write_file_atomic(path, body + job_ini_checksum_line(body));
 }
 
@@ -209,58 +348,6 @@ std::string job_ini_checksum_line(std::string_view body) {
 }
 
 job_spec read_job_spec(const std::string& path) {
-  job_spec s;
-  job_types& t = s.types;
-  int input_kind = 0, result_kind = 0, is_function = 0;
-  std::string state_hex;
-  std::vector<std::pair<std::string, std::string*>> texts;
-
-  po::options_description d;
-  auto num = [&](const char* key, auto* target) { d.add_options()(key, po::value(target)->required()); };
-  auto text = [&](const char* key, std::string* target, bool required = true) {
-    auto* v = po::value(target);
-    if (required) v->required();
-    d.add_options()(key, v);
-    texts.emplace_back(key, target);
-  };
-  num("format_version", &s.format_version);
-  text("id", &s.id);
-  text("created", &s.created);
-  text("caller_host", &s.caller_host);
-  text("backend", &s.backend, false);
-  text("executable", &s.executable);
-  text("build_id", &s.build_id);
-  num("n_inputs", &s.n_inputs);
-  num("segment_items", &s.segment_items);
-  num("workers", &s.workers);
-  num("func_cpu", &s.func_cpu);
-  num("func_ram", &s.func_ram);
-  num("func_gpu", &s.func_gpu);
-  int collect_errors = 0;
-  num("func_timeout_ms", &s.func_timeout_ms);
-  num("max_retries", &s.max_retries);
-  num("collect_errors", &collect_errors);
-  num("run", &s.run);
-  int rerun_failed = 0;
-  num("rerun_failed", &rerun_failed);
-  num("drain_seconds", &s.drain_seconds);
-  text("input_type", &t.input_type);
-  text("result_type", &t.result_type);
-  num("input_kind", &input_kind);
-  num("result_kind", &result_kind);
-  num("input_size", &t.input_size);
-  num("result_size", &t.result_size);
-  text("input_h5", &t.input_h5, false);
-  text("result_h5", &t.result_h5, false);
-  text("batch_function.build_id", &t.batch_function.build_id);
-  text("batch_function.module", &t.batch_function.module);
-  num("batch_function.offset", &t.batch_function.offset);
-  num("callable_is_function", &is_function);
-  text("function.build_id", &t.function.build_id, false);
-  text("function.module", &t.function.module, false);
-  d.add_options()("function.offset", po::value(&t.function.offset));
-  text("callable_state", &state_hex, false);
-
   std::string contents = read_bounded(path);
   const auto last = contents.rfind("checksum = ", contents.size() < 2 ? 0 : contents.size() - 2);
   if (last == std::string::npos || (last > 0 && contents[last - 1] != '\n'))
@@ -272,33 +359,29 @@ job_spec read_job_spec(const std::string& path) {
     throw error("burla: the job description " + path +
                 " is damaged: its checksum does not match what it holds (it must not be edited). It is "
                 "written when the job is created or resumed; submit the job again");
-  std::istringstream in(std::move(contents));
-  try {
-    po::variables_map vm;
-    po::store(po::parse_config_file(in, d, /*allow_unregistered=*/true), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw error("burla: the job description " + path + " is damaged or from another version: " + e.what());
-  }
-  for (auto& [key, target] : texts) *target = unescape(*target, key);
-  if (s.format_version != 1)
-    throw error("burla: " + path + " has format_version " + std::to_string(s.format_version) +
-                "; this build of burla reads version 1");
-  check_values(path, s, input_kind, result_kind);
-  t.input_kind = static_cast<value_kind>(input_kind);
-  t.result_kind = static_cast<value_kind>(result_kind);
-  t.callable_is_function = is_function != 0;
-  s.collect_errors = collect_errors != 0;
-  if (s.func_timeout_ms > (std::uint64_t{1} << 40) || s.max_retries < 0 || s.max_retries > 100 || s.run < 1 ||
-      s.run > 1000000 || s.drain_seconds < 0 || s.drain_seconds > 86400 || collect_errors < 0 ||
-      collect_errors > 1 || rerun_failed < 0 || rerun_failed > 1)
+  // The version first: a file of another version is named as such, not as damaged.
+  static constexpr std::string_view version_key = "format_version = ";
+  const auto at = contents.find(version_key);
+  const int version = at == std::string::npos ? 0 : std::atoi(contents.c_str() + at + version_key.size());
+  if (version != job_spec{}.format_version)
     throw error(
-        "burla: the job description " + path +
-        " is damaged: func_timeout_ms, max_retries, run, drain_seconds, collect_errors or rerun_failed "
-        "out of range. It is written when the job is created or resumed; submit the job again");
-  s.rerun_failed = rerun_failed != 0;
-  t.callable_state = unhex(state_hex, "callable_state");
+        "burla: " + path + " has format_version " + std::to_string(version) +
+        "; this build of burla reads version " + std::to_string(job_spec{}.format_version) +
+        " (the job was created by another version of burla: use that version, or submit the job again)");
+  job_spec s;
+  ini_reader r(path);
+  fields(s, r);
+  std::istringstream in(std::move(contents));
+  r.parse(in);
+  check_values(path, s);
+  if (s.func_timeout_ms > (std::uint64_t{1} << 40) || s.max_retries < 0 || s.max_retries > 100 || s.run < 1 ||
+      s.run > 1000000 || s.drain_seconds < 0 || s.drain_seconds > 86400 || s.max_parallelism < 0 ||
+      s.slurm.time_limit_s > (std::uint64_t{1} << 32))
+    throw error("burla: the job description " + path +
+                " is damaged: func_timeout_ms, max_retries, run, drain_seconds, max_parallelism or "
+                "slurm.time_limit_s "
+                "out of range. It is written when the job is created or resumed; submit the job again");
   return s;
 }
 
-}  // namespace burla::detail
+}  // namespace burla::core

@@ -1,12 +1,11 @@
-// The description of a job: written by the caller into the job directory (job.ini), read by
-// every rank of the job and by later readers of the job directory.
+// What a job's templates know about it: the input and result types, their encodings and where
+// the function is, as code addresses every process of the same build can resolve.
 #pragma once
 
 #include <burla/detail/codec.hpp>
 #include <burla/detail/invoke.hpp>
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <type_traits>
 #include <typeinfo>
 
@@ -22,8 +21,6 @@ struct module_address {
 
 /// Finds the module holding `address` (main program or shared library).
 module_address locate_code(const void* address);
-/// The inverse in this process; throws build_mismatch when no loaded module has that build-id.
-const void* resolve_code(const module_address& where);
 /// Demangled C++ type name.
 std::string demangle(const char* mangled);
 
@@ -42,36 +39,6 @@ struct job_types {
   module_address function;     ///< when f is a plain function
   std::string callable_state;  ///< otherwise: the bytes of the closure
 };
-
-struct job_spec {
-  int format_version = 1;
-  std::string id;
-  std::string created;  ///< ISO 8601, UTC
-  std::string caller_host;
-  std::string backend = "local";  ///< local (mpirun), slurm (sbatch) or allocation (srun in one)
-  std::string executable;         ///< what the job runs
-  std::string build_id;           ///< of the caller's main program
-  std::uint64_t n_inputs = 0;
-  std::uint64_t segment_items = 1;  ///< serialized inputs: items per archive
-  int workers = 1;
-  int func_cpu = 1;
-  double func_ram = 0;  ///< GB, 0: no requirement
-  int func_gpu = 0;
-  std::uint64_t func_timeout_ms = 0;  ///< 0: no limit
-  int max_retries = 0;
-  bool collect_errors = false;  ///< on_error = collect: run every input
-  int run = 1;                  ///< 1, then 2, 3... for each burla::resume of the job
-  bool rerun_failed = false;    ///< a resumed run also runs the inputs that failed
-  int drain_seconds = 120;      ///< Slurm: SIGUSR1 this long before the time limit
-  job_types types;
-};
-
-void write_job_spec(const std::string& path, const job_spec& spec);
-job_spec read_job_spec(const std::string& path);
-/// The line that ends job.ini: a checksum (FNV-1a) of everything before it. A damaged byte
-/// elsewhere (a code offset, the callable's bytes) would send the job to the wrong code; the
-/// reader refuses the file instead.
-std::string job_ini_checksum_line(std::string_view body);
 
 template <class T>
 std::string h5_code() {

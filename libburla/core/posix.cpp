@@ -24,7 +24,29 @@ extern char** environ;
 namespace burla::posix {
 
 void fail(const std::string& what) {
-  throw error("burla: " + what + ": " + std::strerror(errno));
+  fail_with(errno, what);
+}
+
+void fail_with(int err, const std::string& what) {
+  throw error("burla: " + what + ": " + std::strerror(err));
+}
+
+pid_t spawn(const std::vector<std::string>& argv, char* const* envp, int out, int err) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  if (const int rc = posix_spawn_file_actions_init(&actions); rc != 0)
+    fail_with(rc, "cannot start " + argv.at(0));
+  // Each step returns its error instead of setting errno; the first that fails is the cause.
+  int rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
+  pid_t pid = -1;
+  if (rc == 0) rc = ::posix_spawn(&pid, argv.at(0).c_str(), &actions, nullptr, args.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) fail_with(rc, "cannot start " + argv[0]);
+  return pid;
 }
 
 fd& fd::operator=(fd&& o) noexcept {
@@ -86,6 +108,11 @@ std::size_t read_some(int fd, char* out, std::size_t size, const std::string& wh
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EINTR) fail("cannot read " + what);
   }
+}
+
+void truncate_file(int fd, std::uint64_t size, const std::string& what) {
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
+    fail("cannot cut " + what + " to " + std::to_string(size) + " bytes");
 }
 
 std::uint64_t file_size(int fd, const std::string& what) {
@@ -299,6 +326,25 @@ std::optional<std::string> env(const char* name) {
   return std::string(v);
 }
 
+void set_env(const std::string& name, const std::string& value) {
+  if (::setenv(name.c_str(), value.c_str(), 1) != 0) fail("cannot set the environment variable " + name);
+}
+
+void set_signal_handler(int sig, void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (::sigaction(sig, &sa, nullptr) != 0) fail("cannot set the handler of signal " + std::to_string(sig));
+}
+
+void redirect(int from, int to, const std::string& what) {
+  int r;
+  do r = ::dup2(from, to);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) fail("cannot redirect " + what);
+}
+
 std::string find_on_path(const std::string& name) {
   if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
   std::stringstream path(env("PATH").value_or("/usr/bin:/bin"));
@@ -316,21 +362,7 @@ command_result run(const std::vector<std::string>& argv, int timeout_seconds) {
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail("cannot create a pipe for " + argv.at(0));
   fd err_r(err_pipe[0]), err_w(err_pipe[1]);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    errno = rc;
-    fail("cannot run " + argv[0]);
-  }
+  const pid_t pid = spawn(argv, environ, out_w.get(), err_w.get());
   out_w = fd();
   err_w = fd();
 

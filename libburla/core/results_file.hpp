@@ -11,14 +11,14 @@
 //   attributes on /  job metadata (id, types, executable, build-id, hosts, state, counts)
 #pragma once
 
-#include <burla/detail/job_spec.hpp>
 #include <string>
 #include <vector>
 
 #include "h5.hpp"
-#include "protocol.hpp"
+#include "job_spec.hpp"
+#include "journal.hpp"
 
-namespace burla::detail {
+namespace burla::core {
 
 inline constexpr const char* results_format = "burla-results-1";
 
@@ -30,7 +30,7 @@ class results_writer {
   void publish();
   /// Records one finished batch; calls skipped or to be retried are left out. `attempts`: per
   /// input, the times it ran.
-  void write(const protocol::reply_view& reply, const std::uint8_t* attempts);
+  void write(const reply_view& reply, const std::uint8_t* attempts);
   /// Records the inputs of a dispatched batch (arithmetic inputs only).
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
@@ -41,7 +41,7 @@ class results_writer {
     long long master_peak_rss_kb = 0;
   };
   /// Final state, counts and figures; closes the file.
-  void finish(const protocol::end_record& end, const run_figures& figures);
+  void finish(const end_record& end, const run_figures& figures);
 
  private:
   /// Rows [first, first + n): results are `fixed` (end to end) or `encoded` (one per row).
@@ -55,4 +55,4 @@ class results_writer {
   h5::handle result_type_, input_type_, string_type_, status_type_;
 };
 
-}  // namespace burla::detail
+}  // namespace burla::core

@@ -38,6 +38,10 @@ class handle {
   hid_t id_ = H5I_INVALID_HID;
 };
 
+/// A new file (replacing one at path), and an existing one opened to read.
+handle create_file(const std::string& path);
+handle open_file(const std::string& path);
+
 /// The element type for a burla type code ("i32", "f64", "bool", ...).
 handle type_for_code(const std::string& code);
 handle vlen_string_type();

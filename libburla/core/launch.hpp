@@ -1,16 +1,16 @@
-// What runs a job for the caller: an mpirun or srun process here, or a Slurm batch job. The caller
-// follows the job's journal either way; the runner says whether the job is still there.
+// A launch: what runs a job's processes for the caller (an mpirun or srun child of this process,
+// or a Slurm batch job). The caller follows the job's journal either way; the launch says
+// whether the job's processes are still there, and how they ended.
 #pragma once
 
-#include <burla/detail/job_spec.hpp>
 #include <memory>
 #include <string>
 
-namespace burla::detail {
+namespace burla::core {
 
-class runner {
+class launch {
  public:
-  virtual ~runner() = default;
+  virtual ~launch() = default;
   /// True once the job's processes are gone: nothing more will be written.
   virtual bool ended() = 0;
   /// A descriptor that becomes readable when the job ends; -1 if there is none (poll instead).
@@ -28,20 +28,15 @@ class runner {
   virtual std::string end_state() = 0;
   /// What the inputs that were running at the end should be blamed on, if anything.
   virtual std::string hint() { return {}; }
+  /// The MPI rank whose death ended the job, when the launcher said so; -1 if unknown.
+  virtual int dead_rank() { return -1; }
   /// Stops the job's processes (the master did not stop on request, or had not started).
   virtual void stop() = 0;
   /// The job object is gone while the job may still run: let it run on.
   virtual void release() {}
 };
 
-/// Follows a job started earlier, by this process or another (attach, the burla command).
-std::unique_ptr<runner> runner_for_existing(const job_spec& spec, const std::string& dir);
+/// A job whose launcher is gone (followed after it ended): its journal says the rest.
+std::unique_ptr<launch> ended_launch();
 
-/// The job directory of a job under root, by its id or its Slurm job id; a clear error if none.
-std::string find_job_dir(const std::string& root, const std::string& id);
-
-class job_state;
-/// Follows the job of a directory whatever its result type (the burla command).
-std::shared_ptr<job_state> open_job(const std::string& dir, bool spinner);
-
-}  // namespace burla::detail
+}  // namespace burla::core

@@ -1,0 +1,48 @@
+// The job's encoded inputs: inputs.bin, plus inputs.index for serialized inputs (the offset of
+// each segment, and the end). Written once by the caller, read range by range by the master.
+// Both files are checked against job.ini when opened: a damaged job directory gives an error
+// naming the file, never a crash or a huge allocation.
+#pragma once
+
+#include <burla/detail/job_state.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "job_spec.hpp"
+#include "posix.hpp"
+
+namespace burla::core {
+
+/// Items per segment for n serialized inputs: few archives for many tiny inputs, one per input
+/// for small jobs, so that dispatch stays fine-grained where it matters.
+std::uint64_t segment_items_for(std::uint64_t n_inputs);
+
+/// Writes inputs.bin (and inputs.index for serialized inputs) into dir through `write`, the
+/// typed layer's encoder; checks that it wrote as many segments as n_inputs need.
+void write_inputs(const std::string& dir, const job_spec& spec, const detail::job_state::input_writer& write);
+
+class input_file {
+ public:
+  input_file(const std::string& dir, const job_spec& spec);
+
+  std::uint64_t units() const { return units_; }
+  std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
+  std::uint64_t max_units_per_batch() const;
+  std::uint64_t first_item(std::uint64_t unit) const {
+    return unit < units_ ? unit * items_per_unit() : spec_.n_inputs;
+  }
+  /// The unit holding input `item`.
+  std::uint64_t unit_of(std::uint64_t item) const { return item / items_per_unit(); }
+  /// Appends the bytes of units [u, u + k).
+  void read(std::uint64_t u, std::uint64_t k, std::string& out) const;
+
+ private:
+  const job_spec& spec_;
+  posix::fd fd_;
+  std::uint64_t units_ = 0;
+  std::vector<std::uint64_t> offsets_;
+  std::uint64_t avg_unit_bytes_ = 1;
+};
+
+}  // namespace burla::core

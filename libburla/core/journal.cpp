@@ -1,0 +1,230 @@
+#include "journal.hpp"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace burla::core {
+namespace {
+
+constexpr std::size_t head_size = 16;  // u32 type, u32 reserved, u64 size
+// No batch comes near this; a larger size is damage, not a record still being written.
+constexpr std::uint64_t max_record_bytes = std::uint64_t{1} << 40;
+
+}  // namespace
+
+std::string encode(const start_record& r) {
+  std::string out;
+  detail::byte_writer w(out);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(r.hosts.size()));
+  for (const auto& h : r.hosts) w.put_bytes(h);
+  w.put(r.run);
+  return out;
+}
+
+std::string encode(const dispatch_record& r) {
+  std::string out;
+  detail::byte_writer w(out);
+  w.put(r.first);
+  w.put(r.count);
+  w.put(r.rank);
+  return out;
+}
+
+std::string encode(const end_record& r) {
+  std::string out;
+  detail::byte_writer w(out);
+  w.put(r.state);
+  w.put(r.n_ok);
+  w.put(r.n_failed);
+  w.put(r.n_not_run);
+  w.put_bytes(r.message);
+  w.put(r.run);
+  w.put(r.cause);
+  return out;
+}
+
+namespace {
+
+start_record decode_start(std::string_view payload) {
+  detail::byte_reader r(payload, "the journal's start record");
+  start_record s;
+  const auto n = r.get<std::uint32_t>();
+  if (n > r.left()) throw error("burla: corrupted start record (host count)");
+  for (std::uint32_t i = 0; i < n; ++i) s.hosts.emplace_back(r.get_bytes());
+  s.run = r.get<std::uint32_t>();
+  return s;
+}
+
+dispatch_record decode_dispatch(std::string_view payload) {
+  detail::byte_reader r(payload, "a journal dispatch record");
+  dispatch_record d;
+  d.first = r.get<std::uint64_t>();
+  d.count = r.get<std::uint32_t>();
+  d.rank = r.get<std::int32_t>();
+  return d;
+}
+
+end_record decode_end(std::string_view payload) {
+  detail::byte_reader r(payload, "the journal's end record");
+  end_record e;
+  e.state = r.get<end_state>();
+  if (static_cast<int>(e.state) > static_cast<int>(end_state::interrupted))
+    throw error("burla: corrupted end record (state)");
+  e.n_ok = r.get<std::uint64_t>();
+  e.n_failed = r.get<std::uint64_t>();
+  e.n_not_run = r.get<std::uint64_t>();
+  e.message = r.get_bytes();
+  e.run = r.get<std::uint32_t>();
+  e.cause = r.get<end_cause>();
+  if (static_cast<int>(e.cause) > static_cast<int>(end_cause::workers_lost))
+    throw error("burla: corrupted end record (cause)");
+  return e;
+}
+
+}  // namespace
+
+record decode(record_type type, std::string_view payload) {
+  switch (type) {
+    case record_type::start:
+      return decode_start(payload);
+    case record_type::dispatch:
+      return decode_dispatch(payload);
+    case record_type::batch:
+      return parse_reply(payload);
+    case record_type::end:
+      break;
+  }
+  return decode_end(payload);
+}
+
+namespace {
+
+[[noreturn]] void damaged(const std::string& path, std::string_view what) {
+  if (what.starts_with("burla: ")) what.remove_prefix(7);
+  throw error("burla: the journal " + path + " is damaged (" + std::string(what) +
+              "); the job's results.h5 may still hold its results, otherwise submit the job again");
+}
+
+}  // namespace
+
+const char* to_string(end_state s) {
+  switch (s) {
+    case end_state::completed:
+      return "completed";
+    case end_state::failed:
+      return "failed";
+    case end_state::error:
+      return "error";
+    case end_state::cancelled:
+      return "cancelled";
+    case end_state::mismatch:
+      return "build_mismatch";
+    case end_state::interrupted:
+      return "interrupted";
+  }
+  return "unknown";
+}
+
+journal_writer journal_writer::create(const std::string& path) {
+  journal_writer w(posix::create_file(path, O_WRONLY | O_APPEND, 0600), path);
+  posix::write_all(w.fd_.get(), journal_magic, path);
+  return w;
+}
+
+journal_writer journal_writer::reopen(const std::string& path) {
+  journal_writer w(posix::open_file(path, O_WRONLY | O_CREAT | O_APPEND, 0600), path);
+  if (posix::file_size(w.fd_.get(), path) == 0) posix::write_all(w.fd_.get(), journal_magic, path);
+  return w;
+}
+
+void journal_writer::append(const start_record& r) {
+  append(record_type::start, encode(r));
+}
+void journal_writer::append(const dispatch_record& r) {
+  append(record_type::dispatch, encode(r));
+}
+void journal_writer::append_batch(std::string_view reply) {
+  append(record_type::batch, reply);
+}
+void journal_writer::append(const end_record& r) {
+  append(record_type::end, encode(r));
+}
+
+void journal_writer::append(record_type type, std::string_view payload) {
+  struct {
+    std::uint32_t type;
+    std::uint32_t reserved;
+    std::uint64_t size;
+  } head{static_cast<std::uint32_t>(type), 0, payload.size()};
+  static_assert(sizeof head == head_size);
+  iovec iov[2] = {{&head, sizeof head}, {const_cast<char*>(payload.data()), payload.size()}};
+  const std::size_t total = sizeof head + payload.size();
+  ssize_t n;
+  do n = ::writev(fd_.get(), iov, 2);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) posix::fail("cannot append to the journal " + path_);
+  if (static_cast<std::size_t>(n) < total) {  // short write: finish it plainly
+    std::string rest(reinterpret_cast<const char*>(&head), sizeof head);
+    rest.append(payload);
+    posix::write_all(fd_.get(), std::string_view(rest).substr(static_cast<std::size_t>(n)), path_);
+  }
+}
+
+bool journal_reader::fill() {
+  if (!fd_) {
+    if (!posix::exists(path_)) return false;
+    fd_ = posix::open_file(path_, O_RDONLY);
+  }
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  const std::size_t old = buf_.size();
+  buf_.resize(old + (1 << 20));
+  const std::size_t n = posix::read_some(fd_.get(), buf_.data() + old, 1 << 20, path_);
+  buf_.resize(old + n);
+  return n > 0;
+}
+
+bool journal_reader::next(record& out) {
+  for (;;) {
+    std::string_view avail(buf_.data() + pos_, buf_.size() - pos_);
+    if (!header_checked_ && avail.size() >= journal_magic.size()) {
+      if (avail.substr(0, journal_magic.size()) != journal_magic)
+        throw error("burla: " + path_ +
+                    " is not a journal of this version of burla (its first bytes are not " +
+                    std::string(journal_magic) + ")");
+      pos_ += journal_magic.size();
+      consumed_ += journal_magic.size();
+      header_checked_ = true;
+      continue;
+    }
+    if (header_checked_ && avail.size() >= head_size) {
+      std::uint32_t type;
+      std::uint64_t size;
+      std::memcpy(&type, avail.data(), 4);
+      std::memcpy(&size, avail.data() + 8, 8);
+      if (type < static_cast<std::uint32_t>(record_type::start) ||
+          type > static_cast<std::uint32_t>(record_type::end))
+        damaged(path_, "a record of type " + std::to_string(type));
+      if (size > max_record_bytes) damaged(path_, "a record of " + std::to_string(size) + " bytes");
+      if (avail.size() - head_size >= size) {
+        try {
+          out = decode(static_cast<record_type>(type), avail.substr(head_size, size));
+        } catch (const error& e) {
+          damaged(path_, e.what());
+        }
+        pos_ += head_size + size;
+        consumed_ += head_size + size;
+        return true;
+      }
+    }
+    if (!fill()) return false;
+  }
+}
+
+}  // namespace burla::core

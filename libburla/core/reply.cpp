@@ -1,0 +1,67 @@
+#include "reply.hpp"
+
+#include <cstddef>
+#include <cstring>
+
+namespace burla::core {
+
+void build_reply(std::string& out, const reply_header& h, std::string_view status, std::string_view results,
+                 const std::vector<note>& notes) {
+  detail::byte_writer w(out);
+  w.put(h.first);
+  w.put(h.requested);
+  w.put(h.done);
+  w.put(h.rank);
+  w.put(h.elapsed_ns);
+  w.put_raw(status);
+  w.put_bytes(results);
+  w.put<std::uint32_t>(static_cast<std::uint32_t>(notes.size()));
+  for (const note& n : notes) {
+    w.put(n.item);
+    w.put(n.kind);
+    w.put_bytes(n.text);
+  }
+}
+
+void set_reply_rank(std::string& reply, std::int32_t rank) {
+  constexpr std::size_t at = offsetof(reply_header, rank);  // first, requested and done come before it
+  static_assert(at == sizeof(std::uint64_t) + 2 * sizeof(std::uint32_t));
+  if (reply.size() < at + sizeof rank) throw error("burla: a batch reply too short for its header");
+  std::memcpy(reply.data() + at, &rank, sizeof rank);
+}
+
+void append_missing_result(std::string& results, const job_types& t) {
+  if (t.result_kind == value_kind::fixed)
+    results.append(t.result_size, '\0');
+  else if (t.result_kind != value_kind::none)
+    results.append(sizeof(std::uint64_t), '\0');  // an empty length-prefixed value
+}
+
+reply_view parse_reply(std::string_view bytes) {
+  detail::byte_reader r(bytes, "a batch reply");
+  reply_view v;
+  v.head.first = r.get<std::uint64_t>();
+  v.head.requested = r.get<std::uint32_t>();
+  v.head.done = r.get<std::uint32_t>();
+  v.head.rank = r.get<std::int32_t>();
+  v.head.elapsed_ns = r.get<std::uint64_t>();
+  if (v.head.done > v.head.requested) throw error("burla: corrupted batch reply (done > requested)");
+  if (v.head.first > UINT64_MAX - v.head.requested)  // readers index inputs first + i
+    throw error("burla: corrupted batch reply (first input " + std::to_string(v.head.first) + ")");
+  v.status = reinterpret_cast<const std::uint8_t*>(r.take(v.head.done).data());
+  v.results = r.get_bytes();
+  const auto n_notes = r.get<std::uint32_t>();
+  if (n_notes > r.left()) throw error("burla: corrupted batch reply (note count)");
+  v.notes.reserve(n_notes);
+  for (std::uint32_t i = 0; i < n_notes; ++i) {
+    note n;
+    n.item = r.get<std::uint32_t>();
+    n.kind = r.get<note_kind>();
+    n.text = r.get_bytes();
+    if (n.item >= v.head.done) throw error("burla: corrupted batch reply (note index)");
+    v.notes.push_back(n);
+  }
+  return v;
+}
+
+}  // namespace burla::core

@@ -1,0 +1,62 @@
+// A batch reply: what a worker says about one batch of calls. Built by the call process (or by
+// the master, for calls it gives up on), sent to the master, and kept verbatim in the journal.
+// Layout: u64 first, u32 requested, u32 done, i32 rank, u64 elapsed_ns, `done` status bytes,
+// the encoded results (length-prefixed), u32 note count, then each note (u32 item, u8 kind,
+// length-prefixed text).
+#pragma once
+
+#include <burla/detail/wire.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "job_spec.hpp"
+
+namespace burla::core {
+
+using burla::call_status;
+
+/// Status bytes that travel in replies and the journal but never reach results.h5: a call a
+/// batch was told to skip (run elsewhere, or already done), and a failed attempt that runs again.
+inline constexpr std::uint8_t status_skipped = 254;
+inline constexpr std::uint8_t status_retrying = 253;
+
+inline bool is_call_status(std::uint8_t st) {
+  return st <= static_cast<std::uint8_t>(call_status::worker_lost);
+}
+
+enum class note_kind : std::uint8_t { out = 1, err = 2, error_type = 3, error_what = 4 };
+
+struct note {
+  std::uint32_t item = 0;  ///< position in the batch
+  note_kind kind = note_kind::out;
+  std::string_view text;
+};
+
+struct reply_header {
+  std::uint64_t first = 0;
+  std::uint32_t requested = 0;  ///< calls in the batch
+  std::uint32_t done = 0;       ///< calls made (fewer when it stopped at a failure)
+  std::int32_t rank = -1;
+  std::uint64_t elapsed_ns = 0;
+};
+
+/// A parsed reply; its views point into the bytes it was parsed from.
+struct reply_view {
+  reply_header head;
+  const std::uint8_t* status = nullptr;  ///< `done` call_status values (or the two above)
+  std::string_view results;
+  std::vector<note> notes;
+};
+
+void build_reply(std::string& out, const reply_header& head, std::string_view status,
+                 std::string_view results, const std::vector<note>& notes);
+/// Checks every length and count against the bytes there: damage is an error, never a read past.
+reply_view parse_reply(std::string_view bytes);
+/// Sets the rank in an encoded reply (the worker rank, for a reply its call process built).
+void set_reply_rank(std::string& reply, std::int32_t rank);
+/// Appends the placeholder of a result that does not exist (see detail::encode_missing).
+void append_missing_result(std::string& results, const job_types& types);
+
+}  // namespace burla::core
