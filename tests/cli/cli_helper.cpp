@@ -1,0 +1,116 @@
+// Starts the jobs that tests/cli/cli_test.cpp inspects with the `burla` command. Every sub-command
+// prints the job's id on its first line of stdout; the calls' forwarded output follows.
+//   cli_helper ok N        0..N-1 -> x*x (int -> int); each call prints to stdout and stderr; waits
+//   cli_helper strings N   0..N-1 -> a string that CSV and JSON must escape; waits
+//   cli_helper fail N      0..N-1 -> x*x, on_error = collect; inputs with x % 3 == 1 throw; waits
+//   cli_helper retry       40,000 strings; the first attempt of input 1 throws, max_retries = 1; waits
+//   cli_helper slow N MS   0..N-1 -> x*x; inputs 0 and 1 return at once, the others sleep MS ms;
+//                          exits at once, leaving the job running
+// The functions are repeated in cli_test.cpp's expectations on purpose: the test computes what
+// each input must give, it never takes the CLI's word for it.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <burla/burla.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+int square(int x) {
+  std::printf("squaring %d\n", x);
+  std::fprintf(stderr, "note from %d\n", x);
+  return x * x;
+}
+
+std::string text_of(int x) {
+  return "v" + std::to_string(x) + ", \"q\" \\ " + std::string(x % 4, 'z');
+}
+
+int square_or_throw(int x) {
+  if (x % 3 == 1) throw std::runtime_error("bad input " + std::to_string(x));
+  return x * x;
+}
+
+std::string echo_retried(const std::string& s) {
+  // Input 1 ("1") fails once: the marker file, created exclusively, says whether this is the first
+  // attempt; the retry finds it and succeeds.
+  if (s == "1") {
+    const char* dir = std::getenv("BURLA_JOB_DIR");
+    const std::string marker = std::string(dir ? dir : ".") + "/first-attempt-of-input-1";
+    const int fd = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+      throw std::runtime_error("first attempt fails");
+    }
+  }
+  return "r" + s;
+}
+
+std::vector<int> upto(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+  return v;
+}
+
+template <class Job>
+void print_id(const Job& job) {
+  std::cout << job.id() << std::endl;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  burla::init(argc, argv);
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  const int n = argc > 2 ? std::atoi(argv[2]) : 0;
+  const burla::options quiet{.spinner = false};
+  try {
+    if (cmd == "ok") {
+      auto job = burla::submit(square, upto(n), quiet);
+      print_id(job);
+      job.wait();
+    } else if (cmd == "strings") {
+      auto job = burla::submit(text_of, upto(n), quiet);
+      print_id(job);
+      job.wait();
+    } else if (cmd == "fail") {
+      auto job =
+          burla::submit(square_or_throw, upto(n), {.on_error = burla::on_error::collect, .spinner = false});
+      print_id(job);
+      try {
+        job.wait();
+      } catch (const burla::calls_failed&) {  // expected: the test reads the failures with the CLI
+      }
+    } else if (cmd == "retry") {
+      std::vector<std::string> in(40000);
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = std::to_string(i);
+      auto job = burla::submit(echo_retried, in, {.max_retries = 1, .spinner = false});
+      print_id(job);
+      job.wait();
+    } else if (cmd == "slow" && argc > 3) {
+      const int ms = std::atoi(argv[3]);
+      auto job = burla::submit(
+          [ms](int x) {
+            if (x >= 2) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            return x * x;
+          },
+          upto(n), quiet);
+      print_id(job);
+      return 0;  // the job runs on without us
+    } else {
+      std::cerr << "usage: cli_helper ok N | strings N | fail N | retry | slow N MS\n";
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "cli_helper: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

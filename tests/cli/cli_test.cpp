@@ -1,0 +1,662 @@
+// The `burla` command on real local jobs (mpirun): cli_helper starts them, these tests read them
+// back through the command as a user would, and check every value against what the function
+// gives, computed here.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// ---- what cli_helper's functions give (tests/cli/cli_helper.cpp) ------------------------------
+
+int square(int x) {
+  return x * x;
+}
+std::string text_of(int x) {
+  return "v" + std::to_string(x) + ", \"q\" \\ " + std::string(x % 4, 'z');
+}
+bool throws(int x) {
+  return x % 3 == 1;
+}
+std::string error_of(int x) {
+  return "std::runtime_error: bad input " + std::to_string(x);
+}
+
+/// One row of `burla results`, as it should be.
+struct row {
+  std::string status, value, error;
+};
+
+std::vector<row> squares(int n) {
+  std::vector<row> rows;
+  for (int i = 0; i < n; ++i) rows.push_back({"ok", std::to_string(square(i)), ""});
+  return rows;
+}
+
+// ---- running commands ----------------------------------------------------------------------------
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+struct output {
+  int rc = -1;
+  std::string out, err;
+};
+
+/// Runs a shell command; its stderr goes through a file so that stdout and stderr stay apart.
+output run(const std::string& command, const std::string& err_file) {
+  output o;
+  FILE* p = ::popen((command + " 2>" + quote(err_file)).c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + command);
+  char buf[65536];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) o.out.append(buf, n);
+  const int st = ::pclose(p);
+  o.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  o.err = read_file(err_file);
+  return o;
+}
+
+// ---- reading what the command prints -------------------------------------------------------------
+
+/// A JSON value, strictly parsed: the command's JSON must be valid JSON.
+struct json {
+  enum kind { null, boolean, number, string, array, object } type = null;
+  std::string text;  // a string's value; a number's or a boolean's spelling
+  std::vector<json> items;
+  std::map<std::string, json> members;
+
+  const json& operator[](const std::string& key) const {
+    auto it = members.find(key);
+    if (it == members.end()) throw std::runtime_error("no member " + key + " in the JSON object");
+    return it->second;
+  }
+  bool has(const std::string& key) const { return members.count(key) > 0; }
+
+  static json parse(std::string_view s) {
+    std::size_t i = 0;
+    json v = value(s, i);
+    skip(s, i);
+    if (i != s.size()) throw std::runtime_error("text after the JSON value at " + std::to_string(i));
+    return v;
+  }
+
+ private:
+  static void skip(std::string_view s, std::size_t& i) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
+  }
+  static void expect(std::string_view s, std::size_t& i, char c) {
+    skip(s, i);
+    if (i >= s.size() || s[i] != c)
+      throw std::runtime_error(std::string("expected '") + c + "' at " + std::to_string(i) + " in the JSON");
+    ++i;
+  }
+  /// After an item of an array or object: true (and past the comma) if another one follows.
+  static bool next_item(std::string_view s, std::size_t& i) {
+    skip(s, i);
+    if (i >= s.size() || s[i] != ',') return false;
+    ++i;
+    return true;
+  }
+  static std::string string_at(std::string_view s, std::size_t& i) {
+    expect(s, i, '"');
+    std::string out;
+    while (i < s.size() && s[i] != '"') {
+      char c = s[i++];
+      if (static_cast<unsigned char>(c) < 0x20)
+        throw std::runtime_error("raw control character in a JSON string");
+      if (c == '\\') {
+        if (i >= s.size()) break;
+        const char e = s[i++];
+        const std::string_view simple = "\"\\/bfnrt", meant = "\"\\/\b\f\n\r\t";
+        if (auto k = simple.find(e); k != std::string_view::npos) {
+          c = meant[k];
+        } else if (e == 'u' && i + 4 <= s.size()) {
+          const unsigned long code = std::stoul(std::string(s.substr(i, 4)), nullptr, 16);
+          if (code >= 0x80) throw std::runtime_error("\\u escapes beyond ASCII are not needed here");
+          c = static_cast<char>(code);
+          i += 4;
+        } else {
+          throw std::runtime_error("bad escape in a JSON string");
+        }
+      }
+      out += c;
+    }
+    expect(s, i, '"');
+    return out;
+  }
+  static json value(std::string_view s, std::size_t& i) {
+    skip(s, i);
+    json v;
+    if (i >= s.size()) throw std::runtime_error("the JSON ends early");
+    if (s[i] == '{') {
+      v.type = object;
+      ++i;
+      skip(s, i);
+      for (bool more = i < s.size() && s[i] != '}'; more; more = next_item(s, i)) {
+        std::string key = string_at(s, i);
+        expect(s, i, ':');
+        v.members[key] = value(s, i);
+      }
+      expect(s, i, '}');
+    } else if (s[i] == '[') {
+      v.type = array;
+      ++i;
+      skip(s, i);
+      for (bool more = i < s.size() && s[i] != ']'; more; more = next_item(s, i))
+        v.items.push_back(value(s, i));
+      expect(s, i, ']');
+    } else if (s[i] == '"') {
+      v.type = string;
+      v.text = string_at(s, i);
+    } else {
+      const std::size_t end = s.find_first_of(",]} \n", i);
+      v.text = std::string(s.substr(i, end - i));
+      i = end == std::string_view::npos ? s.size() : end;
+      if (v.text == "null") {
+        v.type = null;
+      } else if (v.text == "true" || v.text == "false") {
+        v.type = boolean;
+      } else {
+        v.type = number;
+        std::size_t used = 0;
+        (void)std::stod(v.text, &used);
+        if (used != v.text.size()) throw std::runtime_error("bad JSON number " + v.text);
+      }
+    }
+    return v;
+  }
+};
+
+/// RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted && c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+      field += '"';
+      ++i;
+    } else if (c == '"' && (quoted || field.empty())) {
+      quoted = !quoted;
+    } else if (!quoted && c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else if (!quoted && c == '\n') {
+      fields.push_back(std::move(field));
+      field.clear();
+      rows.push_back(std::move(fields));
+      fields.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty() || !fields.empty()) throw std::runtime_error("the CSV does not end with a newline");
+  return rows;
+}
+
+/// The first few of many mismatches, and how many there were: one broken row of 40,000 stays readable.
+class mismatches {
+ public:
+  void operator()(const std::string& what) {
+    if (n_++ < 10) text_ += "  " + what + "\n";
+  }
+  bool none() const { return n_ == 0; }
+  std::string summary() const { return std::to_string(n_) + " mismatches, the first ones:\n" + text_; }
+
+ private:
+  std::size_t n_ = 0;
+  std::string text_;
+};
+
+// ---- the job's processes -----------------------------------------------------------------------
+
+/// The pid of the job's mpirun while it runs, else 0. launcher.pid holds its pid and start time
+/// (field 22 of /proc/PID/stat), so a recycled pid is not taken for it; a zombie has ended.
+pid_t live_launcher(const std::string& job_dir) {
+  std::istringstream pid_file(read_file(job_dir + "/launcher.pid"));
+  long pid = 0;
+  std::string started;
+  if (!(pid_file >> pid >> started) || pid <= 0) return 0;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.rfind(')') == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // from field 3, the state
+  std::string state, field;
+  fields >> state;
+  for (int i = 4; i <= 22; ++i) fields >> field;
+  return field == started && state != "Z" ? static_cast<pid_t>(pid) : 0;
+}
+
+/// Polls until pred() holds. The limit is only there so that a broken job fails the test
+/// instead of hanging it; nothing is asserted about how long it takes.
+template <class Pred>
+bool eventually(Pred pred) {
+  for (auto end = std::chrono::steady_clock::now() + 90s; std::chrono::steady_clock::now() < end;) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return pred();
+}
+
+// ---- the fixture ---------------------------------------------------------------------------------
+
+/// Each test has a jobs root of its own, so that tests running in parallel don't see each
+/// other's jobs, and runs cli_helper and the burla command against it.
+class Cli : public testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* t = testing::UnitTest::GetInstance()->current_test_info();
+    const char* jobs = std::getenv("BURLA_JOBS_DIR");
+    ASSERT_NE(jobs, nullptr) << "BURLA_JOBS_DIR is set from tests/CMakeLists.txt";
+    base_ = std::string(jobs) + "/cli-" + t->test_suite_name() + "." + t->name();
+    root_ = base_ + "/jobs";
+    fs::remove_all(base_);  // a fresh root: `burla jobs` must list only this run's jobs
+    fs::create_directories(root_);
+  }
+
+  // A test that failed half-way may leave a job running: stop it, then reap its processes (this
+  // process adopted them when cli_helper exited before its job; see main).
+  void TearDown() override {
+    if (fs::exists(root_))
+      for (const auto& e : fs::directory_iterator(root_))
+        if (pid_t pid = live_launcher(e.path().string())) ::kill(pid, SIGKILL);
+    for (auto end = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < end;) {
+      const pid_t r = ::waitpid(-1, nullptr, WNOHANG);
+      if (r < 0) break;  // no child left
+      if (r == 0) std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  /// `burla --job-dir ROOT ARGS`.
+  output burla(const std::string& args) const {
+    return run(quote(BURLA_TEST_CLI) + " --job-dir " + quote(root_) + " " + args, base_ + "/stderr");
+  }
+
+  /// Runs `cli_helper ARGS` with its jobs under this test's root; returns the job's id.
+  std::string start(const std::string& args) const {
+    const output o = run("BURLA_JOBS_DIR=" + quote(root_) + " " + quote(BURLA_TEST_HELPER) + " " + args,
+                         base_ + "/stderr");
+    if (o.rc != 0 || o.out.empty()) throw std::runtime_error("cli_helper " + args + " failed: " + o.err);
+    return o.out.substr(0, o.out.find('\n'));
+  }
+
+  std::string dir_of(const std::string& id) const { return root_ + "/" + id; }
+
+  /// `burla status ID` as field -> values ("failed" has one line per failure).
+  std::multimap<std::string, std::string> status(const std::string& id) const {
+    const output o = burla("status " + id);
+    EXPECT_EQ(o.rc, 0) << o.err;
+    std::multimap<std::string, std::string> fields;
+    for (const auto& line : lines_of(o.out)) {
+      const std::size_t space = line.find(' ');
+      const std::size_t value = line.find_first_not_of(' ', space);
+      if (space != std::string::npos && value != std::string::npos)
+        fields.emplace(line.substr(0, space), line.substr(value));
+    }
+    return fields;
+  }
+  std::string state(const std::string& id) const {
+    const auto s = status(id);
+    return s.count("state") ? s.find("state")->second : "";
+  }
+  /// The N of `progress N/M done, K failed`.
+  std::size_t done(const std::string& id) const {
+    const auto s = status(id);
+    return s.count("progress") ? std::stoul(s.find("progress")->second) : 0;
+  }
+
+  /// `burla results ID` in all three formats gives exactly these rows; the JSON also this state.
+  void expect_results(const std::string& id, const std::vector<row>& want, bool strings,
+                      const std::string& state) const {
+    const std::size_t n = want.size();
+    {
+      SCOPED_TRACE("--format table");
+      const output o = burla("results " + id);
+      ASSERT_EQ(o.rc, 0) << o.err;
+      EXPECT_EQ(o.err, "");
+      const auto lines = lines_of(o.out);
+      ASSERT_EQ(lines.size(), n);
+      mismatches bad;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::string third = want[i].status == "ok" ? want[i].value : want[i].error;
+        const std::string expected = std::to_string(i) + "\t" + want[i].status + "\t" + third;
+        if (lines[i] != expected)
+          bad("row " + std::to_string(i) + ": '" + lines[i] + "', not '" + expected + "'");
+      }
+      EXPECT_TRUE(bad.none()) << bad.summary();
+    }
+    {
+      SCOPED_TRACE("--format csv");
+      const output o = burla("results " + id + " --format csv");
+      ASSERT_EQ(o.rc, 0) << o.err;
+      EXPECT_EQ(o.err, "");
+      const auto rows = parse_csv(o.out);
+      const auto lines = lines_of(o.out);  // for the messages: no value here spans lines
+      ASSERT_EQ(rows.size(), n + 1);
+      EXPECT_EQ(rows[0], (std::vector<std::string>{"index", "status", "result", "error"}));
+      mismatches bad;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::vector<std::string> expected{std::to_string(i), want[i].status, want[i].value,
+                                                want[i].error};
+        if (rows[i + 1] != expected) bad("row " + std::to_string(i) + ": '" + lines[i + 1] + "'");
+      }
+      EXPECT_TRUE(bad.none()) << bad.summary();
+    }
+    {
+      SCOPED_TRACE("--format json");
+      const output o = burla("results " + id + " --format json");
+      ASSERT_EQ(o.rc, 0) << o.err;
+      EXPECT_EQ(o.err, "");
+      const json doc = json::parse(o.out);
+      EXPECT_EQ(doc["job"].text, id);
+      EXPECT_EQ(doc["state"].text, state);
+      const auto& results = doc["results"].items;
+      ASSERT_EQ(results.size(), n);
+      mismatches bad;
+      for (std::size_t i = 0; i < n; ++i) {
+        const json& r = results[i];
+        const bool ok = want[i].status == "ok";
+        const json::kind value_type = !ok ? json::null : strings ? json::string : json::number;
+        const bool error_right =
+            want[i].status == "failed" ? r.has("error") && r["error"].text == want[i].error : !r.has("error");
+        if (r["index"].text != std::to_string(i) || r["status"].text != want[i].status ||
+            r["result"].type != value_type || (ok && r["result"].text != want[i].value) || !error_right)
+          bad("row " + std::to_string(i) + ": status '" + r["status"].text + "', result '" +
+              r["result"].text + "'");
+      }
+      EXPECT_TRUE(bad.none()) << bad.summary();
+    }
+  }
+
+  /// `burla jobs` as id -> backend, Slurm id, done/total, state (the rest of the line).
+  std::map<std::string, std::vector<std::string>> jobs() const {
+    const output o = burla("jobs");
+    EXPECT_EQ(o.rc, 0) << o.err;
+    const auto lines = lines_of(o.out);
+    EXPECT_FALSE(lines.empty() || lines[0].rfind("ID ", 0) != 0) << "no header: " << o.out;
+    std::map<std::string, std::vector<std::string>> rows;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      std::istringstream in(lines[i]);
+      std::string id, backend, slurm_id, done_total, state_words;
+      in >> id >> backend >> slurm_id >> done_total >> std::ws;
+      std::getline(in, state_words);
+      rows[id] = {backend, slurm_id, done_total, state_words};
+    }
+    return rows;
+  }
+
+  /// Kills the job's mpirun with SIGKILL, as an out-of-memory killer or a lost login would.
+  void kill_mpirun(const std::string& id) const {
+    const pid_t pid = live_launcher(dir_of(id));
+    ASSERT_GT(pid, 0) << "mpirun of " << id << " is not running";
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  }
+
+  std::string base_, root_;
+};
+
+// ---- burla status --------------------------------------------------------------------------------
+
+TEST_F(Cli, StatusOfACompletedJob) {
+  const std::string id = start("ok 5");
+  const auto s = status(id);
+  auto field = [&](const std::string& k) { return s.count(k) ? s.find(k)->second : "(missing)"; };
+  EXPECT_EQ(field("job"), id);
+  EXPECT_EQ(field("state"), "completed");
+  EXPECT_EQ(field("progress"), "5/5 done, 0 failed");
+  EXPECT_EQ(field("backend").rfind("local, ", 0), 0u) << field("backend");
+  EXPECT_EQ(field("function"), "int -> int");
+  EXPECT_EQ(field("program"), BURLA_TEST_HELPER);
+  EXPECT_EQ(field("directory"), dir_of(id));
+  EXPECT_EQ(s.count("failed"), 0u);
+}
+
+TEST_F(Cli, StatusCountsAndListsFailedCalls) {
+  const int n = 10;
+  const std::string id = start("fail " + std::to_string(n));
+  const auto s = status(id);
+  std::set<int> want_failed, listed;
+  for (int x = 0; x < n; ++x)
+    if (throws(x)) want_failed.insert(x);
+  // `failed     input X: ERROR`, where the error ends with the exception's message.
+  for (auto [it, end] = s.equal_range("failed"); it != end; ++it) {
+    const std::string& line = it->second;
+    const int x = line.rfind("input ", 0) == 0 ? std::atoi(line.c_str() + 6) : -1;
+    const std::string message = "bad input " + std::to_string(x);
+    EXPECT_TRUE(line.rfind("input " + std::to_string(x) + ": ", 0) == 0 && line.size() >= message.size() &&
+                line.compare(line.size() - message.size(), message.size(), message) == 0)
+        << line;
+    listed.insert(x);
+  }
+  EXPECT_EQ(listed, want_failed);
+  EXPECT_EQ(s.count("failed"), want_failed.size());
+  ASSERT_EQ(s.count("state"), 1u);
+  EXPECT_EQ(s.find("state")->second, "failed");
+  ASSERT_EQ(s.count("progress"), 1u);
+  EXPECT_EQ(s.find("progress")->second, std::to_string(n) + "/" + std::to_string(n) + " done, " +
+                                            std::to_string(want_failed.size()) + " failed");
+}
+
+// A call that failed once and then succeeded on its retry is not a failure of the job.
+TEST_F(Cli, StatusDoesNotListARetriedCallThatSucceeded) {
+  const std::string id = start("retry");
+  const auto s = status(id);
+  ASSERT_EQ(s.count("state"), 1u);
+  EXPECT_EQ(s.find("state")->second, "completed");
+  EXPECT_EQ(s.find("progress")->second, "40000/40000 done, 0 failed");
+  for (auto [it, end] = s.equal_range("failed"); it != end; ++it)
+    ADD_FAILURE() << "listed as failed: " << it->second;
+}
+
+// ---- burla results -------------------------------------------------------------------------------
+
+TEST_F(Cli, ResultsOfIntegersInEveryFormat) {
+  const std::string id = start("ok 7");
+  expect_results(id, squares(7), false, "completed");
+}
+
+TEST_F(Cli, ResultsOfStringsInEveryFormatAreExactThroughQuotesCommasAndBackslashes) {
+  const int n = 6;
+  const std::string id = start("strings " + std::to_string(n));
+  std::vector<row> want;
+  for (int x = 0; x < n; ++x) want.push_back({"ok", text_of(x), ""});
+  expect_results(id, want, true, "completed");
+}
+
+TEST_F(Cli, ResultsOfFailedCallsGiveTheirErrorInEveryFormat) {
+  const int n = 8;
+  const std::string id = start("fail " + std::to_string(n));
+  std::vector<row> want;
+  for (int x = 0; x < n; ++x)
+    want.push_back(throws(x) ? row{"failed", "", error_of(x)} : row{"ok", std::to_string(square(x)), ""});
+  expect_results(id, want, false, "failed");
+}
+
+// Known bug: 40,000 string inputs travel in segments of two, and the retry of input 1 leaves input
+// 0, of the same segment, shown as `unknown` without its value (and the CSV row of input 1 with the
+// error of its first attempt).
+TEST_F(Cli, ResultsOfAJobWithARetriedCallShowEveryInputOk) {
+  const std::string id = start("retry");
+  std::vector<row> want;
+  for (int i = 0; i < 40000; ++i) want.push_back({"ok", "r" + std::to_string(i), ""});
+  expect_results(id, want, true, "completed");
+}
+
+// Known bug: with mpirun killed nothing writes the journal's end, and `burla results` takes that
+// for a job still running, while `burla status` sees that mpirun is gone: `ended early (...)`.
+TEST_F(Cli, ResultsOfAJobWhoseMpirunWasKilledAgreeWithStatus) {
+  const std::string id = start("slow 4 60000");  // inputs 2 and 3 run for a minute
+  ASSERT_TRUE(eventually([&] { return done(id) >= 2; }));
+  kill_mpirun(id);
+  ASSERT_TRUE(eventually([&] { return state(id).rfind("ended early (", 0) == 0; })) << state(id);
+  const std::string ended = state(id);
+
+  const output o = burla("results " + id + " --format json");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const json doc = json::parse(o.out);
+  EXPECT_NE(doc["state"].text, "running");
+  EXPECT_EQ(doc["state"].text, ended);
+  // What finished before the kill is there.
+  ASSERT_EQ(doc["results"].items.size(), 4u);
+  for (int x : {0, 1}) {
+    EXPECT_EQ(doc["results"].items[x]["status"].text, "ok");
+    EXPECT_EQ(doc["results"].items[x]["result"].text, std::to_string(square(x)));
+  }
+}
+
+// ---- burla logs ----------------------------------------------------------------------------------
+
+TEST_F(Cli, LogsGiveWhatEveryCallPrintedOnceOnItsOwnStream) {
+  const int n = 6;
+  const std::string id = start("ok " + std::to_string(n));
+  const output o = burla("logs " + id);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  std::multiset<std::string> want_out, want_err, err_notes;
+  for (int x = 0; x < n; ++x) {
+    want_out.insert("squaring " + std::to_string(x));
+    want_err.insert("note from " + std::to_string(x));
+  }
+  const auto out_lines = lines_of(o.out);
+  // In the order calls finished, which is not input order: compare as sets.
+  EXPECT_EQ(std::multiset<std::string>(out_lines.begin(), out_lines.end()), want_out) << o.out;
+  for (const auto& line : lines_of(o.err))
+    if (line.rfind("note from ", 0) == 0) err_notes.insert(line);
+  EXPECT_EQ(err_notes, want_err) << o.err;
+}
+
+// ---- burla jobs ----------------------------------------------------------------------------------
+
+TEST_F(Cli, JobsListsEachJobWithItsProgressAndState) {
+  const int n = 6;
+  const std::string completed = start("ok 3"), failed = start("fail " + std::to_string(n));
+  int n_failed = 0;
+  for (int x = 0; x < n; ++x) n_failed += throws(x);
+  const std::string all = std::to_string(n) + "/" + std::to_string(n);
+  const auto rows = jobs();
+  EXPECT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows.count(completed), 1u);
+  ASSERT_EQ(rows.count(failed), 1u);
+  EXPECT_EQ(rows.at(completed), (std::vector<std::string>{"local", "-", "3/3", "completed"}));
+  EXPECT_EQ(rows.at(failed),
+            (std::vector<std::string>{"local", "-", all, "failed, " + std::to_string(n_failed) + " failed"}));
+}
+
+// ---- burla cancel --------------------------------------------------------------------------------
+
+TEST_F(Cli, CancelStopsARunningJobAndKeepsItsFinishedResults) {
+  const int n = 40;
+  const std::string id = start("slow " + std::to_string(n) + " 1000");  // about 20 s of calls
+  ASSERT_TRUE(eventually([&] { return done(id) >= 2; }));
+  {
+    // While it runs: the results so far, and a note on stderr saying so.
+    const output o = burla("results " + id + " --format json");
+    ASSERT_EQ(o.rc, 0) << o.err;
+    EXPECT_EQ(json::parse(o.out)["state"].text, "running");
+    EXPECT_NE(o.err.find("job " + id), std::string::npos) << o.err;
+  }
+  const output cancel = burla("cancel " + id);
+  ASSERT_EQ(cancel.rc, 0) << cancel.err;
+  EXPECT_NE(cancel.out.find("cancelled"), std::string::npos) << cancel.out;
+  EXPECT_EQ(live_launcher(dir_of(id)), 0) << "mpirun still runs after burla cancel";
+  EXPECT_EQ(state(id), "cancelled");
+
+  // Every call that finished kept its exact result; the others did not run.
+  const output o = burla("results " + id + " --format csv");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  const auto rows = parse_csv(o.out);
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(n) + 1);
+  std::size_t ok = 0;
+  for (int x = 0; x < n; ++x) {
+    const auto& r = rows[static_cast<std::size_t>(x) + 1];
+    ASSERT_EQ(r.size(), 4u) << o.out;
+    if (r[1] == "ok") {
+      ++ok;
+      EXPECT_EQ(r, (std::vector<std::string>{std::to_string(x), "ok", std::to_string(square(x)), ""}));
+    } else {
+      EXPECT_EQ(r, (std::vector<std::string>{std::to_string(x), "not_run", "", ""}));
+    }
+  }
+  EXPECT_GE(ok, 2u);
+  EXPECT_LT(ok, static_cast<std::size_t>(n));
+  EXPECT_EQ(done(id), ok);
+  const output again = burla("cancel " + id);
+  EXPECT_EQ(again.rc, 0) << again.err;
+  EXPECT_NE(again.out.find("already ended (cancelled)"), std::string::npos) << again.out;
+}
+
+// ---- burla resume --------------------------------------------------------------------------------
+
+TEST_F(Cli, ResumeFinishesAJobWhoseMpirunWasKilledWithExactResults) {
+  const int n = 6;
+  const std::string id = start("slow " + std::to_string(n) + " 2000");
+  ASSERT_TRUE(eventually([&] { return done(id) >= 2; }));
+  kill_mpirun(id);
+  ASSERT_TRUE(eventually([&] { return state(id).rfind("ended early (", 0) == 0; })) << state(id);
+  const std::size_t before = done(id);
+  EXPECT_LT(before, static_cast<std::size_t>(n));
+
+  const output o = burla("resume " + id);
+  ASSERT_EQ(o.rc, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("job " + id + ": completed"), std::string::npos) << o.out;
+  EXPECT_EQ(live_launcher(dir_of(id)), 0) << "mpirun still runs after burla resume";
+  const auto s = status(id);
+  ASSERT_EQ(s.count("state"), 1u);
+  EXPECT_EQ(s.find("state")->second, "completed");
+  EXPECT_EQ(s.find("progress")->second, std::to_string(n) + "/" + std::to_string(n) + " done, 0 failed");
+  expect_results(id, squares(n), false, "completed");
+
+  const auto rows = jobs();
+  ASSERT_EQ(rows.count(id), 1u);
+  EXPECT_EQ(rows.at(id), (std::vector<std::string>{"local", "-", std::to_string(n) + "/" + std::to_string(n),
+                                                   "completed"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What CTest would set, were gtest_discover_tests able to pass a list-valued ENVIRONMENT
+  // (tests/CMakeLists.txt).
+  for (const char* setting : {
+#include BURLA_TEST_ENV_INC
+       })
+    ::putenv(const_cast<char*>(setting));
+  // cli_helper slow exits before its job ends: its mpirun and ranks become this process's
+  // children instead of init's, and TearDown reaps them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
