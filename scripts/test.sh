@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+# A second build checks the layers: each a shared library linked with --no-undefined (a layer
+# that uses one it does not declare fails to link), warnings as errors, and the unit tests under
+# AddressSanitizer and UBSan.
+cmake -S . -B build-layers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBURLA_SEPARATE_LAYERS=ON -DBURLA_WERROR=ON \
+  -DBURLA_SANITIZE=address,undefined -DBURLA_BUILD_BENCH=OFF >/dev/null
+cmake --build build-layers -j "$(nproc)" --target unit_tests burla_cli >/dev/null
+(cd build-layers && ctest -L unit -j "$(nproc)" --output-on-failure < /dev/null)
+
 rm -rf build/tests/jobs
 export BURLA_SLURM_DIR="$PWD/build/tests/slurm-state"
 trap "'$PWD/slurm/scripts/stop-local-slurm.sh' >/dev/null 2>&1 || true" EXIT

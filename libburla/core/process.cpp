@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <regex>
+#include <cctype>
+#include <cstdlib>
+#include <string_view>
 #include <sstream>
 
 extern char** environ;
@@ -199,9 +201,11 @@ class process_launch final : public launch {
     } catch (const error&) {
       return -1;
     }
-    if (text.size() > 64 * 1024) text.erase(0, text.size() - 64 * 1024);
-    std::smatch m;
-    if (std::regex_search(text, m, std::regex("process rank ([0-9]+)"))) return std::stoi(m[1]);
+    constexpr std::string_view said = "process rank ";
+    for (auto at = text.find(said); at != std::string::npos; at = text.find(said, at + 1)) {
+      const char* digits = text.c_str() + at + said.size();
+      if (std::isdigit(static_cast<unsigned char>(*digits))) return std::atoi(digits);
+    }
     return -1;
   }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <burla/detail/encode_inputs.hpp>
 #include <burla/detail/job_state.hpp>
 #include <burla/error.hpp>
 #include <burla/job.hpp>
@@ -27,52 +28,6 @@ namespace burla {
 /// Call first thing in main(). In the processes of a job (started by burla with the same
 /// program) it runs the job's master or worker and exits; elsewhere it returns at once.
 void init(int argc, char** argv);
-
-namespace detail {
-
-template <class In, class Inputs>
-void encode_inputs(input_sink& sink, const Inputs& inputs, std::uint64_t segment_items) {
-  std::string buf;
-  if constexpr (kind_of<In>() == value_kind::fixed) {
-    if constexpr (std::ranges::contiguous_range<Inputs> &&
-                  std::is_same_v<std::ranges::range_value_t<Inputs>, In>) {
-      sink.write(
-          {reinterpret_cast<const char*>(std::ranges::data(inputs)), std::ranges::size(inputs) * sizeof(In)});
-      return;
-    }
-    for (const auto& element : inputs) {
-      const In x = element;
-      buf.append(reinterpret_cast<const char*>(&x), sizeof(In));
-      if (buf.size() >= (1u << 20)) {
-        sink.write(buf);
-        buf.clear();
-      }
-    }
-  } else {
-    append_buf out(buf);
-    std::optional<boost::archive::binary_oarchive> archive;
-    std::uint64_t i = 0;
-    for (const auto& element : inputs) {
-      if (i++ % segment_items == 0) {
-        archive.reset();
-        sink.write(buf);
-        buf.clear();
-        sink.mark_segment();
-        archive.emplace(out, archive_flags);
-      }
-      const In& x = element;
-      *archive << x;
-      if (buf.size() >= (1u << 20)) {  // the archive keeps no pointers into buf
-        sink.write(buf);
-        buf.clear();
-      }
-    }
-    archive.reset();
-  }
-  sink.write(buf);
-}
-
-}  // namespace detail
 
 /// Starts f(input) for every input and returns once the job is started (Burla's background).
 /// f: a plain function, or a lambda capturing only trivially copyable values by copy.
