@@ -7,7 +7,9 @@
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,23 @@ void fail(const std::string& what) {
 
 void fail_with(int err, const std::string& what) {
   throw error("burla: " + what + ": " + std::strerror(err));
+}
+
+std::optional<fd> try_lock(const std::string& path) {
+  fd f = open_file(path, O_RDWR | O_CREAT, 0600);
+  int r;
+  do r = ::flock(f.get(), LOCK_EX | LOCK_NB);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == EWOULDBLOCK) return std::nullopt;
+  if (r < 0) fail("cannot lock " + path);
+  return f;
+}
+
+std::optional<fd> open_pidfd(pid_t pid) {
+  const long raw = ::syscall(SYS_pidfd_open, pid, 0);
+  if (raw < 0 && errno == ESRCH) return std::nullopt;
+  if (raw < 0) fail("cannot follow process " + std::to_string(pid) + " (pidfd_open)");
+  return fd(static_cast<int>(raw));
 }
 
 pid_t spawn(const std::vector<std::string>& argv, char* const* envp, int out, int err) {

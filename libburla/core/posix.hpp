@@ -95,6 +95,14 @@ void redirect(int from, int to, const std::string& what);
 /// The executable `name` found on PATH (or `name` itself if it has a '/'); empty if none.
 std::string find_on_path(const std::string& name);
 
+/// flock(2) LOCK_EX | LOCK_NB on a lock file (created 0600 if needed): held while the fd is open
+/// (and by processes that inherit it); nullopt if another open file holds it.
+std::optional<fd> try_lock(const std::string& path);
+
+/// pidfd_open(2): a descriptor readable once the process has exited, that never names another
+/// process; nullopt if it has already been reaped (ESRCH).
+std::optional<fd> open_pidfd(pid_t pid);
+
 /// posix_spawn(argv[0], a path) with stdin from /dev/null and stdout, stderr on out, err.
 pid_t spawn(const std::vector<std::string>& argv, char* const* envp, int out, int err);
 

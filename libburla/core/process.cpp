@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <cctype>
-#include <cstdlib>
-#include <string_view>
 #include <sstream>
+#include <string_view>
 
 extern char** environ;
 
@@ -117,12 +117,11 @@ child_process spawn_logged(const std::vector<std::string>& args, const std::vect
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   const pid_t pid = posix::spawn(args, envp.data(), log_fd.get(), log_fd.get());
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) posix::fail("cannot watch " + args[0] + " (pidfd_open)");
+  auto pidfd = posix::open_pidfd(pid);  // our child: not reaped yet, so it is there
   // Another process (burla attach, the burla command) may follow or stop the job later.
   const std::string dir = log.substr(0, log.rfind('/'));
   posix::write_file_atomic(dir + "/launcher.pid", std::to_string(pid) + " " + process_start_time(pid) + "\n");
-  return child_process(pid, posix::fd(pidfd), args[0].substr(args[0].rfind('/') + 1));
+  return child_process(pid, std::move(pidfd).value(), args[0].substr(args[0].rfind('/') + 1));
 }
 
 std::vector<std::string> job_command(const std::string& executable) {
@@ -160,13 +159,12 @@ std::optional<child_process> find_launcher(const std::string& dir) {
   if (!(in >> pid >> started) || pid <= 0) return std::nullopt;
   // The same pid with another start time is another process: the job's is gone.
   if (process_start_time(static_cast<pid_t>(pid)) != started) return std::nullopt;
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
-  if (pidfd < 0 && errno == ESRCH) return std::nullopt;  // it has just ended
-  // Anything else (no pidfd_open in this kernel, out of descriptors) says nothing about the job:
-  // taking it for "the job ended" would let a resume race the job still running.
-  if (pidfd < 0)
-    posix::fail("cannot follow the job's launcher (pid " + std::to_string(pid) + ", pidfd_open)");
-  return child_process(static_cast<pid_t>(pid), posix::fd(pidfd), "the job's launcher", /*ours=*/false);
+  // ESRCH: it has just ended. Any other failure (no pidfd_open in this kernel, out of
+  // descriptors) says nothing about the job and is an error: taking it for "the job ended"
+  // would let a resume race the job still running.
+  auto pidfd = posix::open_pidfd(static_cast<pid_t>(pid));
+  if (!pidfd) return std::nullopt;
+  return child_process(static_cast<pid_t>(pid), std::move(*pidfd), "the job's launcher", /*ours=*/false);
 }
 
 namespace {

@@ -388,33 +388,34 @@ std::shared_ptr<job_state> open_job(const std::string& dir, bool spinner) {
 std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opts, bool rerun_failed) {
   validate(opts);
   core::job_spec spec = core::read_job_spec(dir + "/job.ini");
-  auto fold_journal = [&](core::journal_reader& journal) {
-    core::journal_fold fold(spec, journal.path(), /*keep_failures=*/false);
-    for (core::record r; journal.next(r);) fold.apply(r);
-    return fold;
-  };
+  // One resume at a time, from the check that the old run is gone until the new one's launcher
+  // is recorded: a second resume then finds the new run running. flock: a crashed caller's lock
+  // goes with its process.
+  const auto lock = posix::try_lock(dir + "/resume.lock");
+  if (!lock)
+    throw error("burla: job " + spec.id + " is being resumed by another process right now; follow it with " +
+                "burla::attach or `burla status " + spec.id + "`");
   auto previous = follow_launch(spec, dir);
-  if (!previous->ended()) {
-    // A job that was told to stop, or has written its end, takes a moment to be gone; one that
-    // runs on is refused at once.
-    core::journal_reader early(dir + "/journal");
-    const bool ending = posix::exists(dir + "/cancel") || fold_journal(early).end();
-    for (int i = 0; i < 60 && ending && !previous->ended(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
+  // A job being cancelled, or one whose processes are finishing (a Slurm job COMPLETING), takes
+  // a moment to be gone.
+  for (int i = 0; i < 60 && !previous->ended(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   if (!previous->ended())
     throw error("burla: job " + spec.id + " is still running; wait for it (burla::attach, `burla status " +
                 spec.id + "`) or stop it (`burla cancel " + spec.id + "`) before resuming it");
   core::journal_reader journal(dir + "/journal");
-  const core::journal_fold fold = fold_journal(journal);
+  core::journal_fold fold(spec, journal.path(), /*keep_failures=*/false);
+  for (core::record r; journal.next(r);) fold.apply(r);
   const auto todo = std::count_if(fold.status().begin(), fold.status().end(), [&](std::uint8_t st) {
     return st == 0 || (rerun_failed && st != static_cast<std::uint8_t>(call_status::ok));
   });
   if (todo == 0 && fold.end()) return open_job(dir, opts.spinner);  // nothing to run: replay it
   // A run killed while writing leaves a torn last record; the new run appends after whole ones.
   // Through an fd opened without following a symlink: a planted link must not aim the cut elsewhere.
-  posix::truncate_file(posix::open_file(dir + "/journal", O_WRONLY).get(), journal.complete_bytes(),
-                       dir + "/journal");
+  // A job killed before its master wrote anything has no journal: the new run starts one.
+  if (posix::exists(dir + "/journal"))
+    posix::truncate_file(posix::open_file(dir + "/journal", O_WRONLY).get(), journal.complete_bytes(),
+                         dir + "/journal");
   for (const char* stale : {"cancel", "launcher.pid"}) ::unlink((dir + "/" + stale).c_str());
   const std::string log = dir + "/job.log";
   if (posix::exists(log)) posix::rename_file(log, log + "." + std::to_string(spec.run));

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -85,6 +86,10 @@ char read_frame(int fd, std::string& payload) {
 
 // ---- the child -------------------------------------------------------------------------------
 
+/// Set in a process that a call forked (pthread_atfork): if that copy returns from the call
+/// instead of exiting, it must not go on with the batch and reply a second time.
+bool forked_copy = false;
+
 /// One batch of calls in the child; what each call printed or threw goes into the reply.
 class call_context final : public detail::batch_context {
  public:
@@ -105,12 +110,14 @@ class call_context final : public detail::batch_context {
   }
 
   void call_succeeded(std::uint32_t i) override {
+    if (forked_copy) ::_exit(0);
     status_.push_back(static_cast<char>(call_status::ok));
     if (capture_.collect(out_, err_)) keep_output(i);
     shared_.finished.store(i + 1, std::memory_order_release);
   }
 
   void call_failed(std::uint32_t i, std::exception_ptr e) override {
+    if (forked_copy) ::_exit(0);
     status_.push_back(static_cast<char>(call_status::failed));
     capture_.collect(out_, err_);
     keep_output(i);
@@ -180,6 +187,10 @@ void exit_now(int status, void*) {
                              call_process::control& shared, int out_memfd, int err_memfd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the rank died before the line above
+  // A group of its own: what the call starts is ended with it (the rank kills the group), and
+  // `kill 0` in a call's script reaches the call, not the worker rank.
+  ::setpgid(0, 0);
+  ::pthread_atfork(nullptr, nullptr, [] { forked_copy = true; });
   // Wake short sleeps in calls on time: the default 50 us slack saves power on desktops and
   // adds 5-10% to calls that sleep or poll in milliseconds.
   ::prctl(PR_SET_TIMERSLACK, 1000UL);
@@ -310,7 +321,9 @@ void call_process::spawn() {
     mine = posix::fd();
     child_main(spec_, parent, theirs.get(), *control_, out_.get(), err_.get());
   }
+  ::setpgid(pid, pid);  // also here, so that no kill of the group can come before the child's own
   pid_ = pid;
+  pidfd_ = posix::open_pidfd(pid).value();  // our child, not reaped: it is there
   channel_ = std::move(mine);
   // func_ram is enforced by reading the child's resident size: without it, it would not be.
   if (spec_.func_ram > 0) statm_ = posix::open_file("/proc/" + std::to_string(pid) + "/statm", O_RDONLY);
@@ -318,6 +331,9 @@ void call_process::spawn() {
 }
 
 void call_process::start(std::string_view batch) {
+  // A child that died while it waited for work (killed from outside) is replaced before it is
+  // given a batch: its death must not be blamed on this batch's first call.
+  if (pollfd p{pidfd_.get(), POLLIN, 0}; pid_ >= 0 && ::poll(&p, 1, 0) == 1) kill();
   if (pid_ < 0) spawn();
   if (!environment_sent_ && !environment_.empty()) {
     try {
@@ -346,11 +362,19 @@ std::uint32_t call_process::running_call() const {
 }
 
 call_process::state call_process::wait(int ms) {
-  pollfd p{channel_.get(), POLLIN, 0};
-  if (::poll(&p, 1, ms) > 0) {
-    const char kind = read_frame(channel_.get(), frame_);
-    if (kind == frame_reply) return state::replied;
-    if (kind == frame_fatal) return state::fatal;
+  // The channel for its frames, the pidfd for its death: a process the call started inherits
+  // the channel and may hold it open long after the call process died.
+  pollfd p[2] = {{channel_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}};
+  if (::poll(p, 2, ms) > 0) {
+    if (p[0].revents) {
+      char kind = 0;
+      try {
+        kind = read_frame(channel_.get(), frame_);
+      } catch (const error&) {  // reset by a dying child: the same as its end
+      }
+      if (kind == frame_reply) return state::replied;
+      if (kind == frame_fatal) return state::fatal;
+    }
     return died(call_status::crashed, "");
   }
   const auto now = clock::now();
@@ -380,12 +404,15 @@ call_process::state call_process::wait(int ms) {
 call_process::state call_process::died(call_status status, std::string what) {
   fault_ = {};
   fault_.call = running_call();
-  if (status != call_status::crashed) ::kill(pid_, SIGKILL);  // it is still running
+  // The whole group: the call process if it still runs, and what the call started. Before the
+  // call process is reaped, so that the group's id cannot name anything else yet.
+  ::kill(-pid_, SIGKILL);
   reap_and_describe(status, what);
   fault_.status = status;
   fault_.what = std::move(what);
   fault_.out = printed_after(out_.get(), control_->out_pos.load());
   fault_.err = printed_after(err_.get(), control_->err_pos.load());
+  pidfd_ = posix::fd();
   channel_ = posix::fd();
   out_ = posix::fd();
   err_ = posix::fd();
@@ -411,11 +438,12 @@ void call_process::reap_and_describe(call_status& status, std::string& what) {
 
 void call_process::kill() {
   if (pid_ < 0) return;
-  ::kill(pid_, SIGKILL);
+  ::kill(-pid_, SIGKILL);  // with what its calls started
   int ws = 0;
   while (::waitpid(pid_, &ws, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;
+  pidfd_ = posix::fd();
   channel_ = posix::fd();
 }
 

@@ -64,7 +64,7 @@ class call_process {
   bool environment_sent_ = false;
   control* control_ = nullptr;
   pid_t pid_ = -1;
-  posix::fd channel_, out_, err_, statm_;
+  posix::fd pidfd_, channel_, out_, err_, statm_;
   std::string skip_;  // of the running batch
   std::uint32_t count_ = 0;
   std::uint32_t seen_finished_ = 0;

@@ -29,6 +29,7 @@ constexpr auto flush_every = std::chrono::seconds(1);
 constexpr auto check_every = std::chrono::milliseconds(100);
 constexpr auto stop_grace = std::chrono::seconds(3);
 constexpr auto dead_after = std::chrono::seconds(10);  // workers send a heartbeat every second
+constexpr auto alive_every = std::chrono::seconds(1);  // and so does the master, to them
 
 /// VmHWM of this process, in kB (0 if unknown).
 long long peak_rss_kb() {
@@ -204,7 +205,13 @@ class master {
 
   void handle_reply(int w, std::string& data) {
     core::reply_view r = core::parse_reply(data);
-    queue_->answered(w, r.head.first, r.head.done, static_cast<double>(r.head.elapsed_ns) * 1e-9);
+    // Exactly one reply per batch sent: another (a copy of a call process replying twice, or a
+    // reply of a batch already given to another worker) would count its calls twice.
+    if (!queue_->answered(w, r.head.first, r.head.done, static_cast<double>(r.head.elapsed_ns) * 1e-9)) {
+      std::fprintf(stderr, "burla: rank %d replied for inputs %llu.. that it does not hold; ignored\n", w,
+                   static_cast<unsigned long long>(r.head.first));
+      return;
+    }
     last_reply_ = clock::now();
     // Failed attempts that will run again are marked so in the journal and kept out of results.h5.
     auto* status = const_cast<std::uint8_t*>(r.status);
@@ -258,6 +265,11 @@ class master {
   /// One round of the event loop: sends progress, and at most one message is handled.
   void poll_once(mpi::backoff& wait) {
     outbox_.progress();
+    if (const auto now = clock::now(); now - last_alive_ > alive_every) {  // workers watch for it
+      last_alive_ = now;
+      for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
+        if (queue_->alive(w)) outbox_.send(w, tag_alive, {});
+    }
     if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
       guarded([&] { handle(*m); });  // an error stops the job, with what was done kept
       wait.reset();
@@ -287,6 +299,13 @@ class master {
     if (end_.state == core::end_state::completed && end_.n_failed > 0) {
       end_.state = core::end_state::failed;
       end_.message = std::to_string(end_.n_failed) + " calls failed";
+    }
+    // Never "completed" with inputs that have no outcome: that would be a silent partial result.
+    if (end_.state == core::end_state::completed && end_.n_not_run > 0) {
+      end_.state = core::end_state::error;
+      end_.message = std::to_string(end_.n_not_run) +
+                     " inputs were never run although the job had nothing left to do (a bug in burla); "
+                     "resume the job to run them";
     }
     guarded([&] {
       write_remaining_inputs();
@@ -349,7 +368,7 @@ class master {
   std::uint64_t todo_ = 0;                                               // inputs this run has yet to settle
   bool stopping_ = false, draining_ = false, dispatched_any_ = false;
   core::end_record end_;
-  clock::time_point first_dispatch_ = clock::now(), last_reply_ = first_dispatch_;
+  clock::time_point first_dispatch_ = clock::now(), last_reply_ = first_dispatch_, last_alive_{};
 };
 
 }  // namespace

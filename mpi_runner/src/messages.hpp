@@ -15,6 +15,7 @@ enum tag : int {
   tag_fatal = 4,      ///< worker -> master: text of an error that ends the job
   tag_stopped = 5,    ///< worker -> master: acknowledged stop
   tag_heartbeat = 6,  ///< worker -> master: still alive, while a batch runs
+  tag_alive = 7,      ///< master -> worker: still alive (workers stop when it is gone)
 };
 
 /// A batch: u64 first, u32 count, u8 has_skip, [count skip bytes], the encoded inputs.

@@ -97,6 +97,15 @@ outbox::~outbox() {
   }
 }
 
+std::string broadcast_string(const std::string& mine, int root) {
+  unsigned long long len = mine.size();
+  check(MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD), "broadcast a size");
+  std::string out = mine;
+  out.resize(static_cast<std::size_t>(len));
+  check(MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, root, MPI_COMM_WORLD), "broadcast a string");
+  return out;
+}
+
 std::vector<std::string> gather_strings(const std::string& mine, int root) {
   int rank = 0, size = 1;
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");

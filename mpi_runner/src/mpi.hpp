@@ -62,6 +62,8 @@ class outbox {
 };
 
 std::vector<std::string> gather_strings(const std::string& mine, int root);
+/// root's string, on every rank.
+std::string broadcast_string(const std::string& mine, int root);
 [[noreturn]] void abort(int code);
 
 /// Sleeps a little longer each time nothing happened; reset when something did.

@@ -92,12 +92,15 @@ int run_job(int argc, char** argv, const std::string& dir) {
                                                                       static_cast<std::uint32_t>(spec.run)});
       return 0;  // reported in the journal
     }
+    const std::string where = mpi::broadcast_string(posix::hostname() + "\n" + std::to_string(::getpid()), 0);
+    const master_address master{where.substr(0, where.find('\n')),
+                                std::atoi(where.c_str() + where.find('\n') + 1)};
     if (env.rank() == 0) {
       calls.reset();
       return run_master(spec, dir, hosts);
     }
     if (!calls) calls = std::make_unique<call_process>(spec, dir);
-    return run_worker(spec, env.rank(), *calls);
+    return run_worker(spec, env.rank(), *calls, master);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "burla job, rank %d: %s\n", env.rank(), e.what());
     if (env.rank() == 0) {

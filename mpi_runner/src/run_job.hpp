@@ -12,6 +12,11 @@ int run_job(int argc, char** argv, const std::string& job_dir);
 
 int run_master(const core::job_spec& spec, const std::string& job_dir, const std::vector<std::string>& hosts);
 class call_process;
-int run_worker(const core::job_spec& spec, int rank, call_process& calls);
+/// Where rank 0 runs, for workers to notice when it is gone.
+struct master_address {
+  std::string host;
+  int pid = -1;
+};
+int run_worker(const core::job_spec& spec, int rank, call_process& calls, const master_address& master);
 
 }  // namespace burla::mpi_runner

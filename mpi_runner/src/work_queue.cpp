@@ -97,10 +97,12 @@ work_item work_queue::single(std::uint64_t idx) const {
   return out;
 }
 
-void work_queue::answered(int w, std::uint64_t first, std::uint64_t calls, double seconds) {
+bool work_queue::answered(int w, std::uint64_t first, std::uint64_t calls, double seconds) {
   auto& held = held_[w];
-  if (!held.empty() && held.front().first == first) held.pop_front();
+  if (held.empty() || held.front().first != first) return false;
+  held.pop_front();
   sched_->record(calls, seconds);
+  return true;
 }
 
 bool work_queue::retry(std::uint64_t idx, int w) {

@@ -53,8 +53,10 @@ class work_queue {
   std::uint64_t inputs_in(const work_item& item) const {
     return layout_.first_item(item.unit + item.units) - first_input(item);
   }
-  /// Worker w answered its oldest batch (the one starting at `first`).
-  void answered(int w, std::uint64_t first, std::uint64_t calls, double seconds);
+  /// Worker w answered the batch starting at `first`: true if that is the oldest batch it
+  /// holds (workers answer in order); false for a reply of nothing it holds (a second reply),
+  /// which must be ignored.
+  bool answered(int w, std::uint64_t first, std::uint64_t calls, double seconds);
   /// A failed call of input idx on worker w: true if it runs again (max_retries), on another
   /// worker where possible.
   bool retry(std::uint64_t idx, int w);

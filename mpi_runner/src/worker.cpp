@@ -4,11 +4,14 @@
 #include <signal.h>
 
 #include <burla/detail/job_state.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
 #include "call_process.hpp"
+#include "libburla/core/posix.hpp"
 #include "libburla/core/reply.hpp"
 #include "messages.hpp"
 #include "mpi.hpp"
@@ -20,6 +23,9 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 constexpr auto heartbeat_every = std::chrono::seconds(1);
+// The master says it is alive every second; a master silent this long is gone (a pause of the
+// master, an HDF5 flush say, never comes near).
+constexpr auto master_silent_after = std::chrono::seconds(60);
 
 /// Takes in the batches still queued for this worker, then tells the master it stopped: the
 /// master's sends of large batches complete only when received. It sent them all before "stop",
@@ -73,10 +79,22 @@ std::string merge_faults(std::string_view reply, const std::vector<call_fault>& 
   return out;
 }
 
+/// The batch message again, with the calls in `skip` masked.
+std::string current(const batch_view& b, std::string_view skip) {
+  std::string again;
+  begin_batch(again, b.first, b.count, skip);
+  again.append(b.inputs);
+  return again;
+}
+
 class worker {
  public:
-  worker(const core::job_spec& spec, int rank, call_process& calls)
-      : spec_(spec), rank_(rank), calls_(calls) {
+  worker(const core::job_spec& spec, int rank, call_process& calls, const master_address& master)
+      : spec_(spec),
+        rank_(rank),
+        calls_(calls),
+        master_(master),
+        same_host_(master.host == posix::hostname()) {
     calls_.set_environment(gpus_for(spec, rank));
   }
 
@@ -86,9 +104,11 @@ class worker {
       if (mpi::try_receive(0, tag_stop)) break;  // checked first: queued batches are skipped
       auto m = mpi::try_receive(0, tag_batch);
       if (!m) {
+        watch_master();
         wait.idle();
         continue;
       }
+      heard_from_master_ = clock::now();
       wait.reset();
       run_batch(std::move(m->data));
     }
@@ -104,6 +124,7 @@ class worker {
     const bool stop_at_failure = !spec_.collect_errors && spec_.max_retries == 0;
     std::vector<call_fault> faults;
     std::string skip(b.skip);
+    int deaths_between_calls = 0;
     auto last_beat = clock::now();
     calls_.start(batch);
     const int tick_ms = spec_.func_timeout_ms > 0 || spec_.func_ram > 0 ? 10 : 50;
@@ -124,11 +145,25 @@ class worker {
       }
       if (state == call_process::state::died) {
         const call_fault& f = calls_.fault();
-        if (f.call >= b.count || (!faults.empty() && faults.back().call == f.call)) {
-          // Died outside any call (or twice in the same one): nothing to blame, so stop.
+        if (f.call >= b.count) {
+          // Between calls (killed from outside, or the channel closed by a call): no call to
+          // blame, so the batch runs again in a new process, a few times before the job stops.
+          if (++deaths_between_calls > 3) {
+            mpi::send(0, tag_fatal,
+                      "Erank " + std::to_string(rank_) + ": the call process died between calls " +
+                          std::to_string(deaths_between_calls) + " times in one batch; last: " + f.what);
+            mpi::receive(0, tag_stop);
+            stopped_ = true;
+            return;
+          }
+          calls_.start(current(b, skip));
+          continue;
+        }
+        if (!faults.empty() && faults.back().call == f.call) {
+          // Twice in the same call, which was masked: its process cannot be trusted.
           mpi::send(
               0, tag_fatal,
-              "Erank " + std::to_string(rank_) + ": the call process died outside of a call: " + f.what);
+              "Erank " + std::to_string(rank_) + ": the call process died twice at the same call: " + f.what);
           mpi::receive(0, tag_stop);
           stopped_ = true;
           return;
@@ -138,15 +173,13 @@ class worker {
         skip[f.call] = 1;
         if (stop_at_failure)  // the job stops at this failure: only the calls before it are needed
           std::fill(skip.begin() + f.call + 1, skip.end(), '\1');
-        std::string again;
-        begin_batch(again, b.first, b.count, skip);
-        again.append(b.inputs);
-        calls_.start(again);  // in a new process: the calls before the crash run again
+        calls_.start(current(b, skip));  // in a new process: the calls before the crash run again
         continue;
       }
       if (clock::now() - last_beat > heartbeat_every) {
         last_beat = clock::now();
         mpi::send(0, tag_heartbeat, {});
+        watch_master();
       }
       if (mpi::try_receive(0, tag_stop)) {  // the job stops: calls in flight are abandoned
         calls_.kill();
@@ -156,17 +189,39 @@ class worker {
     }
   }
 
+  /// A job whose master died would hang with its workers waiting: they end it instead (resume
+  /// finishes it). On the master's host its pid tells at once; elsewhere its silence does.
+  void watch_master() {
+    const auto now = clock::now();
+    if (now - last_watch_ < std::chrono::seconds(1)) return;
+    last_watch_ = now;
+    while (mpi::try_receive(0, tag_alive)) heard_from_master_ = now;
+    const bool gone = (same_host_ && master_.pid > 0 && ::kill(master_.pid, 0) != 0 && errno == ESRCH) ||
+                      now - heard_from_master_ > master_silent_after;
+    if (!gone) return;
+    std::fprintf(stderr,
+                 "burla: rank %d: the master (rank 0, pid %d on %s) is gone, so the job ends here; "
+                 "resume it to run what is left\n",
+                 rank_, master_.pid, master_.host.c_str());
+    std::fflush(stderr);
+    calls_.kill();
+    mpi::abort(3);
+  }
+
   const core::job_spec& spec_;
   int rank_;
   call_process& calls_;
+  master_address master_;
+  bool same_host_;
   bool stopped_ = false;
+  clock::time_point heard_from_master_ = clock::now(), last_watch_{};
 };
 
 }  // namespace
 
-int run_worker(const core::job_spec& spec, int rank, call_process& calls) {
+int run_worker(const core::job_spec& spec, int rank, call_process& calls, const master_address& master) {
   posix::set_signal_handler(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
-  return worker(spec, rank, calls).run();
+  return worker(spec, rank, calls, master).run();
 }
 
 }  // namespace burla::mpi_runner

@@ -4,6 +4,7 @@
 // must be none beyond the calls that failed by design.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <burla/burla.hpp>
@@ -25,6 +26,7 @@ namespace {
 
 struct tally {
   int crash_kinds = 0, kill_points = 0, damaged_files = 0;
+  int master_kills = 0, start_kills = 0, descendants = 0, duplicate_replies = 0, concurrent_resumes = 0;
   long long results_expected = 0, results_lost = 0;
 } suite;
 
@@ -61,6 +63,46 @@ void kill_job(const std::string& dir) {
     ASSERT_GT(launcher, 0);
     ::kill(launcher, SIGKILL);
   }
+}
+
+/// Whether a process is gone: no /proc entry, or a zombie nobody reaped (this VM's init is slow to).
+bool gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+/// Waits up to 10 s for a process to be gone.
+bool ends(pid_t pid) {
+  for (int i = 0; i < 100 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return gone(pid);
+}
+
+/// The job's rank 0 (its master): the process whose environment names the job and rank 0.
+pid_t master_of(const std::string& dir) {
+  for (const auto& entry : test::job_dirs("/proc")) {
+    if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in("/proc/" + entry + "/environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), {});
+    auto has = [&](const std::string& var) {
+      return env.find(std::string(1, '\0') + var + '\0') != std::string::npos;
+    };
+    if (env.find("BURLA_JOB_DIR=" + dir + '\0') != std::string::npos &&
+        (has("OMPI_COMM_WORLD_RANK=0") || has("PMIX_RANK=0")))
+      return static_cast<pid_t>(std::stol(entry));
+  }
+  return -1;
+}
+
+/// Reads a pid a call wrote to a file.
+pid_t pid_in(const std::string& path) {
+  for (int i = 0; i < 100; ++i) {
+    if (const std::string s = read_text(path); !s.empty()) return static_cast<pid_t>(std::stol(s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
 }
 
 int crash_kind(int x) {
@@ -285,16 +327,176 @@ TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
   }
 }
 
+TEST(Faults, TheMasterKilledMidJobEndsTheJobResumablyNotAHang) {
+  ++suite.master_kills;
+  std::vector<int> in(3000);
+  for (int i = 0; i < 3000; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + x % 3));
+    return 3 * x;
+  };
+  auto job = burla::submit(f, in, {.spinner = false});
+  pid_t master = -1;
+  for (int i = 0; i < 100 && master < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    master = master_of(job.directory());
+  }
+  ASSERT_GT(master, 0) << "no rank 0 found for " << job.directory();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ::kill(master, SIGKILL);
+  // The workers notice that the master is gone and end the job (before: the caller waited forever).
+  EXPECT_THROW(job.wait(), burla::job_error);
+  const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
+  suite.results_expected += static_cast<long long>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i >= resumed.size() || resumed[i] != 3 * in[i]) ++suite.results_lost;
+  EXPECT_EQ(resumed.size(), in.size());
+}
+
+// Local only (CMake filters it out on Slurm): it kills the local launcher.
+TEST(Faults, AJobKilledBeforeItsJournalExistsIsResumable) {
+  ++suite.start_kills;
+  auto job =
+      burla::submit([](int x) { return x + 100; }, std::vector<int>{1, 2, 3, 4, 5}, {.spinner = false});
+  // submit returns once mpirun has started: kill it before the master can write anything.
+  ::kill(std::atoi(read_text(job.directory() + "/launcher.pid").c_str()), SIGKILL);
+  EXPECT_THROW(job.wait(), burla::job_error);
+  const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
+  suite.results_expected += 5;
+  if (resumed != std::vector<int>{101, 102, 103, 104, 105}) suite.results_lost += 5;
+  EXPECT_EQ(resumed, (std::vector<int>{101, 102, 103, 104, 105}));
+}
+
+TEST(Faults, ACallsDescendantsEndWithItAndHoldNothingOpen) {
+  suite.descendants += 3;
+  const std::string dir = test::jobs_dir() + "/descendants-" + std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0700);
+  struct starts_children {
+    char dir[200];
+    int operator()(int x) const {
+      const std::string pidfile = std::string(dir) + "/" + std::to_string(x);
+      if (x == 1 || x == 2) {
+        if (const pid_t child = ::fork(); child == 0) {
+          if (x == 1)  // a daemon-like child that closes what it inherited
+            for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+          std::ofstream(pidfile) << ::getpid();
+          ::sleep(100);
+          ::_exit(0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (x == 1) std::abort();  // the call dies; its child must go with it
+      }
+      if (x == 3) (void)std::system("sh -c 'kill 0'");  // a script's `trap 'kill 0' EXIT`
+      return x;
+    }
+  } f{};
+  std::snprintf(f.dir, sizeof f.dir, "%s", dir.c_str());
+  auto job = burla::submit(f, std::vector<int>{0, 1, 2, 3, 4, 5},
+                           {.max_parallelism = 2, .on_error = burla::on_error::collect, .spinner = false});
+  const auto outcomes = job.outcomes();
+  ASSERT_EQ(outcomes.size(), 6u);
+  EXPECT_EQ(outcomes[1].status, burla::call_status::crashed);
+  // `kill 0` reaches the call's own process group, not its worker rank: only that call fails.
+  EXPECT_EQ(outcomes[3].status, burla::call_status::crashed);
+  for (int i : {0, 2, 4, 5}) {
+    ++suite.results_expected;
+    if (!outcomes[i].ok()) ++suite.results_lost;
+    EXPECT_TRUE(outcomes[i].ok()) << "input " << i << ": " << burla::to_string(outcomes[i].status);
+  }
+  // The children of the crashed call and of the call that returned are gone with the job.
+  for (int x : {1, 2}) {
+    const pid_t child = pid_in(dir + "/" + std::to_string(x));
+    ASSERT_GT(child, 0) << "input " << x << " wrote no pid";
+    EXPECT_TRUE(ends(child)) << "the child of input " << x << " (pid " << child << ") outlived the job";
+  }
+}
+
+TEST(Faults, ACallWhoseForkedCopyReturnsIsCountedOnce) {
+  ++suite.duplicate_replies;
+  // The copy returns from the call instead of exiting: before, it went on with the rest of the
+  // batch and replied a second time, and the job ended "completed" with inputs not run.
+  std::vector<int> in(3000);
+  for (int i = 0; i < 3000; ++i) in[i] = i;
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 2500) (void)::fork();
+        return x * 2;
+      },
+      in, {.max_parallelism = 1, .spinner = false});
+  const auto outcomes = job.outcomes();
+  ASSERT_EQ(outcomes.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    ++suite.results_expected;
+    if (!outcomes[i].ok() || *outcomes[i].value != 2 * in[i]) ++suite.results_lost;
+    EXPECT_TRUE(outcomes[i].ok()) << "input " << i << ": " << burla::to_string(outcomes[i].status);
+  }
+  EXPECT_NE(test::h5dump(job.directory() + "/results.h5", "-a /n_not_run").find("(0): 0"), std::string::npos);
+}
+
+TEST(Faults, TwoResumesAtOnceRunTheJobOnce) {
+  ++suite.concurrent_resumes;
+  std::vector<int> in(400);
+  for (int i = 0; i < 400; ++i) in[i] = i;
+  auto slow = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return x - 1;
+  };
+  auto job = burla::submit(slow, in, {.spinner = false});
+  {
+    auto stream = job.stream();
+    auto it = stream.begin();
+    ASSERT_FALSE(it == stream.end());
+    kill_job(job.directory());
+    try {
+      while (it != stream.end()) ++it;
+    } catch (const burla::job_error&) {
+    }
+  }
+  std::vector<std::vector<int>> got(2);
+  std::vector<std::string> refused(2);
+  std::vector<std::thread> resumes;
+  for (int k = 0; k < 2; ++k)
+    resumes.emplace_back([&, k] {
+      try {
+        got[k] = burla::resume<int>(job.id(), {.spinner = false}).results();
+      } catch (const burla::error& e) {
+        refused[k] = e.what();
+      }
+    });
+  for (auto& t : resumes) t.join();
+  std::vector<int> want(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) want[i] = in[i] - 1;
+  int ran = 0;
+  for (int k = 0; k < 2; ++k) {
+    if (!refused[k].empty()) {
+      EXPECT_TRUE(refused[k].find("being resumed") != std::string::npos ||
+                  refused[k].find("still running") != std::string::npos)
+          << refused[k];
+      continue;
+    }
+    ++ran;
+    EXPECT_EQ(got[k], want);
+  }
+  EXPECT_GE(ran, 1);
+  // One more run, not two: job.ini says run 2, and no input ran twice in it.
+  std::ifstream ini(job.directory() + "/job.ini");
+  std::string text((std::istreambuf_iterator<char>(ini)), {});
+  EXPECT_NE(text.find("\nrun = 2\n"), std::string::npos);
+  suite.results_expected += static_cast<long long>(in.size());
+  if (ran == 0 || (got[0] != want && got[1] != want)) suite.results_lost += static_cast<long long>(in.size());
+}
+
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   test::set_environment();
   testing::InitGoogleTest(&argc, argv);
   const int rc = RUN_ALL_TESTS();
   std::printf(
-      "fault suite (%s): %d crash kinds, %d kill points, %d damaged files tried; %lld of %lld results that "
-      "should "
-      "exist were lost\n",
+      "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d master kills, %d kills at "
+      "start-up, %d calls with descendants, %d duplicate replies, %d concurrent resumes tried; %lld of %lld "
+      "results that should exist were lost\n",
       on_slurm() ? "slurm" : "local", suite.crash_kinds, suite.kill_points, suite.damaged_files,
-      suite.results_lost, suite.results_expected);
+      suite.master_kills, suite.start_kills, suite.descendants, suite.duplicate_replies,
+      suite.concurrent_resumes, suite.results_lost, suite.results_expected);
   return rc != 0 || suite.results_lost != 0 ? 1 : 0;
 }

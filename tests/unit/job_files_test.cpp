@@ -235,6 +235,15 @@ TEST(Journal, RejectsFilesThatAreNotJournals) {
   EXPECT_THROW(reader.next(rec), burla::error);
 }
 
+TEST(Posix, ALockIsHeldByOneOpenFileAtATime) {
+  const std::string path = temp_dir() + "/resume.lock";
+  auto first = burla::posix::try_lock(path);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(burla::posix::try_lock(path)) << "a second resume got the lock";
+  first.reset();  // the holder is gone (a crashed caller's lock goes with its process)
+  EXPECT_TRUE(burla::posix::try_lock(path));
+}
+
 TEST(Posix, OpenRefusesPlantedSymlinks) {
   const std::string dir = temp_dir();
   ASSERT_EQ(::symlink("/etc/passwd", (dir + "/results.h5").c_str()), 0);

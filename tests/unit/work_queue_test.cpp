@@ -74,3 +74,14 @@ TEST(WorkQueue, ADeadWorkersBatchesGoToOthersOnceThenFail) {
   EXPECT_EQ(std::set<std::uint64_t>(lost.begin(), lost.end()), (std::set<std::uint64_t>{0, 1}));
   EXPECT_EQ(q.live_workers(), 0);
 }
+
+TEST(WorkQueue, OnlyTheReplyOfTheOldestBatchAWorkerHoldsIsTaken) {
+  work_queue q({.n_inputs = 10}, std::vector<std::uint8_t>(10, not_run), false, 1, 0);
+  ASSERT_EQ(q.next(1)->unit, 0u);
+  ASSERT_EQ(q.next(1)->unit, 1u);
+  EXPECT_TRUE(q.answered(1, 0, 1, 0.001));
+  EXPECT_FALSE(q.answered(1, 0, 1, 0.001)) << "a second reply of batch 0";
+  EXPECT_FALSE(q.answered(1, 5, 1, 0.001)) << "a reply of a batch never sent";
+  EXPECT_TRUE(q.answered(1, 1, 1, 0.001));
+  EXPECT_FALSE(q.holds_work(1));
+}
