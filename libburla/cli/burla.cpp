@@ -76,17 +76,22 @@ struct job_view {
   std::string dir;
   job_spec spec;
   core::journal_fold fold;
+  std::string damage;  ///< why the journal could not be read past some record, if it could not
 };
 
 /// Folds the whole journal; on_batch(reply) sees each batch after the fold has taken it in.
 template <class OnBatch>
 job_view read_job(const std::string& dir, OnBatch&& on_batch) {
   job_spec spec = core::read_job_spec(dir + "/job.ini");
-  job_view v{dir, spec, core::journal_fold(spec, dir + "/journal")};
+  job_view v{dir, spec, core::journal_fold(spec, dir + "/journal"), {}};
   core::journal_reader journal(dir + "/journal");
-  for (core::record r; journal.next(r);) {
-    v.fold.apply(r);
-    if (const auto* reply = std::get_if<core::reply_view>(&r)) on_batch(*reply);
+  try {
+    for (core::record r; journal.next(r);) {
+      v.fold.apply(r);
+      if (const auto* reply = std::get_if<core::reply_view>(&r)) on_batch(*reply);
+    }
+  } catch (const burla::error& e) {  // what comes before the damage is still shown
+    v.damage = e.what();
   }
   return v;
 }
@@ -106,6 +111,7 @@ std::string slurm_id_of(const std::string& dir) {
 
 /// One word for where a job stands, and Slurm's view if it has one: the same in every command.
 std::string state_of(const job_view& v) {
+  if (!v.damage.empty()) return "journal damaged";
   if (v.fold.end()) return core::to_string(v.fold.end()->state);
   auto launch = follow_launch(v.spec, v.dir);
   if (launch->ended()) return "ended early (" + launch->end_state() + ")";
@@ -172,6 +178,7 @@ int cmd_status(const context& c, const std::vector<std::string>& args) {
   std::printf("created    %s on %s\n", spec.created.c_str(), spec.caller_host.c_str());
   std::printf("program    %s\n", spec.executable.c_str());
   std::printf("directory  %s\n", dir.c_str());
+  if (!v.damage.empty()) std::printf("damage     %s\n", v.damage.c_str());
   if (const auto& end = v.fold.end(); end && !end->message.empty())
     std::printf("message    %s\n", end->message.c_str());
   int listed = 0;
@@ -370,6 +377,11 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
   } else {
     for (std::size_t i = 0; i < n; ++i)
       std::printf("%zu\t%s\t%s\n", i, status_name(i), status[i] == 1 ? values[i].c_str() : errors[i].c_str());
+  }
+  if (!v.damage.empty()) {
+    std::fprintf(stderr, "%s\nburla: the rows above are what the journal holds before the damage\n",
+                 v.damage.c_str());
+    return 1;
   }
   if (!v.fold.end())
     std::fprintf(stderr, "burla: job %s %s: results so far\n", spec.id.c_str(),

@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "checksum.hpp"
+
 namespace burla::core {
 namespace {
 
-constexpr std::size_t head_size = 16;  // u32 type, u32 reserved, u64 size
+constexpr std::size_t head_size = record_head_size;
 // No batch comes near this; a larger size is damage, not a record still being written.
 constexpr std::uint64_t max_record_bytes = std::uint64_t{1} << 40;
 
@@ -106,7 +108,8 @@ namespace {
 [[noreturn]] void damaged(const std::string& path, std::string_view what) {
   if (what.starts_with("burla: ")) what.remove_prefix(7);
   throw error("burla: the journal " + path + " is damaged (" + std::string(what) +
-              "); the job's results.h5 may still hold its results, otherwise submit the job again");
+              "). The records before it are intact and `burla status` reads them; results.h5 may hold "
+              "more. Resume refuses a damaged journal: submit the job again for the rest");
 }
 
 }  // namespace
@@ -154,21 +157,28 @@ void journal_writer::append(const end_record& r) {
   append(record_type::end, encode(r));
 }
 
+std::string record_head(record_type type, std::string_view payload, std::uint64_t size) {
+  std::string head;
+  detail::byte_writer w(head);
+  w.put(static_cast<std::uint32_t>(type));
+  w.put(crc32c(payload));
+  w.put(size);
+  w.put(crc32c(head));
+  w.put(std::uint32_t{0});
+  return head;
+}
+
 void journal_writer::append(record_type type, std::string_view payload) {
-  struct {
-    std::uint32_t type;
-    std::uint32_t reserved;
-    std::uint64_t size;
-  } head{static_cast<std::uint32_t>(type), 0, payload.size()};
-  static_assert(sizeof head == head_size);
-  iovec iov[2] = {{&head, sizeof head}, {const_cast<char*>(payload.data()), payload.size()}};
-  const std::size_t total = sizeof head + payload.size();
+  const std::string head = record_head(type, payload, payload.size());
+  iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                  {const_cast<char*>(payload.data()), payload.size()}};
+  const std::size_t total = head.size() + payload.size();
   ssize_t n;
   do n = ::writev(fd_.get(), iov, 2);
   while (n < 0 && errno == EINTR);
   if (n < 0) posix::fail("cannot append to the journal " + path_);
   if (static_cast<std::size_t>(n) < total) {  // short write: finish it plainly
-    std::string rest(reinterpret_cast<const char*>(&head), sizeof head);
+    std::string rest = head;
     rest.append(payload);
     posix::write_all(fd_.get(), std::string_view(rest).substr(static_cast<std::size_t>(n)), path_);
   }
@@ -204,22 +214,32 @@ bool journal_reader::next(record& out) {
       continue;
     }
     if (header_checked_ && avail.size() >= head_size) {
-      std::uint32_t type;
+      std::uint32_t type, payload_crc, head_crc;
       std::uint64_t size;
       std::memcpy(&type, avail.data(), 4);
+      std::memcpy(&payload_crc, avail.data() + 4, 4);
       std::memcpy(&size, avail.data() + 8, 8);
+      std::memcpy(&head_crc, avail.data() + 16, 4);
+      const std::string at =
+          "at byte " + std::to_string(consumed_) + ", after " + std::to_string(records_) + " whole records";
+      // A damaged size must not pass for a record still being written: the head is checked first.
+      if (crc32c(avail.substr(0, 16)) != head_crc)
+        damaged(path_, "a record head that fails its checksum " + at);
       if (type < static_cast<std::uint32_t>(record_type::start) ||
           type > static_cast<std::uint32_t>(record_type::end))
-        damaged(path_, "a record of type " + std::to_string(type));
-      if (size > max_record_bytes) damaged(path_, "a record of " + std::to_string(size) + " bytes");
+        damaged(path_, "a record of type " + std::to_string(type) + " " + at);
+      if (size > max_record_bytes) damaged(path_, "a record of " + std::to_string(size) + " bytes " + at);
       if (avail.size() - head_size >= size) {
+        const std::string_view payload = avail.substr(head_size, size);
+        if (crc32c(payload) != payload_crc) damaged(path_, "a record whose bytes fail their checksum " + at);
         try {
-          out = decode(static_cast<record_type>(type), avail.substr(head_size, size));
+          out = decode(static_cast<record_type>(type), payload);
         } catch (const error& e) {
-          damaged(path_, e.what());
+          damaged(path_, std::string(e.what()) + " " + at);
         }
         pos_ += head_size + size;
         consumed_ += head_size + size;
+        ++records_;
         return true;
       }
     }

@@ -1,8 +1,11 @@
 // The journal: the job directory's append-only file of records, written by the master and read
 // by everyone else (the caller following the job, the burla command, a resumed run's master).
-// The shared filesystem is the only channel it needs. Layout: the magic, then records of
-// u32 type, u32 reserved, u64 payload size, payload. Each record is decoded once, as it is
-// read, into a typed value; journal_fold.hpp says what the records mean.
+// The shared filesystem is the only channel it needs. Layout: the magic, then records of a
+// 24-byte head (u32 type, u32 CRC-32C of the payload, u64 payload size, u32 CRC-32C of the head's
+// first 16 bytes, u32 zero) and the payload. A record cut short at the end of the file is one
+// still being written (or torn by a kill); any other damaged byte fails a checksum and is an
+// error naming the byte. Each record is decoded once, as it is read, into a typed value;
+// journal_fold.hpp says what the records mean.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +66,10 @@ std::string encode(const dispatch_record& r);
 std::string encode(const end_record& r);
 /// Throws burla::error for a payload that does not hold a whole record of that type.
 record decode(record_type type, std::string_view payload);
+/// The head of a record whose payload is `payload`, declaring `size` bytes (its size but in
+/// tests of damage): what precedes the payload in the file.
+std::string record_head(record_type type, std::string_view payload, std::uint64_t size);
+inline constexpr std::size_t record_head_size = 24;
 
 /// Appends records, one write(2) each, so that a reader never sees a torn record except at the
 /// very end (a writer killed mid-write).
@@ -92,7 +99,8 @@ class journal_reader {
   /// The next complete record, if one is there; its views stay valid until the next call.
   /// Damage is an error naming the file.
   bool next(record& out);
-  /// Bytes of the file read as complete records (and the magic) so far.
+  /// Bytes of the file read as complete records (and the magic) so far: where a torn last
+  /// record starts.
   std::uint64_t complete_bytes() const { return consumed_; }
   const std::string& path() const { return path_; }
 
@@ -103,6 +111,7 @@ class journal_reader {
   std::string buf_;
   std::size_t pos_ = 0;
   std::uint64_t consumed_ = 0;
+  std::uint64_t records_ = 0;
   bool header_checked_ = false;
 };
 

@@ -27,6 +27,7 @@ namespace {
 struct tally {
   int crash_kinds = 0, kill_points = 0, damaged_files = 0;
   int master_kills = 0, start_kills = 0, descendants = 0, duplicate_replies = 0, concurrent_resumes = 0;
+  int corrupted_records = 0;
   long long results_expected = 0, results_lost = 0;
 } suite;
 
@@ -486,17 +487,62 @@ TEST(Faults, TwoResumesAtOnceRunTheJobOnce) {
   if (ran == 0 || (got[0] != want && got[1] != want)) suite.results_lost += static_cast<long long>(in.size());
 }
 
+TEST(Faults, ACorruptedJournalRecordIsAnErrorNotASilentLoss) {
+  std::vector<int> in(300);
+  for (int i = 0; i < 300; ++i) in[i] = i;
+  auto job = burla::submit([](int x) { return x * 7; }, in, {.spinner = false});
+  (void)job.results();
+  const std::string journal = job.directory() + "/journal";
+  std::string bytes;
+  {
+    std::ifstream f(journal, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  // Records: 24-byte heads (u64 payload size at +8) after the 8-byte magic. Damage the 4th.
+  std::size_t at = 8;
+  for (int k = 0; k < 3; ++k) {
+    std::uint64_t size = 0;
+    std::memcpy(&size, bytes.data() + at + 8, 8);
+    at += 24 + size;
+  }
+  ASSERT_LT(at + 24, bytes.size());
+  for (const std::string how : {"size", "payload"}) {
+    ++suite.corrupted_records;
+    std::string damaged = bytes;
+    if (how == "size") {
+      const std::uint64_t huge = std::uint64_t{1} << 39;
+      std::memcpy(damaged.data() + at + 8, &huge, 8);
+    } else {
+      damaged[at + 24] = static_cast<char>(damaged[at + 24] ^ 0x5a);
+    }
+    std::ofstream(journal, std::ios::binary | std::ios::trunc) << damaged;
+    // Before: resume cut the journal at a damaged size and ran again what it held, in silence.
+    for (const char* reader : {"resume", "attach"}) {
+      try {
+        if (std::string(reader) == "resume")
+          (void)burla::resume<int>(job.id(), {.spinner = false}).results();
+        else
+          (void)burla::attach<int>(job.id(), {.spinner = false}).results();
+        ADD_FAILURE() << reader << " took a journal with a damaged record " << how;
+      } catch (const burla::error& e) {
+        EXPECT_NE(std::string(e.what()).find("at byte " + std::to_string(at)), std::string::npos)
+            << reader << ", damaged " << how << ": " << e.what();
+      }
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   test::set_environment();
   testing::InitGoogleTest(&argc, argv);
   const int rc = RUN_ALL_TESTS();
   std::printf(
-      "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d master kills, %d kills at "
-      "start-up, %d calls with descendants, %d duplicate replies, %d concurrent resumes tried; %lld of %lld "
-      "results that should exist were lost\n",
+      "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d corrupted journal records, "
+      "%d master kills, %d kills at start-up, %d calls with descendants, %d duplicate replies, %d concurrent "
+      "resumes tried; %lld of %lld results that should exist were lost\n",
       on_slurm() ? "slurm" : "local", suite.crash_kinds, suite.kill_points, suite.damaged_files,
-      suite.master_kills, suite.start_kills, suite.descendants, suite.duplicate_replies,
-      suite.concurrent_resumes, suite.results_lost, suite.results_expected);
+      suite.corrupted_records, suite.master_kills, suite.start_kills, suite.descendants,
+      suite.duplicate_replies, suite.concurrent_resumes, suite.results_lost, suite.results_expected);
   return rc != 0 || suite.results_lost != 0 ? 1 : 0;
 }

@@ -238,7 +238,7 @@ void regression_seeds(const std::string& tmp) {
   seed("decode_value", "regression-bool", std::string("\x08\x07", 2));
   // Not crashes before, but errors without the file's name, or a wait for a record that never ends.
   auto record = [](std::uint32_t type, std::string_view payload, std::uint64_t size) {
-    return raw(type) + raw(std::uint32_t{0}) + raw(size) + std::string(payload);
+    return proto::record_head(static_cast<proto::record_type>(type), payload, size) + std::string(payload);
   };
   const std::string magic(proto::journal_magic);
   seed("journal", "damaged-record-size", magic + record(3, "", std::uint64_t{1} << 60));

@@ -270,7 +270,8 @@ TEST(Errors, ADamagedResultInTheJournalNamesTheFileAndTheInput) {
     ADD_FAILURE() << "no error for a damaged result";
   } catch (const burla::error& e) {
     const std::string what = e.what();
-    for (const std::string& word : {path, std::string("input 0"), std::string("damaged")})
+    // The record's checksum catches it before its results are decoded, and says where it is.
+    for (const std::string& word : {path, std::string("damaged"), std::string("at byte")})
       EXPECT_NE(what.find(word), std::string::npos) << what;
   }
 }

@@ -181,7 +181,7 @@ TEST(DamagedInputs, ZeroSegmentItemsIsAnErrorNotADivisionByZero) {
 namespace {
 
 std::string record(proto::record_type type, std::string_view payload, std::uint64_t size) {
-  return raw(static_cast<std::uint32_t>(type)) + raw(std::uint32_t{0}) + raw(size) + std::string(payload);
+  return proto::record_head(type, payload, size) + std::string(payload);
 }
 
 /// Reads every record of a journal holding `records`.

@@ -195,12 +195,7 @@ TEST(Journal, ReaderSeesOnlyCompleteRecords) {
 
   // Half a record, as a reader may see while the master writes: not returned until complete.
   const std::string body = proto::encode(proto::dispatch_record{7, 3, 1});
-  struct {
-    std::uint32_t t, r;
-    std::uint64_t n;
-  } head{2, 0, body.size()};
-  std::string record(reinterpret_cast<const char*>(&head), sizeof head);
-  record += body;
+  std::string record = proto::record_head(proto::record_type::dispatch, body, body.size()) + body;
   burla::posix::fd f = burla::posix::open_file(path, O_WRONLY | O_APPEND);
   burla::posix::write_all(f.get(), record.substr(0, 10), path);
   EXPECT_FALSE(reader.next(rec));
@@ -225,6 +220,47 @@ TEST(Journal, ANewJournalIsCreatedExclusivelyAResumedOneIsAppendedTo) {
   ASSERT_TRUE(reader.next(rec));
   EXPECT_TRUE(std::holds_alternative<proto::end_record>(rec));
   EXPECT_FALSE(reader.next(rec));
+}
+
+TEST(Journal, ADamagedRecordIsAnErrorNamingItsByteNotATornEnd) {
+  // A size set to 2^39 and a changed payload byte: before, the first passed for a record still
+  // being written (resume cut every record after it), the second for other values.
+  const std::string path = temp_dir() + "/journal";
+  auto w = proto::journal_writer::create(path);
+  w.append(proto::start_record{{"a", "b"}, 1});
+  w.append(proto::dispatch_record{0, 4, 1});
+  w.append(proto::dispatch_record{4, 4, 1});
+  const std::string whole = burla::posix::read_file(path);
+  const std::size_t second = proto::journal_magic.size() + proto::record_head_size +
+                             proto::encode(proto::start_record{{"a", "b"}, 1}).size();
+  auto damaged_at = [&](std::size_t offset, const std::string& bytes) {
+    std::string text = whole;
+    text.replace(offset, bytes.size(), bytes);
+    burla::posix::write_file_atomic(path, text);
+    proto::journal_reader reader(path);
+    proto::record rec;
+    EXPECT_TRUE(reader.next(rec));  // the record before the damage is whole
+    try {
+      while (reader.next(rec)) {
+      }
+      ADD_FAILURE() << "damage at byte " << offset << " was not found";
+    } catch (const burla::error& e) {
+      EXPECT_NE(std::string(e.what()).find("at byte " + std::to_string(second)), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("after 1 whole records"), std::string::npos) << e.what();
+    }
+  };
+  const std::uint64_t huge = std::uint64_t{1} << 39;
+  damaged_at(second + 8, std::string(reinterpret_cast<const char*>(&huge), 8));  // the size
+  damaged_at(second + proto::record_head_size, std::string(1, '\x7f'));          // a payload byte
+  // A record cut short at the end is not damage: it is still being written, or was torn.
+  burla::posix::write_file_atomic(path, whole.substr(0, whole.size() - 3));
+  proto::journal_reader reader(path);
+  proto::record rec;
+  int n = 0;
+  while (reader.next(rec)) ++n;
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(reader.complete_bytes(), whole.size() - proto::record_head_size - 16);
 }
 
 TEST(Journal, RejectsFilesThatAreNotJournals) {
