@@ -123,6 +123,7 @@ class followed_job final : public job_state {
       if (exited || (end_seen_ && !launch_->wait_after_end())) return false;
       if (end_seen_ && !terminated_ && clock::now() - *end_seen_ > std::chrono::seconds(10))
         terminate_stuck_job();
+      if (!fold_.started() && !terminated_) watch_start_up();
       wait_for_news();
     }
   }
@@ -143,7 +144,13 @@ class followed_job final : public job_state {
     if (!end) {
       std::string msg = "burla: job " + spec_.id + " ended without finishing: " + launch_->describe_end();
       std::string state = launch_->end_state();
-      if (!fold_.started() && state == "CANCELLED") {
+      if (start_timed_out_) {
+        msg += ". Its processes had not all started " + std::to_string(start_timeout().count()) +
+               " s after it was launched (a rank died or hangs in MPI start-up; see the log below), so the "
+               "caller stopped it; resume it (burla::resume, `burla resume " +
+               spec_.id + "`) once the cause is gone";
+        state = "not_started";
+      } else if (!fold_.started() && state == "CANCELLED") {
         msg += ". It was cancelled before it started";
       } else if (!fold_.started()) {
         msg +=
@@ -152,8 +159,10 @@ class followed_job final : public job_state {
         state = "not_started";
       }
       const auto running = running_inputs(msg);
-      msg += ". " + std::to_string(fold_.ok()) + " calls had finished; their results are in " + dir_ +
-             "/results.h5.";
+      msg += fold_.ok() == 0
+                 ? std::string(". No call had finished.")
+                 : ". " + std::to_string(fold_.ok()) + " calls had finished; their results are in " + dir_ +
+                       "/journal (resume rebuilds results.h5 from it).";
       if (const std::string h = launch_->hint(); !h.empty()) msg += "\n" + h;
       msg += "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
       throw job_error(msg, running, log, state);
@@ -213,13 +222,39 @@ class followed_job final : public job_state {
   // The job has reported its end but its processes did not exit: stop them, and say so.
   void terminate_stuck_job() {
     terminated_ = true;
+    note_in_log("burla: the job had not exited 10 s after it ended; the caller stopped it\n");
+    launch_->stop();
+  }
+
+  /// Start-up has a deadline: a rank that died or hangs in MPI's start-up leaves the others
+  /// waiting in MPI_Init forever. From when the job left Slurm's queue (or was launched here).
+  void watch_start_up() {
+    if (launch_->pending()) {
+      running_since_.reset();
+      return;
+    }
+    const auto now = clock::now();
+    if (!running_since_) running_since_ = now;
+    if (now - *running_since_ < start_timeout()) return;
+    start_timed_out_ = terminated_ = true;
+    note_in_log("burla: the job's processes had not all started " + std::to_string(start_timeout().count()) +
+                " s after it was launched; the caller stopped it\n");
+    launch_->stop();
+  }
+
+  /// BURLA_START_TIMEOUT seconds (default 300): MPI start-up takes seconds even on many nodes.
+  static std::chrono::seconds start_timeout() {
+    const auto v = posix::env("BURLA_START_TIMEOUT");
+    const long s = v ? std::atol(v->c_str()) : 0;
+    return std::chrono::seconds(s > 0 ? s : 300);
+  }
+
+  void note_in_log(const std::string& text) {
     try {
       posix::fd log = posix::open_file(dir_ + "/job.log", O_WRONLY | O_APPEND | O_CREAT);
-      posix::write_all(
-          log.get(), "burla: the job had not exited 10 s after it ended; the caller stopped it\n", "job.log");
+      posix::write_all(log.get(), text, "job.log");
     } catch (const error&) {
     }
-    launch_->stop();
   }
 
   void wait_for_news() {
@@ -277,8 +312,9 @@ class followed_job final : public job_state {
   core::journal_reader journal_;
   core::journal_fold fold_;
   posix::fd inotify_;
-  std::optional<clock::time_point> end_seen_;  // when this run's end record was read
-  bool terminated_ = false;
+  std::optional<clock::time_point> end_seen_;       // when this run's end record was read
+  std::optional<clock::time_point> running_since_;  // when the job left the queue, before it started
+  bool terminated_ = false, start_timed_out_ = false;
 };
 
 void refuse_nested_or_uninitialized() {

@@ -67,7 +67,10 @@ core::child_process launch_local(const std::string& mpirun, const core::job_spec
                                         // PMIx's shared-memory store costs 20 ms per job to set up
                                         {"PMIX_MCA_gds", "hash", false},
                                         // with a dead rank, MPI_Finalize's barrier would never end
-                                        {"OMPI_MCA_async_mpi_finalize", "1", false}};
+                                        {"OMPI_MCA_async_mpi_finalize", "1", false},
+                                        // SIGTERM to mpirun: time for the master to save its
+                                        // outcome before mpirun's SIGKILL (default 1 s)
+                                        {"OMPI_MCA_odls_base_sigkill_timeout", "5", false}};
   if (::geteuid() == 0) {  // mpirun refuses root unless told; running as root was the user's choice
     env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
     env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});

@@ -281,7 +281,10 @@ class master {
   int stop_all() {
     for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
       if (queue_->alive(w)) outbox_.send(w, tag_stop, {});
-    const auto deadline = clock::now() + stop_grace;
+    // Told to stop by a signal (SIGTERM to mpirun or from scancel): the launcher ends every rank
+    // soon, so the outcome is written first, without waiting for workers that got it too.
+    const bool signalled = end_.cause == core::end_cause::terminated;
+    const auto deadline = clock::now() + (signalled ? std::chrono::seconds(0) : stop_grace);
     auto all_stopped = [&] {
       for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
         if (queue_->alive(w) && !workers_[w].stopped) return false;

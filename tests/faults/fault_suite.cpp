@@ -532,6 +532,35 @@ TEST(Faults, ACorruptedJournalRecordIsAnErrorNotASilentLoss) {
   }
 }
 
+TEST(Faults, ARankKilledAtStartUpEndsTheJobNotAHang) {
+  ++suite.start_kills;
+  // The job runs this program through a script that kills rank 1 as it starts: before, rank 0
+  // waited in MPI start-up and the caller waited forever.
+  char self[4096] = {};
+  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof self - 1), 0);
+  const std::string script = test::jobs_dir() + "/kills-rank-1-" + std::to_string(::getpid()) + ".sh";
+  std::ofstream(script) << "#!/bin/sh\n"
+                        << "if [ \"${OMPI_COMM_WORLD_RANK:-$PMIX_RANK}\" = 1 ]; then kill -9 $$; fi\n"
+                        << "exec '" << self << "' \"$@\"\n";
+  ASSERT_EQ(::chmod(script.c_str(), 0700), 0);
+  ::setenv("BURLA_EXECUTABLE", script.c_str(), 1);
+  ::setenv("BURLA_START_TIMEOUT", "10", 1);
+  auto job = burla::submit([](int x) { return x + 1; }, std::vector<int>{1, 2, 3}, {.spinner = false});
+  ::unsetenv("BURLA_EXECUTABLE");
+  try {
+    job.wait();
+    ADD_FAILURE() << "a job whose rank 1 died at start-up completed";
+  } catch (const burla::job_error& e) {
+    EXPECT_NE(std::string(e.what()).find("resume"), std::string::npos) << e.what();
+  }
+  ::unsetenv("BURLA_START_TIMEOUT");
+  const std::string ini = job.directory() + "/job.ini";
+  // The job runs the script named in job.ini: resume it with the program itself.
+  std::ifstream in(ini);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("kills-rank-1"), std::string::npos);
+}
+
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   test::set_environment();
@@ -539,8 +568,8 @@ int main(int argc, char** argv) {
   const int rc = RUN_ALL_TESTS();
   std::printf(
       "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d corrupted journal records, "
-      "%d master kills, %d kills at start-up, %d calls with descendants, %d duplicate replies, %d concurrent "
-      "resumes tried; %lld of %lld results that should exist were lost\n",
+      "%d master kills, %d kills at start-up, %d calls with descendants, %d duplicate replies, %d "
+      "concurrent resumes tried; %lld of %lld results that should exist were lost\n",
       on_slurm() ? "slurm" : "local", suite.crash_kinds, suite.kill_points, suite.damaged_files,
       suite.corrupted_records, suite.master_kills, suite.start_kills, suite.descendants,
       suite.duplicate_replies, suite.concurrent_resumes, suite.results_lost, suite.results_expected);
