@@ -112,6 +112,11 @@ remote_error::details journal_fold::details(const reply_view& r, std::uint32_t i
     if (n.kind == note_kind::out || n.kind == note_kind::err) output += n.text;
   }
   d.output_tail = tail_of_text(output, 2000);
+  // A failed attempt that runs again carries status_retrying; its kind is in the error type the
+  // worker wrote for it (a call that crashed did not throw "crashed").
+  if (st == status_retrying)
+    for (std::uint8_t k = static_cast<std::uint8_t>(call_status::crashed); is_call_status(k); ++k)
+      if (d.type == to_string(static_cast<call_status>(k))) d.status = static_cast<call_status>(k);
   return d;
 }
 

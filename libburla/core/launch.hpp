@@ -3,7 +3,6 @@
 // whether the job's processes are still there, and how they ended.
 #pragma once
 
-#include <memory>
 #include <string>
 
 namespace burla::core {
@@ -35,8 +34,5 @@ class launch {
   /// The job object is gone while the job may still run: let it run on.
   virtual void release() {}
 };
-
-/// A job whose launcher is gone (followed after it ended): its journal says the rest.
-std::unique_ptr<launch> ended_launch();
 
 }  // namespace burla::core

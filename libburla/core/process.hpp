@@ -63,6 +63,8 @@ std::string process_start_time(pid_t pid);
 
 /// Follows a job run by that process, whose output goes to `log`.
 std::unique_ptr<launch> launch_of(child_process p, std::string log);
+/// Follows the launcher a job directory records (launch_of), or says the job has ended.
+std::unique_ptr<launch> follow_launcher(const std::string& dir);
 
 /// Keeps a job's mpirun whose job object is gone while it still runs (the job goes on);
 /// reap_abandoned() collects those that have ended, so dropped jobs leave no zombies.

@@ -76,8 +76,12 @@ std::string tail_of_file(const std::string& path, std::size_t lines) {
 /// A job followed through its journal, whatever runs it.
 class followed_job final : public job_state {
  public:
-  followed_job(core::job_spec spec, std::string dir, std::unique_ptr<core::launch> l, bool spinner)
-      : spec_(std::move(spec)),
+  /// replay_output: forward what earlier runs' calls printed too (attach); a resumed run shows
+  /// only its own calls' output.
+  followed_job(core::job_spec spec, std::string dir, std::unique_ptr<core::launch> l, bool spinner,
+               bool replay_output = true)
+      : replay_output_(replay_output),
+        spec_(std::move(spec)),
         dir_(std::move(dir)),
         launch_(std::move(l)),
         console_(spec_.id, spinner),
@@ -273,6 +277,7 @@ class followed_job final : public job_state {
   /// What a batch means on the terminal: the calls' output, the attempts that run again, progress.
   void show(const core::reply_view& r, const core::journal_fold::batch_change& change) {
     for (const auto& n : r.notes) {
+      if (!replay_output_ && !fold_.started()) break;  // an earlier run's batch
       if (n.kind == core::note_kind::out) console_.forward(1, n.text);
       if (n.kind == core::note_kind::err) console_.forward(2, n.text);
     }
@@ -305,6 +310,7 @@ class followed_job final : public job_state {
     return out;
   }
 
+  bool replay_output_;
   core::job_spec spec_;
   std::string dir_;
   std::unique_ptr<core::launch> launch_;
@@ -467,7 +473,8 @@ std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opt
   spec.workers = where.workers(spec, static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(todo, 1)));
   core::write_job_spec(dir + "/job.ini", spec);
   auto launch = where.start(spec, dir);
-  return std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner);
+  return std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner,
+                                        /*replay_output=*/false);
 }
 
 std::shared_ptr<job_state> job_state::resume(const std::string& id, const options& opts,

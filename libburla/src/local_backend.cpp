@@ -110,8 +110,7 @@ class local final : public core::backend {
     return core::launch_of(launch_local(core::find_mpirun(), spec, dir, gpus), dir + "/job.log");
   }
   std::unique_ptr<core::launch> follow(const core::job_spec&, const std::string& dir) const override {
-    if (auto p = core::find_launcher(dir)) return core::launch_of(std::move(*p), dir + "/job.log");
-    return core::ended_launch();
+    return core::follow_launcher(dir);
   }
 };
 

@@ -228,8 +228,7 @@ class allocation final : public core::backend {
     return core::launch_of(core::spawn_logged(args, env, log), log);
   }
   std::unique_ptr<core::launch> follow(const core::job_spec&, const std::string& dir) const override {
-    if (auto p = core::find_launcher(dir)) return core::launch_of(std::move(*p), dir + "/job.log");
-    return core::ended_launch();
+    return core::follow_launcher(dir);
   }
 };
 

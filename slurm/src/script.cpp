@@ -93,10 +93,18 @@ std::string render_script(const job_request& r) {
   s += "\nset -u\n";
   s += "job_dir=" + shell_quote(r.job_dir) + "\n";
   // burla's files are the user's only, as those the caller writes; the calls keep the user's umask.
-  s += "(umask 077 && : >>\"$job_dir/job.log\" && "
-       "printf '%s\\n' \"$SLURM_JOB_ID\" >\"$job_dir/slurm_job_id.tmp\")\n";
-  s += "exec >>\"$job_dir/job.log\" 2>&1\n";
+  // A symlink planted in the job directory is refused, never written through (as on the local
+  // backend): slurm_job_id.tmp is removed (rm takes the link, not its target), created
+  // exclusively (set -C) and renamed over slurm_job_id; a job.log that is a link ends the job.
+  s += "rm -f \"$job_dir/slurm_job_id.tmp\"\n";
+  s += "(umask 077 && set -C && printf '%s\\n' \"$SLURM_JOB_ID\" >\"$job_dir/slurm_job_id.tmp\") || exit 1\n";
   s += "mv -f \"$job_dir/slurm_job_id.tmp\" \"$job_dir/slurm_job_id\"\n";
+  s += "if [ -L \"$job_dir/job.log\" ]; then\n"
+       "  echo \"burla: $job_dir/job.log is a symbolic link; refusing to write through it\" >&2\n"
+       "  exit 1\n"
+       "fi\n";
+  s += "(umask 077 && : >>\"$job_dir/job.log\")\n";
+  s += "exec >>\"$job_dir/job.log\" 2>&1\n";
   if (!r.modules.empty()) {
     s += "\n# Environment modules (options.packages). Batch shells may not define `module` yet.\n";
     s += "if ! type module >/dev/null 2>&1; then\n";

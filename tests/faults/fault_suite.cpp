@@ -15,6 +15,7 @@
 #include <exception>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -559,6 +560,38 @@ TEST(Faults, ARankKilledAtStartUpEndsTheJobNotAHang) {
   std::ifstream in(ini);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   EXPECT_NE(text.find("kills-rank-1"), std::string::npos);
+}
+
+TEST(Faults, AResumedRunPrintsOnlyWhatItsOwnCallsPrint) {
+  ++suite.kill_points;
+  std::vector<int> in(300);
+  for (int i = 0; i < 300; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::printf("call %d\n", x);
+    std::this_thread::sleep_for(std::chrono::milliseconds(4));
+    return x;
+  };
+  testing::internal::CaptureStdout();
+  auto job = burla::submit(f, in, {.spinner = false});
+  std::set<std::size_t> before;
+  try {
+    for (const auto& [index, value] : job.stream()) {
+      before.insert(index);
+      if (before.size() == 100) kill_job(job.directory());
+    }
+  } catch (const burla::job_error&) {
+  }
+  (void)testing::internal::GetCapturedStdout();
+  testing::internal::CaptureStdout();
+  const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(resumed, in);
+  // Before: every earlier call's output was printed again.
+  for (std::size_t i : before)
+    EXPECT_EQ(printed.find("call " + std::to_string(i) + "\n"), std::string::npos) << "input " << i;
+  EXPECT_NE(printed.find("call 299\n"), std::string::npos);
+  suite.results_expected += static_cast<long long>(in.size());
+  if (resumed != in) suite.results_lost += static_cast<long long>(in.size());
 }
 
 int main(int argc, char** argv) {

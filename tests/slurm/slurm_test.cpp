@@ -184,6 +184,28 @@ TEST(Slurm, AScriptWrittenForSubmissionByHandRunsWithSbatch) {
   EXPECT_EQ(burla::attach<long long>(s.id, {.spinner = false}).results(), (std::vector<long long>{49, 64}));
 }
 
+TEST(Slurm, TheJobScriptNeverWritesThroughALinkPlantedInTheJobDirectory) {
+  // As on the local backend: before, the script's `>` followed slurm_job_id.tmp to its target.
+  const std::string target = test::jobs_dir() + "/precious-" + std::to_string(::getpid());
+  std::ofstream(target) << "precious\n";
+  testing::internal::CaptureStdout();
+  const burla::job_script s = burla::write_job_script(square, std::vector<int>{3}, on_slurm);
+  (void)testing::internal::GetCapturedStdout();
+  ASSERT_EQ(::symlink(target.c_str(), (s.directory + "/slurm_job_id.tmp").c_str()), 0);
+  ASSERT_EQ(std::system((s.submit_command + " > /dev/null").c_str()), 0);
+  EXPECT_EQ(burla::attach<long long>(s.id, {.spinner = false}).results(), (std::vector<long long>{9}));
+  EXPECT_EQ(read(target), "precious\n");
+
+  // A planted job.log ends the job before it writes anything, the target untouched.
+  testing::internal::CaptureStdout();
+  const burla::job_script t = burla::write_job_script(square, std::vector<int>{4}, on_slurm);
+  (void)testing::internal::GetCapturedStdout();
+  ASSERT_EQ(::symlink(target.c_str(), (t.directory + "/job.log").c_str()), 0);
+  ASSERT_EQ(std::system((t.submit_command + " > /dev/null").c_str()), 0);
+  EXPECT_THROW(burla::attach<long long>(t.id, {.spinner = false}).results(), burla::job_error);
+  EXPECT_EQ(read(target), "precious\n");
+}
+
 TEST(Slurm, InsideAnAllocationTheJobRunsWithSrunThere) {
   const std::string out = test::shell("salloc -n 2 --quiet " + std::string(BURLA_TEST_HELPER) + " map 2>&1");
   EXPECT_NE(out.find("result 1\nresult 8\nresult 27\n"), std::string::npos) << out;

@@ -56,6 +56,18 @@ TEST(JournalFold, ASkippedItemOfARetriedSegmentKeepsItsOutcome) {
   EXPECT_TRUE(fold.failures().empty());
 }
 
+TEST(JournalFold, AnAttemptThatCrashedAndRunsAgainIsACrashNotAThrow) {
+  // Before: "input 0 threw crashed: killed by signal 11" on the caller's terminal.
+  core::journal_fold fold(spec_of(1), "j");
+  fold.apply(core::start_record{{"h0", "h1"}, 1});
+  const auto change = fold.apply(reply(0, {retrying}, 1,
+                                       {{0, core::note_kind::error_type, "crashed"},
+                                        {0, core::note_kind::error_what, "killed by signal 11 (SIGSEGV)"}})
+                                     .view);
+  ASSERT_EQ(change.retried.size(), 1u);
+  EXPECT_EQ(change.retried[0].status, call_status::crashed);
+}
+
 TEST(JournalFold, AFailureThatALaterRunFixesIsNoLongerAFailure) {
   core::journal_fold fold(spec_of(3, 2), "j");
   fold.apply(core::start_record{{"h0", "h1"}, 1});
