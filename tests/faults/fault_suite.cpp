@@ -15,6 +15,7 @@
 #include <exception>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -28,7 +29,7 @@ namespace {
 struct tally {
   int crash_kinds = 0, kill_points = 0, damaged_files = 0;
   int master_kills = 0, start_kills = 0, descendants = 0, duplicate_replies = 0, concurrent_resumes = 0;
-  int corrupted_records = 0;
+  int corrupted_records = 0, random_kills = 0;
   long long results_expected = 0, results_lost = 0;
 } suite;
 
@@ -96,6 +97,37 @@ pid_t master_of(const std::string& dir) {
       return static_cast<pid_t>(std::stol(entry));
   }
   return -1;
+}
+
+/// A process of a job: found by the job directory in its environment.
+struct job_process {
+  pid_t pid;
+  std::string kind;  ///< master, worker (a worker rank), call (a worker's call process)
+};
+
+std::vector<job_process> processes_of(const std::string& dir) {
+  std::map<pid_t, int> rank;  // of each process of the job
+  std::map<pid_t, pid_t> parent;
+  for (const auto& entry : test::job_dirs("/proc")) {
+    if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in("/proc/" + entry + "/environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), {});
+    if (env.find("BURLA_JOB_DIR=" + dir + '\0') == std::string::npos) continue;
+    for (const char* var : {"OMPI_COMM_WORLD_RANK=", "PMIX_RANK="})
+      if (const auto at = env.find(std::string(1, '\0') + var); at != std::string::npos) {
+        rank[std::atoi(entry.c_str())] = std::atoi(env.c_str() + at + 1 + std::strlen(var));
+        break;
+      }
+    std::ifstream stat("/proc/" + entry + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto paren = line.rfind(')');
+    if (paren != std::string::npos) parent[std::atoi(entry.c_str())] = std::atoi(line.c_str() + paren + 4);
+  }
+  std::vector<job_process> out;
+  for (const auto& [pid, r] : rank)
+    out.push_back({pid, rank.count(parent[pid]) ? "call" : r == 0 ? "master" : "worker"});
+  return out;
 }
 
 /// Reads a pid a call wrote to a file.
@@ -594,6 +626,56 @@ TEST(Faults, AResumedRunPrintsOnlyWhatItsOwnCallsPrint) {
   if (resumed != in) suite.results_lost += static_cast<long long>(in.size());
 }
 
+// Every kind of process of a job, SIGKILLed at a random moment, then resumed until done: the
+// results must be exactly those of an uninterrupted run, and nothing may hang (CTest's timeout).
+// BURLA_FAULT_ROUNDS (default 4 here; more by hand) and BURLA_FAULT_SEED (printed) repeat it.
+TEST(Faults, RandomKillsAtRandomMomentsLoseNothing) {
+  const char* rounds_env = std::getenv("BURLA_FAULT_ROUNDS");
+  const int rounds = rounds_env ? std::atoi(rounds_env) : 4;
+  const char* seed_env = std::getenv("BURLA_FAULT_SEED");
+  const unsigned seed = seed_env ? static_cast<unsigned>(std::atol(seed_env)) : std::random_device{}();
+  std::printf("random kills: %d rounds, BURLA_FAULT_SEED=%u\n", rounds, seed);
+  std::mt19937 rng(seed);
+  std::vector<int> in(400);
+  std::vector<double> want(in.size());
+  for (int i = 0; i < 400; ++i) in[i] = i, want[i] = 0.5 * i + std::sin(i);
+  std::vector<std::string> kinds = {"master", "worker", "call"};
+  if (!on_slurm()) kinds.push_back("launcher");
+  std::map<std::string, int> killed;
+  for (int round = 0; round < rounds; ++round) {
+    auto job = burla::submit(slow_value, in, {.max_parallelism = 2, .spinner = false});
+    const std::string kind = kinds[rng() % kinds.size()];
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 1200));
+    pid_t target = -1;
+    if (kind == "launcher") {
+      target = std::atoi(read_text(job.directory() + "/launcher.pid").c_str());
+    } else {
+      std::vector<job_process> of_kind;
+      for (const auto& p : processes_of(job.directory()))
+        if (p.kind == kind) of_kind.push_back(p);
+      if (!of_kind.empty()) target = of_kind[rng() % of_kind.size()].pid;
+    }
+    if (target > 0 && ::kill(target, SIGKILL) == 0) ++killed[kind], ++suite.random_kills;
+    std::vector<double> got;
+    std::string last_error;
+    for (int attempt = 0; attempt < 6 && got.empty(); ++attempt) {
+      try {
+        got = attempt == 0
+                  ? job.results()
+                  : burla::resume<double>(job.id(), {.spinner = false}, burla::rerun::missing_and_failed)
+                        .results();
+      } catch (const burla::error& e) {
+        last_error = e.what();
+      }
+    }
+    suite.results_expected += static_cast<long long>(want.size());
+    for (std::size_t i = 0; i < want.size(); ++i)
+      if (i >= got.size() || got[i] != want[i]) ++suite.results_lost;
+    EXPECT_EQ(got, want) << "round " << round << ": " << kind << " killed; last error: " << last_error;
+  }
+  for (const auto& [kind, n] : killed) std::printf("random kills: %d of kind %s\n", n, kind.c_str());
+}
+
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   test::set_environment();
@@ -602,9 +684,10 @@ int main(int argc, char** argv) {
   std::printf(
       "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d corrupted journal records, "
       "%d master kills, %d kills at start-up, %d calls with descendants, %d duplicate replies, %d "
-      "concurrent resumes tried; %lld of %lld results that should exist were lost\n",
+      "concurrent resumes, %d random kills tried; %lld of %lld results that should exist were lost\n",
       on_slurm() ? "slurm" : "local", suite.crash_kinds, suite.kill_points, suite.damaged_files,
       suite.corrupted_records, suite.master_kills, suite.start_kills, suite.descendants,
-      suite.duplicate_replies, suite.concurrent_resumes, suite.results_lost, suite.results_expected);
+      suite.duplicate_replies, suite.concurrent_resumes, suite.random_kills, suite.results_lost,
+      suite.results_expected);
   return rc != 0 || suite.results_lost != 0 ? 1 : 0;
 }
