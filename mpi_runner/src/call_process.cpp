@@ -230,6 +230,7 @@ void exit_now(int status, void*) {
           posix::set_env(frame.substr(0, eq), frame.substr(eq + 1));
         continue;
       }
+      capture.reattach();  // a call of an earlier batch may have closed fd 1 or 2
       ctx.start(parse_batch(frame));
       const auto t0 = clock::now();
       try {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio_ext.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -142,6 +143,16 @@ bool output_capture::stream::take(std::string& into, bool thorough) {
   }
   if (pos >= map_size / 2) start_over();  // truncating zeroes the mapped pages
   return got;
+}
+
+void output_capture::reattach() {
+  for (stream* s : {&out_, &err_}) {
+    struct stat now {
+    }, ours{};
+    if (::fstat(s->memfd, &ours) != 0) continue;  // the memory file itself was closed: nothing to do
+    if (::fstat(s->target, &now) == 0 && now.st_ino == ours.st_ino && now.st_dev == ours.st_dev) continue;
+    posix::redirect(s->memfd, s->target, s->target == 1 ? "stdout to burla again" : "stderr to burla again");
+  }
 }
 
 output_capture::output_capture(int out_memfd, int err_memfd) {

@@ -33,6 +33,9 @@ class output_capture {
   }
   /// Like collect, but also catches output that begins with NUL bytes (one lseek per stream).
   bool collect_thorough(std::string& out, std::string& err);
+  /// Points fd 1 and 2 at the memory files again if a call closed or replaced them (once per
+  /// batch: the calls after it in its own batch print nowhere).
+  void reattach();
   /// Bytes of each memory file collected so far (what a crash tail starts after).
   std::uint64_t collected_out() const { return out_.pos; }
   std::uint64_t collected_err() const { return err_.pos; }

@@ -183,6 +183,24 @@ TEST(Files, JobDirectoryIsOwnerOnlyAndResultsAreReadableByH5dump) {
   EXPECT_NE(test::h5dump(file, "-a /n_ok").find("(0): 3"), std::string::npos);
 }
 
+TEST(Output, ACallThatClosesItsStdoutDoesNotSilenceTheCallsAfterIt) {
+  // Before: every later call of that call process printed nowhere, without a word.
+  testing::internal::CaptureStdout();
+  const auto r = burla::remote_parallel_map(
+      [](int x) {
+        std::printf("line %d\n", x);
+        std::fflush(stdout);
+        if (x == 1) ::close(1), ::close(2);
+        return x;
+      },
+      std::vector<int>{0, 1, 2, 3, 4, 5}, {.max_parallelism = 1, .spinner = false});
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(r, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  // Until calls are timed, a batch holds one call: every later one prints again.
+  for (int x : {0, 1, 2, 3, 4, 5})
+    EXPECT_NE(printed.find("line " + std::to_string(x) + "\n"), std::string::npos) << x << ": " << printed;
+}
+
 TEST(Output, PrintedTextReachesTheCallerWholeAndIsKeptPerInput) {
   std::vector<int> in(60);
   std::iota(in.begin(), in.end(), 0);
