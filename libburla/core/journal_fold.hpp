@@ -51,8 +51,6 @@ class journal_fold {
   bool started() const { return started_; }
   /// The current run's end record, once written.
   const std::optional<end_record>& end() const { return end_; }
-  /// Hosts by rank, from the latest start record.
-  const std::vector<std::string>& hosts() const { return hosts_; }
   /// The current run's batches dispatched and not answered, by first input.
   const std::map<std::uint64_t, dispatch_record>& outstanding() const { return outstanding_; }
   /// Workers holding a batch: each runs one call at a time, the rest of what it holds is queued.
