@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "checksum.hpp"
+
 namespace burla::core {
 
 namespace {
@@ -21,7 +23,27 @@ constexpr std::uint64_t max_segment_items = 1u << 20;
 }
 }  // namespace
 
-input_file::input_file(const std::string& dir, const job_spec& spec) : spec_(spec) {
+void block_checksums::add(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), block - in_block_));
+    crc_ = crc32c(bytes.substr(0, n), crc_);
+    in_block_ += n;
+    bytes.remove_prefix(n);
+    if (in_block_ == block) {
+      done_.push_back(crc_);
+      crc_ = 0;
+      in_block_ = 0;
+    }
+  }
+}
+
+std::string block_checksums::finish() const {
+  std::vector<std::uint32_t> all = done_;
+  if (in_block_ > 0) all.push_back(crc_);
+  return {reinterpret_cast<const char*>(all.data()), all.size() * sizeof(std::uint32_t)};
+}
+
+input_file::input_file(const std::string& dir, const job_spec& spec) : spec_(spec), dir_(dir) {
   const auto kind = spec.types.input_kind;
   if (kind != value_kind::fixed && kind != value_kind::string && kind != value_kind::serialized)
     damaged(dir, "job.ini gives input_kind " + std::to_string(static_cast<int>(kind)));
@@ -61,6 +83,44 @@ input_file::input_file(const std::string& dir, const job_spec& spec) : spec_(spe
         damaged(dir, "inputs.index has offsets out of order (entry " + std::to_string(i + 1) + ")");
   }
   avg_unit_bytes_ = units_ ? std::max<std::uint64_t>(1, size / units_) : 1;
+  size_ = size;
+  const std::string crc_path = dir + "/inputs.crc";
+  posix::fd crc = posix::open_file(crc_path, O_RDONLY);
+  const std::uint64_t blocks = size / block_checksums::block + (size % block_checksums::block != 0);
+  if (const std::uint64_t crc_size = posix::file_size(crc.get(), crc_path); crc_size != blocks * 4)
+    damaged(dir, "inputs.crc has " + std::to_string(crc_size) + " bytes, inputs.bin's " +
+                     std::to_string(size) + " bytes need 4 for each of " + std::to_string(blocks) +
+                     " blocks");
+  checksums_.resize(blocks);
+  posix::pread_all(crc.get(), reinterpret_cast<char*>(checksums_.data()), blocks * 4, 0, crc_path);
+  verified_.assign(blocks, false);
+}
+
+std::uint64_t input_file::first_item_at(std::uint64_t byte) const {
+  if (offsets_.empty()) return std::min(byte / spec_.types.input_size, spec_.n_inputs);
+  const auto unit = std::upper_bound(offsets_.begin(), offsets_.end(), byte) - offsets_.begin() - 1;
+  return std::min(first_item(static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(unit, 0))), spec_.n_inputs);
+}
+
+void input_file::verify(std::uint64_t begin, std::uint64_t end) const {
+  const std::uint64_t B = block_checksums::block;
+  std::string bytes;
+  for (std::uint64_t b = begin / B; b * B < end; ++b) {
+    if (verified_[b]) continue;
+    const std::uint64_t from = b * B, to = std::min(size_, from + B);
+    bytes.resize(to - from);
+    posix::pread_all(fd_.get(), bytes.data(), bytes.size(), from, "inputs.bin");
+    if (crc32c(bytes) != checksums_[b]) {
+      const std::uint64_t first = first_item_at(from), last = first_item_at(to - 1);
+      const std::uint64_t next = std::max(last + 1, first_item(unit_of(last) + 1));
+      throw error("burla: " + dir_ + "/inputs.bin is damaged: bytes " + std::to_string(from) + " to " +
+                  std::to_string(to) + " do not match their checksum in inputs.crc, so inputs " +
+                  std::to_string(first) + " to " + std::to_string(std::min(next, spec_.n_inputs) - 1) +
+                  " cannot be trusted and were not run. The results of the calls that ran are kept "
+                  "(`burla results`); submit these inputs again in a new job");
+    }
+    verified_[b] = true;
+  }
 }
 
 std::uint64_t input_file::max_units_per_batch() const {
@@ -81,6 +141,7 @@ void input_file::read(std::uint64_t u, std::uint64_t k, std::string& out) const 
     begin = offsets_[u];
     end = offsets_[u + k];
   }
+  if (end > begin) verify(begin, end);
   const std::size_t old = out.size();
   out.resize(old + (end - begin));
   posix::pread_all(fd_.get(), out.data() + old, end - begin, begin, "inputs.bin");
@@ -93,11 +154,13 @@ class file_sink final : public detail::input_sink {
   explicit file_sink(const std::string& path) : fd_(posix::create_file(path, O_WRONLY, 0600)), path_(path) {}
   void write(std::string_view bytes) override {
     posix::write_all(fd_.get(), bytes, path_);
+    checksums.add(bytes);
     written_ += bytes.size();
   }
   void mark_segment() override { index.push_back(written_); }
   std::uint64_t written() const { return written_; }
   std::vector<std::uint64_t> index;
+  block_checksums checksums;
 
  private:
   posix::fd fd_;
@@ -116,6 +179,7 @@ void write_inputs(const std::string& dir, const job_spec& spec,
   const std::uint64_t segment_items = spec.segment_items, n_inputs = spec.n_inputs;
   file_sink sink(dir + "/inputs.bin");
   writer(sink, segment_items);
+  posix::write_file_atomic(dir + "/inputs.crc", sink.checksums.finish());
   if (spec.types.input_kind == value_kind::fixed) return;
   const std::uint64_t expected = (n_inputs + segment_items - 1) / segment_items;
   if (sink.index.size() != expected)

@@ -1,12 +1,15 @@
 // The job's encoded inputs: inputs.bin, plus inputs.index for serialized inputs (the offset of
-// each segment, and the end). Written once by the caller, read range by range by the master.
-// Both files are checked against job.ini when opened: a damaged job directory gives an error
-// naming the file, never a crash or a huge allocation.
+// each segment, and the end), and inputs.crc (the CRC-32C of each 64 KiB block of inputs.bin).
+// Written once by the caller, read range by range by the master. All are checked against
+// job.ini when opened, and each block against its checksum when first read: a damaged job
+// directory gives an error naming the file and where, never a crash, a huge allocation or a
+// call run on changed bytes.
 #pragma once
 
 #include <burla/detail/job_state.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "job_spec.hpp"
@@ -22,6 +25,21 @@ std::uint64_t segment_items_for(std::uint64_t n_inputs);
 /// typed layer's encoder; checks that it wrote as many segments as n_inputs need.
 void write_inputs(const std::string& dir, const job_spec& spec, const detail::job_state::input_writer& write);
 
+/// The checksums inputs.crc holds, of bytes written in order: one CRC-32C (uint32, little
+/// endian) per block of `block` bytes, the last one of what remains.
+class block_checksums {
+ public:
+  static constexpr std::uint64_t block = 64 * 1024;
+  void add(std::string_view bytes);
+  /// The file's content.
+  std::string finish() const;
+
+ private:
+  std::vector<std::uint32_t> done_;
+  std::uint32_t crc_ = 0;
+  std::uint64_t in_block_ = 0;
+};
+
 class input_file {
  public:
   input_file(const std::string& dir, const job_spec& spec);
@@ -34,12 +52,20 @@ class input_file {
   }
   /// The unit holding input `item`.
   std::uint64_t unit_of(std::uint64_t item) const { return item / items_per_unit(); }
-  /// Appends the bytes of units [u, u + k).
+  /// Appends the bytes of units [u, u + k); throws naming the damaged bytes and inputs if a
+  /// block they are in does not match its checksum.
   void read(std::uint64_t u, std::uint64_t k, std::string& out) const;
 
  private:
+  void verify(std::uint64_t begin, std::uint64_t end) const;
+  std::uint64_t first_item_at(std::uint64_t byte) const;
+
   const job_spec& spec_;
+  std::string dir_;
   posix::fd fd_;
+  std::uint64_t size_ = 0;
+  std::vector<std::uint32_t> checksums_;
+  mutable std::vector<bool> verified_;  // blocks checked once: the master reads most once
   std::uint64_t units_ = 0;
   std::vector<std::uint64_t> offsets_;
   std::uint64_t avg_unit_bytes_ = 1;

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,17 +22,24 @@
 #include <cstring>
 #include <deque>
 #include <typeinfo>
+#include <vector>
 
 #include "capture.hpp"
 #include "libburla/core/module.hpp"
 #include "libburla/core/reply.hpp"
 #include "messages.hpp"
+#include "mpi.hpp"
 
 namespace burla::mpi_runner {
 
 struct call_process::control {
   std::atomic<std::uint32_t> finished{0};             ///< calls of the running batch that returned
   std::atomic<std::uint64_t> out_pos{0}, err_pos{0};  ///< capture positions, for a crash's output
+  /// A call closed the child's descriptors (closefrom(3)): the rank asks it to check after each
+  /// call, so that the call that did it is the one blamed; the child says which one it was.
+  std::atomic<bool> check_each_call{false};
+  std::atomic<std::uint32_t> closed_by{0};  ///< that call + 1; closed_at_end: a call of the batch
+  static constexpr std::uint32_t closed_at_end = UINT32_MAX;
 };
 
 namespace {
@@ -90,10 +98,41 @@ char read_frame(int fd, std::string& payload) {
 /// instead of exiting, it must not go on with the batch and reply a second time.
 bool forked_copy = false;
 
+/// The child's own descriptors (its channel, its output capture), as they were before any call:
+/// a call that closed them, or closed them and opened something else in their place, leaves
+/// the child unable to reply, so it exits saying so.
+class own_descriptors {
+ public:
+  explicit own_descriptors(std::initializer_list<int> fds) {
+    for (int fd : fds) {
+      struct stat st = {};
+      if (::fstat(fd, &st) != 0)
+        posix::fail("cannot inspect the call process's descriptor " + std::to_string(fd));
+      kept_.push_back({fd, st.st_dev, st.st_ino});
+    }
+  }
+  bool intact() const {
+    for (const auto& k : kept_) {
+      struct stat st = {};
+      if (::fstat(k.fd, &st) != 0 || st.st_dev != k.dev || st.st_ino != k.ino) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct kept {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+  };
+  std::vector<kept> kept_;
+};
+
 /// One batch of calls in the child; what each call printed or threw goes into the reply.
 class call_context final : public detail::batch_context {
  public:
-  call_context(output_capture& capture, call_process::control& shared) : capture_(capture), shared_(shared) {}
+  call_context(output_capture& capture, call_process::control& shared, const own_descriptors& own)
+      : capture_(capture), shared_(shared), own_(own) {}
 
   void start(const batch_view& b) {
     first = b.first;
@@ -111,6 +150,7 @@ class call_context final : public detail::batch_context {
 
   void call_succeeded(std::uint32_t i) override {
     if (forked_copy) ::_exit(0);
+    check_descriptors(i);
     status_.push_back(static_cast<char>(call_status::ok));
     if (capture_.collect(out_, err_)) keep_output(i);
     shared_.finished.store(i + 1, std::memory_order_release);
@@ -118,6 +158,7 @@ class call_context final : public detail::batch_context {
 
   void call_failed(std::uint32_t i, std::exception_ptr e) override {
     if (forked_copy) ::_exit(0);
+    check_descriptors(i);
     status_.push_back(static_cast<char>(call_status::failed));
     capture_.collect(out_, err_);
     keep_output(i);
@@ -156,6 +197,12 @@ class call_context final : public detail::batch_context {
   }
 
  private:
+  void check_descriptors(std::uint32_t i) {
+    if (shared_.check_each_call.load(std::memory_order_relaxed) && !own_.intact()) {
+      shared_.closed_by.store(i + 1);
+      ::_exit(0);
+    }
+  }
   void keep_output(std::uint32_t i) {
     if (!out_.empty()) add_note(i, note_kind::out, std::exchange(out_, {}));
     if (!err_.empty()) add_note(i, note_kind::err, std::exchange(err_, {}));
@@ -169,6 +216,7 @@ class call_context final : public detail::batch_context {
 
   output_capture& capture_;
   call_process::control& shared_;
+  const own_descriptors& own_;
   std::string status_;
   std::vector<note> notes_;
   std::deque<std::string> texts_;  // owns the notes' text
@@ -191,6 +239,7 @@ void exit_now(int status, void*) {
   // `kill 0` in a call's script reaches the call, not the worker rank.
   ::setpgid(0, 0);
   ::pthread_atfork(nullptr, nullptr, [] { forked_copy = true; });
+  mpi::refuse_init_in_calls();
   // Wake short sleeps in calls on time: the default 50 us slack saves power on desktops and
   // adds 5-10% to calls that sleep or poll in milliseconds.
   ::prctl(PR_SET_TIMERSLACK, 1000UL);
@@ -198,11 +247,25 @@ void exit_now(int status, void*) {
   // Line by line, as on a terminal: what a call printed before it crashed is not lost in a buffer.
   std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
   std::string frame;
+  const own_descriptors own{channel, out_memfd, err_memfd};
+  // Whatever failed after a call closed the child's descriptors, that is the cause: the rank
+  // runs the batch again to find which call it was.
+  auto fail = [&](const std::string& message) {
+    if (!own.intact()) {
+      shared.closed_by.store(call_process::control::closed_at_end);
+      ::_exit(0);
+    }
+    try {
+      send_frame(channel, frame_fatal, message);
+    } catch (...) {
+    }
+    ::_exit(0);
+  };
   try {
     posix::set_signal_handler(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
     posix::redirect(posix::open_file("/dev/null", O_RDONLY).get(), 0, "a call's standard input to /dev/null");
     output_capture capture(out_memfd, err_memfd);
-    call_context ctx(capture, shared);
+    call_context ctx(capture, shared, own);
     detail::batch_fn fn = nullptr;
     std::string callable;
     try {
@@ -215,16 +278,14 @@ void exit_now(int status, void*) {
         callable = t.callable_state;
       }
     } catch (const std::exception& e) {
-      send_frame(channel, frame_fatal,
-                 (dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
-      ::_exit(0);
+      fail((dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
     }
     ctx.callable = callable.data();
     ctx.segment_items = spec.segment_items;
     ctx.stop_at_failure = !spec.collect_errors && spec.max_retries == 0;
     for (;;) {
       const char kind = read_frame(channel, frame);
-      if (kind == 0) ::_exit(0);  // the rank is gone or done
+      if (kind == 0) fail("");  // the rank is gone or done (or a call closed the channel)
       if (kind == frame_setup) {
         if (const auto eq = frame.find('='); eq != std::string::npos)
           posix::set_env(frame.substr(0, eq), frame.substr(eq + 1));
@@ -236,18 +297,15 @@ void exit_now(int status, void*) {
       try {
         fn(ctx);
       } catch (const std::exception& e) {  // not a call's exception: the batch itself is broken
-        send_frame(channel, frame_fatal, "E" + std::string(e.what()));
-        ::_exit(0);
+        fail("E" + std::string(e.what()));
       }
+      if (!own.intact()) fail("");
       ctx.finish_batch();
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t0).count();
       send_frame(channel, frame_reply, ctx.reply(static_cast<std::uint64_t>(ns)));
     }
   } catch (const std::exception& e) {
-    try {
-      send_frame(channel, frame_fatal, "E" + std::string(e.what()));
-    } catch (...) {
-    }
+    fail("E" + std::string(e.what()));
   }
   ::_exit(0);
 }
@@ -326,12 +384,13 @@ void call_process::spawn() {
   pid_ = pid;
   pidfd_ = posix::open_pidfd(pid).value();  // our child, not reaped: it is there
   channel_ = std::move(mine);
+  channel_ended_ = false;
   // func_ram is enforced by reading the child's resident size: without it, it would not be.
   if (spec_.func_ram > 0) statm_ = posix::open_file("/proc/" + std::to_string(pid) + "/statm", O_RDONLY);
   environment_sent_ = false;
 }
 
-void call_process::start(std::string_view batch) {
+void call_process::start(std::string_view batch, bool again) {
   // A child that died while it waited for work (killed from outside) is replaced before it is
   // given a batch: its death must not be blamed on this batch's first call.
   if (pollfd p{pidfd_.get(), POLLIN, 0}; pid_ >= 0 && ::poll(&p, 1, 0) == 1) kill();
@@ -347,7 +406,10 @@ void call_process::start(std::string_view batch) {
   count_ = b.count;
   skip_.assign(b.skip);
   seen_finished_ = 0;
+  if (!again) check_each_call_ = false;
   control_->finished.store(0, std::memory_order_relaxed);
+  control_->closed_by.store(0);
+  control_->check_each_call.store(check_each_call_);
   call_since_ = last_memory_check_ = clock::now();
   try {
     send_frame(channel_.get(), frame_batch, batch);
@@ -366,8 +428,9 @@ call_process::state call_process::wait(int ms) {
   // The channel for its frames, the pidfd for its death: a process the call started inherits
   // the channel and may hold it open long after the call process died.
   pollfd p[2] = {{channel_.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}};
-  if (::poll(p, 2, ms) > 0) {
-    if (p[0].revents) {
+  const bool watch_channel = !channel_ended_;
+  if (::poll(watch_channel ? p : p + 1, watch_channel ? 2 : 1, ms) > 0) {
+    if (watch_channel && p[0].revents) {
       char kind = 0;
       try {
         kind = read_frame(channel_.get(), frame_);
@@ -375,10 +438,19 @@ call_process::state call_process::wait(int ms) {
       }
       if (kind == frame_reply) return state::replied;
       if (kind == frame_fatal) return state::fatal;
+      // Its end: a dying child's descriptors close just before its death can be seen, and a
+      // call may close the channel (closefrom(3)) and run on. Its death tells which.
+      channel_ended_ = true;
+      channel_ended_at_ = clock::now();
+      return state::running;
     }
-    return died(call_status::crashed, "");
+    if (p[1].revents) return died(call_status::crashed, "");
   }
   const auto now = clock::now();
+  if (channel_ended_ && !check_each_call_ && now - channel_ended_at_ > std::chrono::seconds(1)) {
+    control_->closed_by.store(control::closed_at_end);  // alive without its channel: a call closed it
+    return died(call_status::crashed, "");
+  }
   if (const std::uint32_t f = control_->finished.load(std::memory_order_relaxed); f != seen_finished_) {
     seen_finished_ = f;
     call_since_ = now;
@@ -409,6 +481,16 @@ call_process::state call_process::died(call_status status, std::string what) {
   // call process is reaped, so that the group's id cannot name anything else yet.
   ::kill(-pid_, SIGKILL);
   reap_and_describe(status, what);
+  if (const std::uint32_t by = control_->closed_by.load(); by != 0) {
+    check_each_call_ = true;  // for the rest of this batch
+    status = call_status::crashed;
+    what =
+        "it closed descriptors of burla's call process (its channel to the worker, its output "
+        "capture), e.g. with closefrom(3) or a loop closing every descriptor; a call may close "
+        "only what it opened";
+    // At the batch's end the call is not known: the batch runs again, checking after each call.
+    if (by != control::closed_at_end) fault_.call = by - 1;
+  }
   fault_.status = status;
   fault_.what = std::move(what);
   fault_.out = printed_after(out_.get(), control_->out_pos.load());

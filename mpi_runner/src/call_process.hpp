@@ -38,7 +38,8 @@ class call_process {
   void set_environment(std::string assignment) { environment_ = std::move(assignment); }
 
   /// Hands a batch message to the child, starting a new child first if the last one died.
-  void start(std::string_view batch);
+  /// `again`: the same batch once more, after its process died (see died()).
+  void start(std::string_view batch, bool again = false);
 
   enum class state { running, replied, died, fatal };
   /// Waits up to `ms` for the batch to finish, enforcing func_timeout and func_ram meanwhile.
@@ -68,6 +69,9 @@ class call_process {
   std::string skip_;  // of the running batch
   std::uint32_t count_ = 0;
   std::uint32_t seen_finished_ = 0;
+  bool check_each_call_ = false;  // the batch's descriptors were closed by one of its calls
+  bool channel_ended_ = false;    // the child's end of the channel closed
+  std::chrono::steady_clock::time_point channel_ended_at_{};
   std::chrono::steady_clock::time_point call_since_{}, last_memory_check_{};
   std::string frame_;
   call_fault fault_;

@@ -14,8 +14,25 @@ void check(int rc, const char* what) {
   throw error(std::string("burla: MPI: ") + what + ": " + std::string(text, static_cast<std::size_t>(len)));
 }
 
+namespace {
+bool in_call_process = false;
+
+void refuse_if_in_call(const char* function) {
+  if (in_call_process)
+    throw error(std::string("burla: ") + function +
+                " was called inside a call: calls run in a process of their own outside the job's MPI "
+                "world, which burla's job has initialized already. Use MPI in the program around "
+                "remote_parallel_map, not in the function it runs (or initialize the library that "
+                "called it without MPI)");
+}
+}  // namespace
+
+void refuse_init_in_calls() {
+  in_call_process = true;
+}
+
 environment::environment(int& argc, char**& argv) {
-  check(MPI_Init(&argc, &argv), "MPI_Init");
+  check(PMPI_Init(&argc, &argv), "MPI_Init");
   check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "set the error handler");
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
@@ -146,3 +163,15 @@ void backoff::idle() {
 }
 
 }  // namespace burla::mpi
+
+// Defined over the profiling interface (PMPI_*) so that a call's MPI_Init reaches the check
+// above; everyone else's goes straight to MPI.
+extern "C" int MPI_Init(int* argc, char*** argv) {
+  burla::mpi::refuse_if_in_call("MPI_Init");
+  return PMPI_Init(argc, argv);
+}
+
+extern "C" int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
+  burla::mpi::refuse_if_in_call("MPI_Init_thread");
+  return PMPI_Init_thread(argc, argv, required, provided);
+}

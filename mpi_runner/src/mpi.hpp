@@ -15,6 +15,11 @@ namespace burla::mpi {
 
 void check(int rc, const char* what);
 
+/// From here on this process is a call process: MPI_Init and MPI_Init_thread, called by a call
+/// (or a library it uses), throw a clear error instead of waiting forever in MPI start-up as a
+/// second copy of the worker's rank. (burla defines both, over the MPI profiling interface.)
+void refuse_init_in_calls();
+
 /// MPI_Init / MPI_Finalize; errors are returned to us rather than aborting.
 class environment {
  public:

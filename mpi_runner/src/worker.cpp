@@ -146,8 +146,9 @@ class worker {
       if (state == call_process::state::died) {
         const call_fault& f = calls_.fault();
         if (f.call >= b.count) {
-          // Between calls (killed from outside, or the channel closed by a call): no call to
-          // blame, so the batch runs again in a new process, a few times before the job stops.
+          // Between calls (killed from outside, or descriptors closed by a call, which the
+          // next run finds): no call to blame, so the batch runs again in a new process, a few
+          // times before the job stops.
           if (++deaths_between_calls > 3) {
             mpi::send(0, tag_fatal,
                       "Erank " + std::to_string(rank_) + ": the call process died between calls " +
@@ -156,7 +157,7 @@ class worker {
             stopped_ = true;
             return;
           }
-          calls_.start(current(b, skip));
+          calls_.start(current(b, skip), /*again=*/true);
           continue;
         }
         if (!faults.empty() && faults.back().call == f.call) {
@@ -173,7 +174,8 @@ class worker {
         skip[f.call] = 1;
         if (stop_at_failure)  // the job stops at this failure: only the calls before it are needed
           std::fill(skip.begin() + f.call + 1, skip.end(), '\1');
-        calls_.start(current(b, skip));  // in a new process: the calls before the crash run again
+        calls_.start(current(b, skip),
+                     /*again=*/true);  // in a new process: the calls before the crash run again
         continue;
       }
       if (clock::now() - last_beat > heartbeat_every) {

@@ -24,12 +24,16 @@
 
 #include "../integration/support.hpp"
 
+// As a library that initializes MPI itself would call them (the test does not need mpi.h).
+extern "C" int MPI_Init(int* argc, char*** argv);
+extern "C" int MPI_Init_thread(int* argc, char*** argv, int required, int* provided);
+
 namespace {
 
 struct tally {
   int crash_kinds = 0, kill_points = 0, damaged_files = 0;
   int master_kills = 0, start_kills = 0, descendants = 0, duplicate_replies = 0, concurrent_resumes = 0;
-  int corrupted_records = 0, random_kills = 0;
+  int corrupted_records = 0, random_kills = 0, terminations = 0, full_disks = 0, mpi_inits = 0;
   long long results_expected = 0, results_lost = 0;
 } suite;
 
@@ -328,7 +332,8 @@ TEST(Faults, ATornJournalEndIsCutOffByResume) {
 
 TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
   // Cut short, or (job.ini) one digit of the code offset changed: the job would call the wrong code.
-  for (const std::string damaged : {"inputs.bin", "job.ini", "job.ini offset"}) {
+  // Or (inputs.bin byte) one bit of an input changed: before, the call ran on it.
+  for (const std::string damaged : {"inputs.bin", "inputs.bin byte", "job.ini", "job.ini offset"}) {
     ++suite.damaged_files;
     auto job = burla::submit(
         [](int x) {
@@ -347,6 +352,11 @@ TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
       char& digit = text[at + std::strlen("batch_function.offset = ")];
       digit = digit == '1' ? '2' : '1';
       std::ofstream(path, std::ios::trunc) << text;
+    } else if (damaged == "inputs.bin byte") {
+      std::ifstream in(path, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), {});
+      bytes[5] ^= 1;  // input 1, the one resume runs again
+      std::ofstream(path, std::ios::trunc | std::ios::binary) << bytes;
     } else {
       ASSERT_EQ(::truncate(path.c_str(), 5), 0);
     }
@@ -357,6 +367,9 @@ TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
       const std::string what = e.what();
       EXPECT_TRUE(what.find("damaged") != std::string::npos || what.find("truncated") != std::string::npos)
           << what;
+      if (damaged == "inputs.bin byte") {
+        EXPECT_NE(what.find("checksum"), std::string::npos) << what;
+      }
     }
   }
 }
@@ -401,6 +414,37 @@ TEST(Faults, AJobKilledBeforeItsJournalExistsIsResumable) {
   EXPECT_EQ(resumed, (std::vector<int>{101, 102, 103, 104, 105}));
 }
 
+// Local only (CMake filters it out on Slurm, where scancel is the kill_job above).
+TEST(Faults, SigtermToTheLauncherEndsTheJobInterruptedAndResumable) {
+  ++suite.terminations;
+  // Long enough to outlast mpirun's wait (odls_base_sigkill_timeout) before it passes SIGTERM on.
+  std::vector<int> in(200);
+  for (int i = 0; i < 200; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    return x + 7;
+  };
+  auto job = burla::submit(f, in, {.max_parallelism = 1, .spinner = false});
+  std::size_t seen = 0;
+  try {
+    for (const auto& r : job.stream()) {
+      (void)r;
+      if (++seen == 20) ::kill(std::atoi(read_text(job.directory() + "/launcher.pid").c_str()), SIGTERM);
+    }
+    ADD_FAILURE() << "a job whose mpirun got SIGTERM completed";
+  } catch (const burla::job_error& e) {
+    // Before: "crashed", no end record, results.h5 left "running".
+    EXPECT_NE(std::string(e.what()).find("interrupted"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(test::h5dump(job.directory() + "/results.h5", "-a /state").find("\"interrupted\""),
+            std::string::npos);
+  const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
+  suite.results_expected += static_cast<long long>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i >= resumed.size() || resumed[i] != in[i] + 7) ++suite.results_lost;
+  EXPECT_EQ(resumed.size(), in.size());
+}
+
 TEST(Faults, ACallsDescendantsEndWithItAndHoldNothingOpen) {
   suite.descendants += 3;
   const std::string dir = test::jobs_dir() + "/descendants-" + std::to_string(::getpid());
@@ -442,6 +486,67 @@ TEST(Faults, ACallsDescendantsEndWithItAndHoldNothingOpen) {
     const pid_t child = pid_in(dir + "/" + std::to_string(x));
     ASSERT_GT(child, 0) << "input " << x << " wrote no pid";
     EXPECT_TRUE(ends(child)) << "the child of input " << x << " (pid " << child << ") outlived the job";
+  }
+}
+
+TEST(Faults, ACallThatCallsMpiInitFailsClearlyNotAHang) {
+  ++suite.mpi_inits;
+  // Before: the call waited in MPI start-up until func_timeout, and forever without one.
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 1) {
+          int argc = 0;
+          char** argv = nullptr;
+          (void)MPI_Init(&argc, &argv);
+        }
+        if (x == 2) {
+          int argc = 0, provided = 0;
+          char** argv = nullptr;
+          (void)MPI_Init_thread(&argc, &argv, 0, &provided);
+        }
+        return x;
+      },
+      std::vector<int>{0, 1, 2, 3}, {.on_error = burla::on_error::collect, .spinner = false});
+  const auto outcomes = job.outcomes();
+  ASSERT_EQ(outcomes.size(), 4u);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(outcomes[i].status, burla::call_status::failed) << "input " << i;
+    ASSERT_TRUE(outcomes[i].error) << "input " << i;
+    EXPECT_NE(outcomes[i].error->what.find("MPI_Init"), std::string::npos) << outcomes[i].error->what;
+  }
+  for (int i : {0, 3}) {
+    ++suite.results_expected;
+    if (!outcomes[i].ok()) ++suite.results_lost;
+    EXPECT_TRUE(outcomes[i].ok()) << "input " << i << ": " << burla::to_string(outcomes[i].status);
+  }
+}
+
+TEST(Faults, ACallThatClosesEveryDescriptorCostsOnlyItself) {
+  ++suite.crash_kinds;
+  // Before: closefrom(3) in the last call of a batch failed the whole job ("the call process
+  // died outside of a call").
+  std::vector<int> in(300);
+  for (int i = 0; i < 300; ++i) in[i] = i;
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 57 || x == 299) ::closefrom(3);
+        std::printf("input %d\n", x);
+        return x * 3;
+      },
+      in, {.max_parallelism = 2, .on_error = burla::on_error::collect, .spinner = false});
+  const auto outcomes = job.outcomes();
+  ASSERT_EQ(outcomes.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (i == 57 || i == 299) {
+      EXPECT_EQ(outcomes[i].status, burla::call_status::crashed) << "input " << i;
+      if (outcomes[i].error) {
+        EXPECT_NE(outcomes[i].error->what.find("closefrom"), std::string::npos) << outcomes[i].error->what;
+      }
+      continue;
+    }
+    ++suite.results_expected;
+    if (!outcomes[i].ok() || *outcomes[i].value != 3 * in[i]) ++suite.results_lost;
+    EXPECT_TRUE(outcomes[i].ok()) << "input " << i << ": " << burla::to_string(outcomes[i].status);
   }
 }
 
@@ -684,10 +789,11 @@ int main(int argc, char** argv) {
   std::printf(
       "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d corrupted journal records, "
       "%d master kills, %d kills at start-up, %d calls with descendants, %d duplicate replies, %d "
-      "concurrent resumes, %d random kills tried; %lld of %lld results that should exist were lost\n",
+      "concurrent resumes, %d SIGTERMs, %d calls of MPI_Init, %d full disks, %d random kills tried; "
+      "%lld of %lld results that should exist were lost\n",
       on_slurm() ? "slurm" : "local", suite.crash_kinds, suite.kill_points, suite.damaged_files,
       suite.corrupted_records, suite.master_kills, suite.start_kills, suite.descendants,
-      suite.duplicate_replies, suite.concurrent_resumes, suite.random_kills, suite.results_lost,
-      suite.results_expected);
+      suite.duplicate_replies, suite.concurrent_resumes, suite.terminations, suite.mpi_inits,
+      suite.full_disks, suite.random_kills, suite.results_lost, suite.results_expected);
   return rc != 0 || suite.results_lost != 0 ? 1 : 0;
 }

@@ -4,7 +4,8 @@
 // input_file is checked on its own.
 //
 // Input layout: n_inputs u64, segment_items u64, input_kind u8, input_size u64, flags u8
-// (bit 0: write inputs.index), index_len u32, the index, then inputs.bin.
+// (bit 0: write inputs.index; bit 1: inputs.crc of the bytes, else from the input), index_len
+// u32, the index, crc_len u32, inputs.crc, then inputs.bin.
 #include <burla/error.hpp>
 #include <limits>
 
@@ -21,7 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   spec.types.input_size = in.get<std::uint64_t>();
   const auto flags = in.get<std::uint8_t>();
   const std::string_view index = in.take(in.get<std::uint32_t>());
+  const std::string_view crc = in.take(in.get<std::uint32_t>());
   const std::string_view bin = in.rest();
+  if (flags & 2) {  // past the checksums, so that the reading below is reached
+    burla::core::block_checksums c;
+    c.add(bin);
+    fuzz::write_file(dir + "/inputs.crc", c.finish());
+  } else {
+    fuzz::write_file(dir + "/inputs.crc", crc);
+  }
   fuzz::write_file(dir + "/inputs.bin", bin);
   if (flags & 1)
     fuzz::write_file(dir + "/inputs.index", index);

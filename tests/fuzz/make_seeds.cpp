@@ -80,9 +80,10 @@ void job_spec_seeds(const std::string& tmp) {
 
 std::string input_file_seed(std::uint64_t n, std::uint64_t segment, value_kind kind, std::uint64_t size,
                             bool with_index, const std::string& index, const std::string& bin) {
+  // Flag bit 1: the target writes inputs.crc of the bytes, so that seeds reach the reading.
   return raw(n) + raw(segment) + raw(static_cast<std::uint8_t>(kind)) + raw(size) +
-         raw(static_cast<std::uint8_t>(with_index ? 1 : 0)) + raw(static_cast<std::uint32_t>(index.size())) +
-         index + bin;
+         raw(static_cast<std::uint8_t>((with_index ? 1 : 0) | 2)) +
+         raw(static_cast<std::uint32_t>(index.size())) + index + raw(std::uint32_t{0}) + bin;
 }
 
 void input_file_seeds() {

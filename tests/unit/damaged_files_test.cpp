@@ -134,6 +134,14 @@ TEST(DamagedJobIni, HugeFileIsNotRead) {
 
 // ---- inputs.bin and inputs.index ------------------------------------------------------------------
 
+namespace {
+void write_checksums(const std::string& dir, std::string_view bytes) {
+  burla::core::block_checksums c;
+  c.add(bytes);
+  burla::posix::write_file_atomic(dir + "/inputs.crc", c.finish());
+}
+}  // namespace
+
 TEST(DamagedInputs, FixedSizeCountThatWrapsAroundIsAnError) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/inputs.bin", std::string(8, 'x'));
@@ -162,11 +170,44 @@ TEST(DamagedInputs, IndexOffsetsOutOfOrderOrShortOfTheFileAreErrors) {
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 2, 5, 6}));  // the end unread
   expect_error([&] { burla::core::input_file f(dir, s); }, {"inputs.index", "inputs.bin"});
   burla::posix::write_file_atomic(dir + "/inputs.index", offsets({0, 2, 5, 8}));
+  write_checksums(dir, "abcdefgh");
   const burla::core::input_file f(dir, s);
   std::string out;
   f.read(0, 3, out);
   EXPECT_EQ(out, "abcdefgh");
   EXPECT_EQ(f.first_item(3), 3u);
+}
+
+TEST(DamagedInputs, ChecksumsAreCrc32cOfEachBlock) {
+  burla::core::block_checksums c;
+  c.add("1234");
+  c.add("56789");  // CRC-32C's check value, in two writes
+  EXPECT_EQ(c.finish(), std::string("\x83\x92\x06\xe3", 4));
+  burla::core::block_checksums two;
+  two.add(std::string(burla::core::block_checksums::block, 'a') + "123456789");
+  EXPECT_EQ(two.finish().size(), 8u);
+  EXPECT_EQ(two.finish().substr(4), std::string("\x83\x92\x06\xe3", 4));
+}
+
+TEST(DamagedInputs, AChangedByteIsAnErrorNamingWhereAndWhichInputs) {
+  const std::string dir = temp_dir();
+  std::string bytes(200'000, '\0');  // 50,000 ints
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  burla::posix::write_file_atomic(dir + "/inputs.bin", bytes);
+  const auto s = fixed_spec(50'000);
+  expect_error([&] { burla::core::input_file f(dir, s); }, {"inputs.crc"});  // none
+  write_checksums(dir, bytes);
+  bytes[70'000] ^= 1;  // in the second block of 64 KiB: inputs 16384 to 32767
+  burla::posix::write_file_atomic(dir + "/inputs.bin", bytes);
+  const burla::core::input_file f(dir, s);
+  std::string out;
+  f.read(0, 16384, out);  // the first block is intact
+  EXPECT_EQ(out, bytes.substr(0, 65536));
+  expect_error([&] { f.read(16000, 1000, out); },
+               {dir + "/inputs.bin", "bytes 65536 to 131072", "inputs 16384 to 32767", "burla results"});
+  // Cut short: its size no longer matches the checksums.
+  burla::posix::write_file_atomic(dir + "/inputs.bin", bytes.substr(0, 100'000));
+  expect_error([&] { burla::core::input_file g(dir, fixed_spec(25'000)); }, {"inputs.crc", "blocks"});
 }
 
 TEST(DamagedInputs, ZeroSegmentItemsIsAnErrorNotADivisionByZero) {
