@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,6 +133,41 @@ std::size_t read_some(int fd, char* out, std::size_t size, const std::string& wh
 void truncate_file(int fd, std::uint64_t size, const std::string& what) {
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
     fail("cannot cut " + what + " to " + std::to_string(size) + " bytes");
+}
+
+allocation allocate_blocks(int fd, std::uint64_t offset, std::uint64_t length, const std::string& what) {
+  int rc;
+  do rc = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length));
+  while (rc != 0 && errno == EINTR);
+  if (rc == 0) return allocation::done;
+  if (errno == ENOSPC || errno == EDQUOT) return allocation::no_space;
+  if (errno == EOPNOTSUPP || errno == ENOSYS) return allocation::unsupported;
+  fail("cannot allocate disk space for " + what);
+}
+
+void free_blocks(int fd, std::uint64_t offset, std::uint64_t length) {
+  // Best effort: where holes cannot be punched the blocks go when the file does.
+  (void)::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                    static_cast<off_t>(length));
+}
+
+file_system file_system_of(const std::string& path) {
+  file_system fs;
+  struct statvfs v {};
+  if (::statvfs(path.c_str(), &v) == 0) fs.free_bytes = static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+  // The mount point: the highest directory above path on the same device.
+  std::string at = absolute(path);
+  struct stat st {};
+  if (::stat(at.c_str(), &st) != 0) return {at, fs.free_bytes};
+  const dev_t dev = st.st_dev;
+  while (at.size() > 1) {
+    const auto slash = at.find_last_of('/');
+    const std::string up = slash == 0 ? "/" : at.substr(0, slash);
+    if (::stat(up.c_str(), &st) != 0 || st.st_dev != dev) break;
+    at = up;
+  }
+  fs.mount_point = at;
+  return fs;
 }
 
 std::uint64_t file_size(int fd, const std::string& what) {

@@ -54,6 +54,19 @@ std::uint64_t file_size(int fd, const std::string& what);
 /// ftruncate(2): the file keeps its first `size` bytes.
 void truncate_file(int fd, std::uint64_t size, const std::string& what);
 
+/// fallocate(2) with FALLOC_FL_KEEP_SIZE: disk blocks for [offset, offset + length) without
+/// changing the file's size, so that writes there later cannot fail for want of space.
+enum class allocation { done, no_space, unsupported };
+allocation allocate_blocks(int fd, std::uint64_t offset, std::uint64_t length, const std::string& what);
+/// Frees the blocks of [offset, offset + length) (a hole punched, the size kept).
+void free_blocks(int fd, std::uint64_t offset, std::uint64_t length);
+/// The file system holding path, for messages: its mount point and the bytes free there.
+struct file_system {
+  std::string mount_point;
+  std::uint64_t free_bytes = 0;
+};
+file_system file_system_of(const std::string& path);
+
 /// The contents of a regular file; a symlink or a FIFO at path is an error.
 std::string read_file(const std::string& path);
 /// Writes a unique temporary name in the same directory (created exclusively, 0600) and renames

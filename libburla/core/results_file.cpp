@@ -192,6 +192,12 @@ void results_writer::flush() {
   H5garbage_collect();
 }
 
+std::uint64_t results_writer::allocated_bytes() const {
+  hsize_t size = 0;
+  h5::check_status(H5Fget_filesize(file_.get(), &size), "size " + path_);
+  return size;
+}
+
 void results_writer::finish(const end_record& end, const run_figures& figures) {
   const hid_t f = file_.get();
   h5::set_attribute(f, "work_seconds", figures.work_seconds);

@@ -35,6 +35,8 @@ class results_writer {
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
   void flush();
+  /// Bytes the file will have once what HDF5 holds in memory is written (its allocated end).
+  std::uint64_t allocated_bytes() const;
   /// What the master measured, kept as attributes for later analysis.
   struct run_figures {
     double work_seconds = 0;  ///< first dispatch to last reply

@@ -168,6 +168,13 @@ class followed_job final : public job_state {
                  : ". " + std::to_string(fold_.ok()) + " calls had finished; their results are in " + dir_ +
                        "/journal (resume rebuilds results.h5 from it).";
       if (const std::string h = launch_->hint(); !h.empty()) msg += "\n" + h;
+      // Where the job could not even say why (the master keeps room for that where it can).
+      if (const auto fs = posix::file_system_of(dir_); fs.free_bytes < (std::uint64_t{1} << 20))
+        msg += "\nThe job directory's file system (" + fs.mount_point + ") has " +
+               std::to_string(fs.free_bytes / 1024) +
+               " KiB free: a full disk may have stopped the job and kept job.log empty. Free space there, "
+               "then resume the job (`burla resume " +
+               spec_.id + "`).";
       msg += "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
       throw job_error(msg, running, log, state);
     }
@@ -301,11 +308,17 @@ class followed_job final : public job_state {
       if (dead_rank >= 0 && rank != dead_rank) continue;
       for (std::uint32_t k = 0; k < d->count; ++k) out.push_back(d->first + k);
     }
+    std::sort(out.begin(), out.end());
     if (!out.empty()) {
       msg += dead_rank >= 0 ? "; rank " + std::to_string(dead_rank) + " died" : "";
       msg += " while running input" + std::string(out.size() > 1 ? "s " : " ");
-      msg += out.size() > 1 ? std::to_string(out.front()) + ".." + std::to_string(out.back())
-                            : std::to_string(out[0]);
+      // Runs of consecutive inputs, one per batch: "3..9, 40..47".
+      for (std::size_t i = 0; i < out.size();) {
+        std::size_t j = i;
+        while (j + 1 < out.size() && out[j + 1] == out[j] + 1) ++j;
+        msg += (i > 0 ? ", " : "") + std::to_string(out[i]) + (j > i ? ".." + std::to_string(out[j]) : "");
+        i = j + 1;
+      }
     }
     return out;
   }
@@ -377,8 +390,17 @@ prepared prepare_job(const options& opts, std::uint64_t n_inputs, job_types type
 
   auto [id, dir] = create_job_dir(posix::absolute(jobs_root(opts)));
   spec.id = id;
-  core::write_inputs(dir, spec, write);
-  core::write_job_spec(dir + "/job.ini", spec);
+  try {
+    core::write_inputs(dir, spec, write);
+    core::write_job_spec(dir + "/job.ini", spec);
+  } catch (...) {
+    // A full disk, or inputs that could not be encoded: no half-written job is left behind
+    // (nothing ran, nothing is lost).
+    for (const char* name : {"inputs.bin", "inputs.index", "inputs.crc", "job.ini"})
+      ::unlink((dir + "/" + name).c_str());
+    ::rmdir(dir.c_str());
+    throw;
+  }
   return {std::move(spec), std::move(dir)};
 }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "libburla/core/disk_space.hpp"
 #include "libburla/core/input_file.hpp"
 #include "libburla/core/journal_fold.hpp"
 #include "libburla/core/posix.hpp"
@@ -75,6 +76,9 @@ class master {
     const core::start_record start{hosts, static_cast<std::uint32_t>(spec.run)};
     fold_.apply(start);
     journal_->append(start);
+    journal_room_.emplace(dir + "/journal");
+    results_room_.emplace(dir + "/results.h5");
+    keep_room();
     for (auto& w : workers_) w.last_heard = clock::now();
   }
 
@@ -225,13 +229,32 @@ class master {
 
   /// Records a reply (statuses, journal, results.h5); a final failure stops a raise-mode job.
   void settle(const core::reply_view& r, std::string_view data) {
+    if (disk_full_) return;              // its inputs run again on resume
     const auto change = fold_.apply(r);  // checks the reply's range before anything is written
     journal_->append_batch(data);
     results_->write(r, fold_.attempts().data());
+    biggest_reply_ = std::max<std::uint64_t>(biggest_reply_, data.size());
+    keep_room();
     todo_ -= std::min(todo_, change.settled);
     if (change.first_failed && !spec_.collect_errors)
       stop(core::end_state::failed, core::end_cause::none,
            "input " + std::to_string(*change.first_failed) + " failed; the job stopped");
+  }
+
+  /// Room on disk for the next replies and for the writes that end the job; without it, the
+  /// job stops now, while its outcome can still be written.
+  void keep_room() {
+    if (stopping_) return;
+    const std::uint64_t ahead = (std::uint64_t{256} << 10) + biggest_reply_;
+    for (core::space_reserve* room : {&*journal_room_, &*results_room_})
+      if (!room->keep(room == &*results_room_ ? results_->allocated_bytes() : 0, ahead)) {
+        disk_full_ = true;  // the room left is for the job's outcome: later replies are dropped
+        stop(core::end_state::error, core::end_cause::none,
+             core::no_space_left(room->path()) +
+                 ". Free space there, then resume the job to finish it (`burla resume " + spec_.id +
+                 "`); the " + std::to_string(fold_.ok() + fold_.failed()) + " calls done so far are kept");
+        return;
+      }
   }
 
   /// A worker that held work and said nothing for dead_after is gone (its node failed, or its
@@ -317,6 +340,10 @@ class master {
                         .master_peak_rss_kb = peak_rss_kb()});
     });
     journal_->append(end_);
+    guarded([&] {
+      journal_room_->release();
+      results_room_->release();
+    });
     // A worker that never acknowledged is stuck in a call or dead; sends that never complete
     // would keep MPI_Finalize waiting. The outcome is recorded: end the job.
     if (!clean || !outbox_.drain(10.0)) mpi::abort(0);
@@ -365,11 +392,13 @@ class master {
   std::optional<core::journal_writer> journal_;
   std::optional<work_queue> queue_;
   std::optional<core::results_writer> results_;
+  std::optional<core::space_reserve> journal_room_, results_room_;
+  std::uint64_t biggest_reply_ = 0;  // bytes: what the next one may need on disk
   mpi::outbox outbox_;
   std::vector<worker_state> workers_;                                    // by rank; [0] unused
   std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // [from, to) of /input
   std::uint64_t todo_ = 0;                                               // inputs this run has yet to settle
-  bool stopping_ = false, draining_ = false, dispatched_any_ = false;
+  bool stopping_ = false, draining_ = false, dispatched_any_ = false, disk_full_ = false;
   core::end_record end_;
   clock::time_point first_dispatch_ = clock::now(), last_reply_ = first_dispatch_, last_alive_{};
 };

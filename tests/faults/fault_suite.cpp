@@ -550,6 +550,63 @@ TEST(Faults, ACallThatClosesEveryDescriptorCostsOnlyItself) {
   }
 }
 
+// A jobs root on a small tmpfs that the job's results fill (root only: it mounts one, as CI runs).
+TEST(Faults, AFullDiskIsNamedKeepsWhatWasWrittenAndResumeFinishes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small file system needs root";
+  ++suite.full_disks;
+  const std::string root = test::jobs_dir() + "/full-disk-" + std::to_string(::getpid());
+  ::mkdir(root.c_str(), 0700);
+  ASSERT_EQ(test::shell("mount -t tmpfs -o size=4m,mode=0700 burla-full-disk " + root + " && echo ok"),
+            "ok\n");
+  struct unmount {
+    std::string at;
+    ~unmount() { test::shell("umount -l " + at); }
+  } unmount_at_end{root};
+  // Inputs that do not fit: an error at once, naming the file system, and no job left behind.
+  try {
+    (void)burla::submit([](const std::string& s) { return s.size(); },
+                        std::vector<std::string>(400, std::string(20'000, 'x')),
+                        {.spinner = false, .job_dir = root});
+    ADD_FAILURE() << "8 MB of inputs were written to a 4 MB file system";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("No space left"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(root), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test::job_dirs(root).size(), 0u) << "a job directory was left behind";
+  std::vector<int> in(400);
+  for (int i = 0; i < 400; ++i) in[i] = i;
+  // 400 results of 20 KB: 8 MB, far more than the 4 MB there are.
+  auto f = [](int x) { return std::string(20'000, static_cast<char>('a' + x % 26)); };
+  auto job = burla::submit(f, in, {.max_parallelism = 1, .spinner = false, .job_dir = root});
+  try {
+    job.wait();
+    ADD_FAILURE() << "a job that filled its disk completed";
+  } catch (const burla::job_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no space left"), std::string::npos) << what;
+    EXPECT_NE(what.find(root), std::string::npos) << what;
+    EXPECT_NE(what.find("resume"), std::string::npos) << what;
+    std::printf("full disk: %s\n", what.c_str());
+  }
+  // What was written stays readable: results.h5 opens, says why the job stopped, and holds the
+  // results that were done.
+  const std::string file = job.directory() + "/results.h5";
+  EXPECT_NE(test::h5dump(file, "-a /state").find("\"error\""), std::string::npos)
+      << test::h5dump(file, "-a /state");
+  EXPECT_NE(test::h5dump(file, "-a /message").find("no space left"), std::string::npos);
+  const std::string n_ok = test::h5dump(file, "-a /n_ok");
+  const auto at = n_ok.find("(0): ");
+  ASSERT_NE(at, std::string::npos) << n_ok;
+  EXPECT_GT(std::atoll(n_ok.c_str() + at + 5), 0) << "no result kept: " << n_ok;
+  // Space freed (a larger file system here), resume finishes the job exactly.
+  ASSERT_EQ(test::shell("mount -o remount,size=64m " + root + " && echo ok"), "ok\n");
+  const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false, .job_dir = root}).results();
+  suite.results_expected += static_cast<long long>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i >= resumed.size() || resumed[i] != f(in[i])) ++suite.results_lost;
+  EXPECT_EQ(resumed.size(), in.size());
+}
+
 TEST(Faults, ACallWhoseForkedCopyReturnsIsCountedOnce) {
   ++suite.duplicate_replies;
   // The copy returns from the call instead of exiting: before, it went on with the rest of the
