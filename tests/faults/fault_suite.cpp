@@ -607,6 +607,65 @@ TEST(Faults, AFullDiskIsNamedKeepsWhatWasWrittenAndResumeFinishes) {
   EXPECT_EQ(resumed.size(), in.size());
 }
 
+TEST(Faults, CallProcessesKilledBetweenCallsCostOnlyTheirCalls) {
+  ++suite.crash_kinds;
+  // Before: four SIGKILLs of call processes 0.2 s apart failed the whole job ("the call process
+  // died outside of a call"). Now each is replaced; a call it was running is retried.
+  std::vector<int> in(64);
+  for (int i = 0; i < 64; ++i) in[i] = i;
+  auto job = burla::submit(
+      [](int x) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return x + 1;
+      },
+      in, {.max_retries = 3, .on_error = burla::on_error::collect, .spinner = false});
+  int kills = 0;
+  for (int round = 0; round < 40 && kills < 4; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (const auto& p : processes_of(job.directory()))
+      if (p.kind == "call" && ::kill(p.pid, SIGKILL) == 0) {
+        ++kills;
+        break;
+      }
+  }
+  EXPECT_GE(kills, 3) << "the job ended before the call processes could be killed";
+  const auto outcomes = job.outcomes();
+  ASSERT_EQ(outcomes.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    ++suite.results_expected;
+    if (!outcomes[i].ok() || *outcomes[i].value != in[i] + 1) ++suite.results_lost;
+    EXPECT_TRUE(outcomes[i].ok()) << "input " << i << ": " << burla::to_string(outcomes[i].status);
+  }
+}
+
+TEST(Faults, AResumeOfARebuiltProgramIsABuildMismatch) {
+  // The job runs a copy of this program, which is then "rebuilt" (replaced by another program).
+  char self[4096] = {};
+  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof self - 1), 0);
+  const std::string copy = test::jobs_dir() + "/rebuilt-" + std::to_string(::getpid());
+  ASSERT_EQ(test::shell("cp '" + std::string(self) + "' '" + copy + "' && echo ok"), "ok\n");
+  ::setenv("BURLA_EXECUTABLE", copy.c_str(), 1);
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 2) throw std::runtime_error("fails, so that resume has work to do");
+        return x;
+      },
+      std::vector<int>{1, 2, 3}, {.on_error = burla::on_error::collect, .spinner = false});
+  ::unsetenv("BURLA_EXECUTABLE");
+  ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
+  ASSERT_EQ(test::shell("cp '" BURLA_TEST_OTHER_PROGRAM "' '" + copy + "' && echo ok"), "ok\n");
+  try {
+    burla::resume<int>(job.id(), {.spinner = false}, burla::rerun::missing_and_failed).results();
+    ADD_FAILURE() << "a rebuilt program resumed the job";
+  } catch (const burla::build_mismatch& e) {
+    // Before: "mpirun exited with code 0 ... ended before its processes started".
+    EXPECT_NE(std::string(e.what()).find("build-id"), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not a build_mismatch: " << e.what();
+  }
+  ::unlink(copy.c_str());
+}
+
 TEST(Faults, ACallWhoseForkedCopyReturnsIsCountedOnce) {
   ++suite.duplicate_replies;
   // The copy returns from the call instead of exiting: before, it went on with the rest of the
