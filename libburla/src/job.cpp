@@ -199,16 +199,27 @@ class followed_job final : public job_state {
       case end_state::interrupted: {
         // SIGTERM is a cancel (scancel), SIGUSR1 the drain before the time limit.
         const bool cancelled = end->cause == end_cause::terminated;
+        // Who sent the SIGTERM: Slurm's final state says (CANCELLED, TIMEOUT, NODE_FAIL...) once
+        // the job has left the queue, a few seconds (KillWait) after the ranks got it.
+        if (cancelled && spec_.backend != core::backend_kind::local)
+          for (int i = 0; i < 150 && !launch_->ended(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         std::string state = launch_->end_state();
+        const std::string kept = std::to_string(end->n_ok) + " results are kept in " + dir_ +
+                                 "/results.h5, and burla::resume<R>(\"" + spec_.id +
+                                 "\") (or `burla resume " + spec_.id + "`) runs the " +
+                                 std::to_string(end->n_not_run) + " inputs not run";
+        // Slurm ended it because a node failed (the master's SIGTERM says only that it was told to stop).
+        if (state == "NODE_FAIL")
+          throw job_error("burla: job " + spec_.id + " lost a node: " + launch_->describe_end() + ". " +
+                              kept + ", on the nodes left",
+                          {}, log, state);
         if (state != "CANCELLED" && state != "TIMEOUT" && state != "PREEMPTED")
           state = !cancelled                                   ? "interrupted"
                   : spec_.backend == core::backend_kind::local ? "cancelled"
                                                                : "CANCELLED";
-        throw job_error("burla: job " + spec_.id + " was interrupted: " + end->message + "; " +
-                            std::to_string(end->n_ok) + " results are kept in " + dir_ +
-                            "/results.h5, and burla::resume<R>(\"" + spec_.id + "\") (or `burla resume " +
-                            spec_.id + "`) runs the " + std::to_string(end->n_not_run) + " inputs not run",
-                        {}, log, state);
+        throw job_error("burla: job " + spec_.id + " was interrupted: " + end->message + "; " + kept, {}, log,
+                        state);
       }
       case end_state::error:
         throw job_error("burla: job " + spec_.id + " failed: " + end->message + "\nJob directory: " + dir_ +

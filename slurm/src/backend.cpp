@@ -44,7 +44,14 @@ class slurm_launch final : public core::launch {
   std::string describe_end() override {
     if (!last_.known) return "Slurm job " + id_ + " ended (Slurm no longer lists it)";
     const std::string details = end_details(id_);
-    return "Slurm job " + id_ + " ended " + last_.state + (details.empty() ? "" : " (" + details + ")");
+    std::string text =
+        "Slurm job " + id_ + " ended " + last_.state + (details.empty() ? "" : " (" + details + ")");
+    if (last_.state == "NODE_FAIL")
+      if (const auto at = details.find("NodeList="); at != std::string::npos)
+        if (const std::string lost = failed_nodes(details.substr(at + 9, details.find(' ', at) - at - 9));
+            !lost.empty())
+          text += "; the node that failed: " + lost;
+    return text;
   }
   std::string end_state() override { return last_.known ? last_.state : "ENDED"; }
   std::string hint() override {
@@ -52,7 +59,9 @@ class slurm_launch final : public core::launch {
     if (s == "TIMEOUT") return "It reached its time limit: ask for more with options.time_limit.";
     if (s == "OUT_OF_MEMORY")
       return "A task used more memory than it asked for: raise options.func_ram (GB per call).";
-    if (s == "NODE_FAIL") return "A node of the job failed; submit the job again.";
+    if (s == "NODE_FAIL")
+      return "A node of the job failed. What had finished is kept: resume the job to finish it on the nodes "
+             "left (burla::resume, or `burla resume` with the job's id).";
     if (s == "CANCELLED") return "It was cancelled (scancel, or an administrator).";
     if (s == "PREEMPTED") return "A job of higher priority took its nodes; submit it again.";
     if (s == "BOOT_FAIL") return "Its nodes failed to boot; submit it again.";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <burla/error.hpp>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -96,12 +97,12 @@ std::optional<long> partition_cpus(const std::string& partition) {
     std::string name, cpus;  // "debug* 0/2/0/2": allocated/idle/other/total
     if (!(fields >> name >> cpus)) continue;
     if (partition.empty() && name.back() != '*') continue;
-    const std::size_t slash = cpus.rfind('/');
-    try {
-      return std::stol(cpus.substr(slash + 1));
-    } catch (const std::exception&) {
+    // Those of nodes that can run jobs: a down or drained node's ("other") would leave the job
+    // waiting for it (a job resumed after a node failure runs on the nodes left).
+    long allocated = 0, idle = 0, other = 0, total = 0;
+    if (std::sscanf(cpus.c_str(), "%ld/%ld/%ld/%ld", &allocated, &idle, &other, &total) != 4)
       return std::nullopt;
-    }
+    return total - other > 0 ? total - other : total;
   }
   return std::nullopt;
 }
@@ -224,6 +225,25 @@ job_status status(const std::string& job_id) {
 void forget(const std::string& job_id) {
   std::lock_guard lock(monitor_mutex);
   jobs.erase(job_id);
+}
+
+std::string failed_nodes(const std::string& node_list) {
+  posix::command_result r;
+  try {
+    r = run_slurm({"sinfo", "-h", "-N", "-n", node_list, "-o", "%N %T"});
+  } catch (const error&) {
+    return "";
+  }
+  std::string out;
+  std::stringstream lines(r.out);
+  for (std::string node, state; lines >> node >> state;) {
+    // down, fail, drained, or not responding (a trailing '*'): not a node that simply finished
+    const bool failed = state.rfind("down", 0) == 0 || state.rfind("fail", 0) == 0 ||
+                        state.rfind("drain", 0) == 0 || state.back() == '*';
+    if (failed && out.find(node + " ") == std::string::npos) out += node + " (" + state + ") ";
+  }
+  if (!out.empty()) out.pop_back();
+  return out;
 }
 
 std::string end_details(const std::string& job_id) {

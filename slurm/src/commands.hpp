@@ -48,5 +48,8 @@ job_status status(const std::string& job_id);
 void forget(const std::string& job_id);
 /// More about an ended job, for its error: exit code and reason lines of `scontrol show job`.
 std::string end_details(const std::string& job_id);
+/// The nodes of a node list (node[1-3]) that are down, failed, drained or not responding, with
+/// their states: "node3 (down*)"; empty if none or unknown.
+std::string failed_nodes(const std::string& node_list);
 
 }  // namespace burla::slurm

@@ -72,6 +72,9 @@ std::string render_script(const job_request& r) {
   set("signal", "time_limit", "B:USR1@" + std::to_string(r.drain_seconds));
   // The job writes its own log into the job directory (see below), whatever its path holds.
   lines["--output"] = "#SBATCH --output=/dev/null";
+  // A job that lost a node is not started again by Slurm: a requeued run would find this run's
+  // journal and refuse it. `resume` finishes it, on the nodes left.
+  lines["--no-requeue"] = "#SBATCH --no-requeue";
   for (const auto& arg : r.extra_args) {
     check_line_value("sbatch_args", arg);
     const std::size_t eq = arg.find('=');

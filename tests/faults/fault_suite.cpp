@@ -33,7 +33,8 @@ namespace {
 struct tally {
   int crash_kinds = 0, kill_points = 0, damaged_files = 0;
   int master_kills = 0, start_kills = 0, descendants = 0, duplicate_replies = 0, concurrent_resumes = 0;
-  int corrupted_records = 0, random_kills = 0, terminations = 0, full_disks = 0, mpi_inits = 0;
+  int corrupted_records = 0, random_kills = 0, terminations = 0, full_disks = 0, mpi_inits = 0,
+      node_failures = 0;
   long long results_expected = 0, results_lost = 0;
 } suite;
 
@@ -666,6 +667,46 @@ TEST(Faults, AResumeOfARebuiltProgramIsABuildMismatch) {
   ::unlink(copy.c_str());
 }
 
+// The virtual cluster only (CMake filters it out elsewhere): node 3's slurmd and every process on
+// it are SIGKILLed mid-job, as when a node dies; then the job is resumed on the nodes left.
+TEST(Faults, ANodeLostMidJobCostsOnlyItsCallsAndResumeFinishesOnTheNodesLeft) {
+  ++suite.node_failures;
+  const std::string vcnode = std::string(BURLA_SOURCE_DIR) + "/slurm/scripts/vcnode.sh";
+  // Long enough that Slurm ends the job (NODE_FAIL, 10-12 s after the node stops answering)
+  // before the workers left finish it: 400 calls of 100 ms on 3 workers.
+  std::vector<int> in(400);
+  for (int i = 0; i < 400; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return 5 * x;
+  };
+  auto job = burla::submit(f, in, {.spinner = false});
+  struct restart_node {
+    std::string vcnode;
+    ~restart_node() { test::shell(vcnode + " start 3 2>&1"); }  // for the tests after this one
+  } restart{vcnode};
+  std::size_t seen = 0;
+  try {
+    for (const auto& r : job.stream()) {
+      (void)r;
+      if (++seen == 20) test::shell(vcnode + " crash 3 2>&1");
+    }
+    ADD_FAILURE() << "a job that lost a node completed";
+  } catch (const burla::job_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("NODE_FAIL"), std::string::npos) << what;
+    EXPECT_NE(what.find("node3"), std::string::npos) << what;
+    EXPECT_NE(what.find("resume"), std::string::npos) << what;
+    std::printf("node lost: %s\n", what.substr(0, what.find("\n---")).c_str());
+  }
+  // Node 3 is down: the resumed job runs on nodes 1 and 2, and its results are exact.
+  const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
+  suite.results_expected += static_cast<long long>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i >= resumed.size() || resumed[i] != 5 * in[i]) ++suite.results_lost;
+  EXPECT_EQ(resumed.size(), in.size());
+}
+
 TEST(Faults, ACallWhoseForkedCopyReturnsIsCountedOnce) {
   ++suite.duplicate_replies;
   // The copy returns from the call instead of exiting: before, it went on with the rest of the
@@ -905,11 +946,13 @@ int main(int argc, char** argv) {
   std::printf(
       "fault suite (%s): %d crash kinds, %d kill points, %d damaged files, %d corrupted journal records, "
       "%d master kills, %d kills at start-up, %d calls with descendants, %d duplicate replies, %d "
-      "concurrent resumes, %d SIGTERMs, %d calls of MPI_Init, %d full disks, %d random kills tried; "
+      "concurrent resumes, %d SIGTERMs, %d calls of MPI_Init, %d full disks, %d node failures survived, %d "
+      "random "
+      "kills tried; "
       "%lld of %lld results that should exist were lost\n",
       on_slurm() ? "slurm" : "local", suite.crash_kinds, suite.kill_points, suite.damaged_files,
       suite.corrupted_records, suite.master_kills, suite.start_kills, suite.descendants,
       suite.duplicate_replies, suite.concurrent_resumes, suite.terminations, suite.mpi_inits,
-      suite.full_disks, suite.random_kills, suite.results_lost, suite.results_expected);
+      suite.full_disks, suite.node_failures, suite.random_kills, suite.results_lost, suite.results_expected);
   return rc != 0 || suite.results_lost != 0 ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -58,19 +59,53 @@ TEST(Slurm, ResultsInOrderAndOutputReachesTheCaller) {
 }
 
 TEST(Slurm, ARemoteExceptionIsThrownHere) {
+  const std::string marker = test::jobs_dir() + "/threw-on-" + std::to_string(::getpid());
+  struct throws_at_3 {
+    char marker[300];
+    int operator()(int x) const {
+      if (x != 3) return x;
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      std::ofstream(marker) << host;  // where it really ran, to compare with what the error says
+      throw std::invalid_argument("three is not allowed");
+    }
+  } f{};
+  std::snprintf(f.marker, sizeof f.marker, "%s", marker.c_str());
   try {
-    burla::remote_parallel_map(
-        [](int x) {
-          if (x == 3) throw std::invalid_argument("three is not allowed");
-          return x;
-        },
-        std::vector<int>{1, 2, 3, 4}, on_slurm);
+    burla::remote_parallel_map(f, std::vector<int>{1, 2, 3, 4}, on_slurm);
     FAIL() << "no exception";
   } catch (const burla::remote_error& e) {
     EXPECT_EQ(e.index(), 2u);
     EXPECT_EQ(e.type_name(), "std::invalid_argument");
     EXPECT_EQ(e.remote_what(), "three is not allowed");
+    EXPECT_EQ(e.host(), read(marker)) << "the error names another host than the one the call ran on";
+    EXPECT_NE(std::string(e.what()).find(e.host()), std::string::npos) << e.what();
   }
+}
+
+// Where the cluster has several nodes (BURLA_TEST_NODES: 3 on the virtual cluster, else 1), the
+// workers run on every one of them, and what each call prints reaches the caller.
+TEST(Slurm, WorkersRunOnEveryNodeAndTheirOutputReachesTheCaller) {
+  const char* nodes_env = std::getenv("BURLA_TEST_NODES");
+  const std::size_t nodes = nodes_env ? static_cast<std::size_t>(std::atoi(nodes_env)) : 1;
+  std::vector<int> in(60);
+  for (int i = 0; i < 60; ++i) in[i] = i;
+  testing::internal::CaptureStdout();
+  const auto hosts = burla::remote_parallel_map(
+      [](int x) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        std::printf("input %d on %s\n", x, host);
+        std::this_thread::sleep_for(50ms);  // long enough for every worker to get some
+        return std::string(host);
+      },
+      in, on_slurm);
+  const std::string printed = testing::internal::GetCapturedStdout();
+  ASSERT_EQ(hosts.size(), in.size());
+  const std::set<std::string> distinct(hosts.begin(), hosts.end());
+  EXPECT_EQ(distinct.size(), nodes) << "the workers ran on " << distinct.size() << " hosts";
+  for (int i = 0; i < 60; ++i)
+    EXPECT_NE(printed.find("input " + std::to_string(i) + " on " + hosts[i] + "\n"), std::string::npos) << i;
 }
 
 TEST(Slurm, AJobCancelledWithScancelIsReportedAsCancelled) {
@@ -270,9 +305,11 @@ TEST(Slurm, NoSbatchOnPathIsAClearError) {
 TEST(Slurm, AnUnreachableControllerIsAClearError) {
   // A copy of the configuration that points at a port where no slurmctld listens.
   const std::string conf = test::jobs_dir() + "/unreachable.conf";
-  ASSERT_EQ(std::system(
-                ("sed 's/^SlurmctldHost=.*/&\\nSlurmctldPort=1/' \"$SLURM_CONF\" > '" + conf + "'").c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("sed '/^SlurmctldPort=/d; s/^SlurmctldHost=.*/&\\nSlurmctldPort=1/' \"$SLURM_CONF\" > '" +
+                   conf + "'")
+                      .c_str()),
+      0);
   scoped_env slurm_conf("SLURM_CONF", conf);
   try {
     burla::remote_parallel_map(square, std::vector<int>{1}, on_slurm);
