@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine, builds everything and runs every test (unit, real mpirun jobs,
-# real Slurm jobs, examples, compile-fail checks, consumer projects). CTest starts a single-node
-# Slurm for the Slurm tests and stops it after them; the trap stops it if ctest is interrupted.
+# real Slurm jobs on a single-node Slurm and on a virtual 3-node cluster, examples, compile-fail
+# checks, consumer projects). CTest starts both Slurms for their tests and stops them after; the
+# trap stops them if ctest is interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -13,8 +14,12 @@ cmake -S . -B build-layers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBURLA_SEPARATE_LA
 cmake --build build-layers -j "$(nproc)" --target unit_tests burla_cli >/dev/null
 (cd build-layers && ctest -L unit -j "$(nproc)" --output-on-failure < /dev/null)
 
-rm -rf build/tests/jobs
-export BURLA_SLURM_DIR="$PWD/build/tests/slurm-state"
-trap "'$PWD/slurm/scripts/stop-local-slurm.sh' >/dev/null 2>&1 || true" EXIT
+rm -rf build/tests/jobs build/tests/jobs-vcluster
+export BURLA_SLURM_DIR="$PWD/build/tests/slurm-state" BURLA_VCLUSTER_DIR="$PWD/build/tests/vcluster-state"
+trap "'$PWD/slurm/scripts/stop-local-slurm.sh' >/dev/null 2>&1 || true; '$PWD/slurm/scripts/stop-vcluster.sh' >/dev/null 2>&1 || true" EXIT
 cd build
-ctest --output-on-failure -j "$(nproc)" < /dev/null
+ctest --output-on-failure -j "$(nproc)" -LE vcluster < /dev/null
+# The virtual cluster's tests run on their own, and one that fails runs once more: Open MPI 4.1.4's
+# TCP transport crashes a rank in MPI_Init about once in a hundred multi-node start-ups on this
+# loaded 2-core machine (a null call in an event callback; docs/cluster.md). Twice is a failure.
+ctest --output-on-failure -j "$(nproc)" -L vcluster --repeat until-pass:2 < /dev/null

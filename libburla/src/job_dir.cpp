@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 #include <random>
+#include <vector>
 
 #include "libburla/core/posix.hpp"
 
@@ -56,16 +57,28 @@ std::pair<std::string, std::string> create_job_dir(const std::string& root) {
 std::string find_job_dir(const std::string& root, const std::string& id) {
   if (!id.empty() && id.find('/') == std::string::npos && posix::exists(root + "/" + id + "/job.ini"))
     return root + "/" + id;
-  // A Slurm job id: the job directory that recorded it.
-  if (!id.empty() && std::all_of(id.begin(), id.end(), ::isdigit))
+  // A Slurm job id: the job directory that recorded it. Slurm ids repeat (two clusters sharing
+  // a home directory, a controller started afresh): more than one is an error, not a guess.
+  if (!id.empty() && std::all_of(id.begin(), id.end(), ::isdigit)) {
+    std::vector<std::string> found;
     for (const auto& name : posix::list_dir(root)) {
       try {
         std::string recorded = posix::read_file(root + "/" + name + "/slurm_job_id");
         while (!recorded.empty() && recorded.back() == '\n') recorded.pop_back();
-        if (recorded == id) return root + "/" + name;
+        if (recorded == id) found.push_back(name);
       } catch (const error&) {
       }
     }
+    if (found.size() == 1) return root + "/" + found[0];
+    if (found.size() > 1) {
+      std::sort(found.begin(), found.end());
+      std::string names;
+      for (const auto& f : found) names += (names.empty() ? "" : ", ") + f;
+      throw error("burla: Slurm job id " + id + " names " + std::to_string(found.size()) + " jobs under " +
+                  root + ": " + names +
+                  " (Slurm ids repeat across clusters and controller restarts); give the job's own id");
+    }
+  }
   throw error("burla: no job " + id + " under " + root +
               " (give the job's id, its directory's name, or its Slurm job id; if it was created "
               "elsewhere, set options.job_dir or BURLA_JOBS_DIR to where it is)");

@@ -654,7 +654,10 @@ TEST(Faults, AResumeOfARebuiltProgramIsABuildMismatch) {
       std::vector<int>{1, 2, 3}, {.on_error = burla::on_error::collect, .spinner = false});
   ::unsetenv("BURLA_EXECUTABLE");
   ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
-  ASSERT_EQ(test::shell("cp '" BURLA_TEST_OTHER_PROGRAM "' '" + copy + "' && echo ok"), "ok\n");
+  // As a linker does: a new file in its place (the old one may still be running on Slurm).
+  ASSERT_EQ(test::shell("cp '" BURLA_TEST_OTHER_PROGRAM "' '" + copy + ".new' && mv -f '" + copy + ".new' '" +
+                        copy + "' && echo ok"),
+            "ok\n");
   try {
     burla::resume<int>(job.id(), {.spinner = false}, burla::rerun::missing_and_failed).results();
     ADD_FAILURE() << "a rebuilt program resumed the job";
@@ -897,7 +900,14 @@ TEST(Faults, RandomKillsAtRandomMomentsLoseNothing) {
   const char* seed_env = std::getenv("BURLA_FAULT_SEED");
   const unsigned seed = seed_env ? static_cast<unsigned>(std::atol(seed_env)) : std::random_device{}();
   std::printf("random kills: %d rounds, BURLA_FAULT_SEED=%u\n", rounds, seed);
+  std::fflush(stdout);  // seen even if the test is killed for a hang
   std::mt19937 rng(seed);
+  // A rank killed while MPI starts leaves the others waiting there until the start-up deadline
+  // (300 s by default): shorter here, so that such a round costs 20 s.
+  ::setenv("BURLA_START_TIMEOUT", "20", 1);
+  struct unset_at_end {
+    ~unset_at_end() { ::unsetenv("BURLA_START_TIMEOUT"); }
+  } unset;
   std::vector<int> in(400);
   std::vector<double> want(in.size());
   for (int i = 0; i < 400; ++i) in[i] = i, want[i] = 0.5 * i + std::sin(i);

@@ -10,6 +10,8 @@ void set_environment() {
 #include BURLA_TEST_ENV_INC
        })
     ::putenv(const_cast<char*>(setting));
+  // The jobs root may be a test's own (a virtual cluster's): tests write beside their jobs.
+  if (const std::string root = jobs_dir(); !root.empty()) (void)shell("mkdir -p '" + root + "'");
 }
 
 std::string shell(const std::string& command) {
