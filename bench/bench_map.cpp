@@ -2,6 +2,8 @@
 //   bench_map square N           squares N doubles (trivial calls)
 //   bench_map sleep N SEED       N calls sleeping 0-2 ms (uniform, fixed seed)
 //   bench_map large N MB         N calls each returning MB megabytes
+//   bench_map capacity N MS W    N calls sleeping MS ms on W workers (max_parallelism): how busy
+//                                one master keeps them (bench/capacity.sh, on the virtual cluster)
 #include <burla/burla.hpp>
 #include <chrono>
 #include <cstdio>
@@ -32,7 +34,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   if (argc < 3) {
-    std::fprintf(stderr, "usage: bench_map square N | sleep N SEED | large N MB\n");
+    std::fprintf(stderr, "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS\n");
     return 2;
   }
   const std::string what = argv[1];
@@ -68,6 +70,14 @@ int main(int argc, char** argv) {
     std::size_t bytes = 0;
     for (const auto& [i, r] : job.stream()) bytes += r.size();
     std::printf("map_seconds=%.4f bytes=%zu job_dir=%s\n", seconds_since(t0), bytes, job.directory().c_str());
+  } else if (what == "capacity") {
+    const int ms = argc > 3 ? std::stoi(argv[3]) : 10;
+    const int workers = argc > 4 ? std::stoi(argv[4]) : 8;
+    std::vector<int> in(n, ms * 1000);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto job = burla::submit(sleep_for_us, in, {.max_parallelism = workers, .spinner = false});
+    const auto out = job.results();
+    std::printf("map_seconds=%.4f job_dir=%s\n", seconds_since(t0), job.directory().c_str());
   } else {
     return 2;
   }

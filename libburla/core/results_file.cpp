@@ -202,6 +202,8 @@ void results_writer::finish(const end_record& end, const run_figures& figures) {
   const hid_t f = file_.get();
   h5::set_attribute(f, "work_seconds", figures.work_seconds);
   h5::set_attribute(f, "master_peak_rss_kb", figures.master_peak_rss_kb);
+  h5::set_attribute(f, "master_cpu_seconds", figures.master_cpu_seconds);
+  h5::set_attribute(f, "batches", figures.replies);
   h5::set_attribute(f, "state", std::string(to_string(end.state)));
   h5::set_attribute(f, "message", end.message);
   h5::set_attribute(f, "n_ok", static_cast<long long>(end.n_ok));

@@ -256,7 +256,7 @@ void exit_now(int status, void*) {
       ::_exit(0);
     }
     try {
-      send_frame(channel, frame_fatal, message);
+      if (!message.empty()) send_frame(channel, frame_fatal, message);
     } catch (...) {
     }
     ::_exit(0);

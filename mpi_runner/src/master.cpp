@@ -4,6 +4,7 @@
 // raise) or is recorded (collect); a worker that goes silent has its batches given to others;
 // SIGUSR1 (the time limit is near) lets the calls in flight finish, then ends the job.
 #include <fcntl.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,6 +42,14 @@ long long peak_rss_kb() {
   } catch (const error&) {
   }
   return 0;
+}
+
+/// This process's CPU time, user and system.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
 /// Set by the signal handlers: SIGUSR1 (the time limit is near: drain), SIGTERM (stop now).
@@ -217,6 +226,7 @@ class master {
       return;
     }
     last_reply_ = clock::now();
+    ++replies_;
     // Failed attempts that will run again are marked so in the journal and kept out of results.h5.
     auto* status = const_cast<std::uint8_t*>(r.status);
     for (std::uint32_t i = 0; i < r.head.done && spec_.max_retries > 0 && !stopping_; ++i) {
@@ -337,7 +347,9 @@ class master {
       write_remaining_inputs();
       results_->finish(end_,
                        {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
-                        .master_peak_rss_kb = peak_rss_kb()});
+                        .master_peak_rss_kb = peak_rss_kb(),
+                        .master_cpu_seconds = cpu_seconds(),
+                        .replies = replies_});
     });
     journal_->append(end_);
     guarded([&] {
@@ -394,6 +406,7 @@ class master {
   std::optional<core::results_writer> results_;
   std::optional<core::space_reserve> journal_room_, results_room_;
   std::uint64_t biggest_reply_ = 0;  // bytes: what the next one may need on disk
+  long long replies_ = 0;            // batches answered in this run
   mpi::outbox outbox_;
   std::vector<worker_state> workers_;                                    // by rank; [0] unused
   std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // [from, to) of /input

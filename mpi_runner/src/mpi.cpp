@@ -58,26 +58,12 @@ std::optional<message> try_receive(int source, int tag) {
   return m;
 }
 
-message receive(int source, int tag) {
-  backoff wait;
-  for (;;) {
-    if (auto m = try_receive(source, tag)) return std::move(*m);
-    wait.idle();
-  }
-}
-
 namespace {
 void check_size(const std::string& data) {
   if (data.size() > static_cast<std::size_t>(INT32_MAX))
     throw error("burla: a batch message exceeds 2 GiB; inputs or results are too large for one message");
 }
 }  // namespace
-
-void send(int dest, int tag, const std::string& data) {
-  check_size(data);
-  check(MPI_Send(data.data(), static_cast<int>(data.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD),
-        "send a message");
-}
 
 void outbox::send(int dest, int tag, std::string data) {
   check_size(data);

@@ -43,10 +43,6 @@ struct message {
 
 /// A received message, if one from `source` with `tag` is waiting.
 std::optional<message> try_receive(int source, int tag);
-/// Waits for a message, sleeping between polls.
-message receive(int source, int tag);
-/// Blocking send (for workers; the master never blocks on a send).
-void send(int dest, int tag, const std::string& data);
 
 /// Non-blocking sends whose buffers live until the send completes.
 class outbox {
@@ -54,6 +50,7 @@ class outbox {
   void send(int dest, int tag, std::string data);
   /// Frees completed sends.
   void progress();
+  bool empty() const { return pending_.empty(); }
   /// Waits for every send to complete, up to `seconds`; false if some did not.
   bool drain(double seconds);
   ~outbox();

@@ -1,6 +1,7 @@
 // A worker rank: receives batches from the master and has its call process run them. A call
 // that kills its process is reported as that call's failure (crashed, timed_out, out_of_memory)
 // and the batch goes on in a new process without it; the master gets one reply per batch.
+#include <sched.h>
 #include <signal.h>
 
 #include <burla/detail/job_state.hpp>
@@ -26,16 +27,6 @@ constexpr auto heartbeat_every = std::chrono::seconds(1);
 // The master says it is alive every second; a master silent this long is gone (a pause of the
 // master, an HDF5 flush say, never comes near).
 constexpr auto master_silent_after = std::chrono::seconds(60);
-
-/// Takes in the batches still queued for this worker, then tells the master it stopped: the
-/// master's sends of large batches complete only when received. It sent them all before "stop",
-/// and with Open MPI's ob1 they have all arrived by then (the master's drain has a deadline for
-/// transports where they might not have).
-void acknowledge_stop() {
-  while (mpi::try_receive(0, tag_batch)) {
-  }
-  mpi::send(0, tag_stopped, {});
-}
 
 /// CUDA_VISIBLE_DEVICES for this worker's calls, out of the GPUs the caller found (local backend).
 std::string gpus_for(const core::job_spec& spec, int rank) {
@@ -117,6 +108,37 @@ class worker {
     return 0;
   }
 
+  /// Takes in the batches still queued for this worker, then tells the master it stopped: the
+  /// master's sends of large batches complete only when received. It sent them all before "stop",
+  /// and with Open MPI's ob1 they have all arrived by then (the master's drain has a deadline for
+  /// transports where they might not have).
+  void acknowledge_stop() {
+    while (mpi::try_receive(0, tag_batch)) {
+    }
+    to_master(tag_stopped, {});
+  }
+
+  /// A send to a master that died never completes (TCP to a lost node, a killed rank 0 on
+  /// another host): the worker sends without blocking and watches the master meanwhile.
+  void to_master(int tag, std::string data) {
+    mpi::outbox out;
+    out.send(0, tag, std::move(data));
+    for (out.progress(); !out.empty(); out.progress()) {
+      watch_master();
+      ::sched_yield();  // as MPI_Send itself waits (mpi_yield_when_idle)
+    }
+  }
+
+  /// After a fatal error: the master's stop, which a dead master never sends.
+  void await_stop() {
+    mpi::backoff wait;
+    while (!mpi::try_receive(0, tag_stop)) {
+      watch_master();
+      wait.idle();
+    }
+    stopped_ = true;
+  }
+
  private:
   /// Runs one batch to its reply, starting over without each call that kills the process.
   void run_batch(std::string batch) {
@@ -134,13 +156,12 @@ class worker {
         std::string reply = faults.empty() ? std::move(calls_.message())
                                            : merge_faults(calls_.message(), faults, spec_.types);
         core::set_reply_rank(reply, rank_);
-        mpi::send(0, tag_reply, reply);
+        to_master(tag_reply, std::move(reply));
         return;
       }
       if (state == call_process::state::fatal) {
-        mpi::send(0, tag_fatal, calls_.message());
-        mpi::receive(0, tag_stop);
-        stopped_ = true;
+        to_master(tag_fatal, calls_.message());
+        await_stop();
         return;
       }
       if (state == call_process::state::died) {
@@ -150,11 +171,10 @@ class worker {
           // next run finds): no call to blame, so the batch runs again in a new process, a few
           // times before the job stops.
           if (++deaths_between_calls > 3) {
-            mpi::send(0, tag_fatal,
-                      "Erank " + std::to_string(rank_) + ": the call process died between calls " +
-                          std::to_string(deaths_between_calls) + " times in one batch; last: " + f.what);
-            mpi::receive(0, tag_stop);
-            stopped_ = true;
+            to_master(tag_fatal, "Erank " + std::to_string(rank_) + ": the call process died between calls " +
+                                     std::to_string(deaths_between_calls) +
+                                     " times in one batch; last: " + f.what);
+            await_stop();
             return;
           }
           calls_.start(current(b, skip), /*again=*/true);
@@ -162,11 +182,9 @@ class worker {
         }
         if (!faults.empty() && faults.back().call == f.call) {
           // Twice in the same call, which was masked: its process cannot be trusted.
-          mpi::send(
-              0, tag_fatal,
-              "Erank " + std::to_string(rank_) + ": the call process died twice at the same call: " + f.what);
-          mpi::receive(0, tag_stop);
-          stopped_ = true;
+          to_master(tag_fatal, "Erank " + std::to_string(rank_) +
+                                   ": the call process died twice at the same call: " + f.what);
+          await_stop();
           return;
         }
         faults.push_back(f);
@@ -180,7 +198,7 @@ class worker {
       }
       if (clock::now() - last_beat > heartbeat_every) {
         last_beat = clock::now();
-        mpi::send(0, tag_heartbeat, {});
+        to_master(tag_heartbeat, {});
         watch_master();
       }
       if (mpi::try_receive(0, tag_stop)) {  // the job stops: calls in flight are abandoned

@@ -401,6 +401,35 @@ TEST(Faults, TheMasterKilledMidJobEndsTheJobResumablyNotAHang) {
   EXPECT_EQ(resumed.size(), in.size());
 }
 
+// Replies of 4 MB are sent in MPI's rendezvous protocol: a worker's send completes only when the
+// master takes it. Before, a worker sending to a master that had died waited in MPI_Send for ever.
+TEST(Faults, TheMasterKilledWhileWorkersSendLargeResultsEndsTheJobNotAHang) {
+  ++suite.master_kills;
+  std::vector<int> in(300);
+  for (int i = 0; i < 300; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return std::string(4 << 20, static_cast<char>('a' + x % 26));
+  };
+  auto job = burla::submit(f, in, {.spinner = false});
+  pid_t master = -1;
+  for (int i = 0; i < 100 && master < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    master = master_of(job.directory());
+  }
+  ASSERT_GT(master, 0) << "no rank 0 found for " << job.directory();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ::kill(master, SIGSTOP);  // it stops taking replies, so the workers' sends wait on it...
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(master, SIGKILL);  // ...and it dies with them waiting
+  EXPECT_THROW(job.wait(), burla::job_error);
+  const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false}).results();
+  suite.results_expected += static_cast<long long>(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i >= resumed.size() || resumed[i] != f(in[i])) ++suite.results_lost;
+  EXPECT_EQ(resumed.size(), in.size());
+}
+
 // Local only (CMake filters it out on Slurm): it kills the local launcher.
 TEST(Faults, AJobKilledBeforeItsJournalExistsIsResumable) {
   ++suite.start_kills;
@@ -868,7 +897,7 @@ TEST(Faults, AResumedRunPrintsOnlyWhatItsOwnCallsPrint) {
     std::this_thread::sleep_for(std::chrono::milliseconds(4));
     return x;
   };
-  testing::internal::CaptureStdout();
+  test::captured_stdout output;
   auto job = burla::submit(f, in, {.spinner = false});
   std::set<std::size_t> before;
   try {
@@ -878,10 +907,10 @@ TEST(Faults, AResumedRunPrintsOnlyWhatItsOwnCallsPrint) {
     }
   } catch (const burla::job_error&) {
   }
-  (void)testing::internal::GetCapturedStdout();
-  testing::internal::CaptureStdout();
+  (void)output.take();
+  test::captured_stdout output2;
   const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output2.take();
   EXPECT_EQ(resumed, in);
   // Before: every earlier call's output was printed again.
   for (std::size_t i : before)

@@ -185,7 +185,7 @@ TEST(Files, JobDirectoryIsOwnerOnlyAndResultsAreReadableByH5dump) {
 
 TEST(Output, ACallThatClosesItsStdoutDoesNotSilenceTheCallsAfterIt) {
   // Before: every later call of that call process printed nowhere, without a word.
-  testing::internal::CaptureStdout();
+  test::captured_stdout output;
   const auto r = burla::remote_parallel_map(
       [](int x) {
         std::printf("line %d\n", x);
@@ -194,7 +194,7 @@ TEST(Output, ACallThatClosesItsStdoutDoesNotSilenceTheCallsAfterIt) {
         return x;
       },
       std::vector<int>{0, 1, 2, 3, 4, 5}, {.max_parallelism = 1, .spinner = false});
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output.take();
   EXPECT_EQ(r, (std::vector<int>{0, 1, 2, 3, 4, 5}));
   // Until calls are timed, a batch holds one call: every later one prints again.
   for (int x : {0, 1, 2, 3, 4, 5})
@@ -204,7 +204,7 @@ TEST(Output, ACallThatClosesItsStdoutDoesNotSilenceTheCallsAfterIt) {
 TEST(Output, PrintedTextReachesTheCallerWholeAndIsKeptPerInput) {
   std::vector<int> in(60);
   std::iota(in.begin(), in.end(), 0);
-  testing::internal::CaptureStdout();
+  test::captured_stdout output2;
   testing::internal::CaptureStderr();
   auto job = burla::submit(
       [](int x) {
@@ -218,7 +218,7 @@ TEST(Output, PrintedTextReachesTheCallerWholeAndIsKeptPerInput) {
       },
       in, quiet);
   job.wait();
-  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string out = output2.take();
   const std::string err = testing::internal::GetCapturedStderr();
   for (int x : in) {
     const std::string line =
@@ -534,7 +534,7 @@ TEST(Files, EveryRowHasItsInputEvenWhenTheJobStoppedEarly) {
 TEST(Output, AChildThatTruncatesItsStdoutBreaksNothing) {
   // `> /dev/stdout` reopens the worker's capture file with O_TRUNC.
   std::vector<int> in{0, 1, 2, 3};
-  testing::internal::CaptureStdout();
+  test::captured_stdout output3;
   const auto out = burla::remote_parallel_map(
       [](int x) {
         if (x % 2 == 0)
@@ -544,7 +544,7 @@ TEST(Output, AChildThatTruncatesItsStdoutBreaksNothing) {
         return x;
       },
       in, {.max_parallelism = 1, .spinner = false});
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output3.take();
   EXPECT_EQ(out, in);
   EXPECT_NE(printed.find("via-dev-stdout"), std::string::npos) << printed.substr(0, 300);
   EXPECT_NE(printed.find(std::string(5000, 'c')), std::string::npos);
@@ -619,9 +619,9 @@ TEST(Output, AppendsAndRewritesOfStdoutByChildrenGoToTheirCall) {
         return x;
       },
       std::vector<int>{0, 1, 2, 3, 4}, {.max_parallelism = 1, .spinner = false});
-  testing::internal::CaptureStdout();
+  test::captured_stdout output4;
   job.wait();
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output4.take();
   EXPECT_NE(printed.find("appended-by-1"), std::string::npos) << printed;
   EXPECT_NE(printed.find("rewritten-by-3"), std::string::npos) << printed;
   const std::string file = job.directory() + "/results.h5";

@@ -40,6 +40,26 @@ inline std::string own_jobs_root(const std::string& name) {
 /// (see tests/CMakeLists.txt); call it after burla::init.
 void set_environment();
 
+/// What the test prints to stdout, for a scope (testing::internal::CaptureStdout): released however
+/// the scope ends, so that a test that throws still reports its failure instead of printing it,
+/// and everything after it, into a capture nobody reads.
+class captured_stdout {
+ public:
+  captured_stdout() { testing::internal::CaptureStdout(); }
+  ~captured_stdout() {
+    if (!taken_) (void)testing::internal::GetCapturedStdout();
+  }
+  captured_stdout(const captured_stdout&) = delete;
+  captured_stdout& operator=(const captured_stdout&) = delete;
+  std::string take() {
+    taken_ = true;
+    return testing::internal::GetCapturedStdout();
+  }
+
+ private:
+  bool taken_ = false;
+};
+
 /// Runs the shell command and returns its stdout.
 std::string shell(const std::string& command);
 

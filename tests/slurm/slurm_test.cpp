@@ -37,10 +37,10 @@ long long square(int x) {
 TEST(Slurm, ResultsInOrderAndOutputReachesTheCaller) {
   std::vector<int> in(40);
   for (int i = 0; i < 40; ++i) in[i] = i;
-  testing::internal::CaptureStdout();
+  test::captured_stdout output;
   auto job = burla::submit(square, in, on_slurm);
   const auto out = std::move(job).results();
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output.take();
   ASSERT_EQ(out.size(), 40u);
   for (int i = 0; i < 40; ++i) EXPECT_EQ(out[i], static_cast<long long>(i) * i);
   for (int i = 0; i < 40; ++i)
@@ -90,7 +90,7 @@ TEST(Slurm, WorkersRunOnEveryNodeAndTheirOutputReachesTheCaller) {
   const std::size_t nodes = nodes_env ? static_cast<std::size_t>(std::atoi(nodes_env)) : 1;
   std::vector<int> in(60);
   for (int i = 0; i < 60; ++i) in[i] = i;
-  testing::internal::CaptureStdout();
+  test::captured_stdout output2;
   const auto hosts = burla::remote_parallel_map(
       [](int x) {
         char host[256] = {};
@@ -100,7 +100,7 @@ TEST(Slurm, WorkersRunOnEveryNodeAndTheirOutputReachesTheCaller) {
         return std::string(host);
       },
       in, on_slurm);
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output2.take();
   ASSERT_EQ(hosts.size(), in.size());
   const std::set<std::string> distinct(hosts.begin(), hosts.end());
   EXPECT_EQ(distinct.size(), nodes) << "the workers ran on " << distinct.size() << " hosts";
@@ -208,9 +208,9 @@ TEST(Slurm, SubmitExitAndAttachFromAnotherProcess) {
 }
 
 TEST(Slurm, AScriptWrittenForSubmissionByHandRunsWithSbatch) {
-  testing::internal::CaptureStdout();
+  test::captured_stdout output3;
   const burla::job_script s = burla::write_job_script(square, std::vector<int>{7, 8}, on_slurm);
-  const std::string printed = testing::internal::GetCapturedStdout();
+  const std::string printed = output3.take();
   EXPECT_NE(printed.find(s.submit_command), std::string::npos) << printed;
   EXPECT_FALSE(burla::attach<long long>(s.id, {.spinner = false}).id().empty());
   // Nothing was submitted: the user does that.
@@ -223,18 +223,18 @@ TEST(Slurm, TheJobScriptNeverWritesThroughALinkPlantedInTheJobDirectory) {
   // As on the local backend: before, the script's `>` followed slurm_job_id.tmp to its target.
   const std::string target = test::jobs_dir() + "/precious-" + std::to_string(::getpid());
   std::ofstream(target) << "precious\n";
-  testing::internal::CaptureStdout();
+  test::captured_stdout output4;
   const burla::job_script s = burla::write_job_script(square, std::vector<int>{3}, on_slurm);
-  (void)testing::internal::GetCapturedStdout();
+  (void)output4.take();
   ASSERT_EQ(::symlink(target.c_str(), (s.directory + "/slurm_job_id.tmp").c_str()), 0);
   ASSERT_EQ(std::system((s.submit_command + " > /dev/null").c_str()), 0);
   EXPECT_EQ(burla::attach<long long>(s.id, {.spinner = false}).results(), (std::vector<long long>{9}));
   EXPECT_EQ(read(target), "precious\n");
 
   // A planted job.log ends the job before it writes anything, the target untouched.
-  testing::internal::CaptureStdout();
+  test::captured_stdout output5;
   const burla::job_script t = burla::write_job_script(square, std::vector<int>{4}, on_slurm);
-  (void)testing::internal::GetCapturedStdout();
+  (void)output5.take();
   ASSERT_EQ(::symlink(target.c_str(), (t.directory + "/job.log").c_str()), 0);
   ASSERT_EQ(std::system((t.submit_command + " > /dev/null").c_str()), 0);
   EXPECT_THROW(burla::attach<long long>(t.id, {.spinner = false}).results(), burla::job_error);
