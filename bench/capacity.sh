@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/capacity.sh [BUILD_DIR]: how many workers one master keeps busy. Runs calls that sleep (so
-# that this machine's 2 cores are not what limits) on 8, 32 and 128 workers of a virtual 3-node
+# that this machine's 2 cores are not what limits) on 8, 32 and 64 workers of a virtual 3-node
 # cluster that declares 64 CPUs per node, for 1, 10 and 100 ms calls, and prints a Markdown table:
 # the makespan (results.h5's work_seconds) against the ideal (calls x call time / workers), calls
 # and batches per second, and the master's CPU per batch (master_cpu_seconds / batches). Starts its
@@ -20,7 +20,7 @@ attr() { h5dump -a "/$2" "$1/results.h5" | awk '/\(0\):/ { print $2 }'; }
 echo "| call | workers | calls | makespan (s) | ideal (s) | ideal / makespan | calls/s | batches/s | calls per batch | master CPU per batch (us) | master CPU busy |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for ms in ${CALLS_MS:-1 10 100}; do
-  for w in ${WORKERS:-8 32 128}; do
+  for w in ${WORKERS:-8 32 64}; do
     n=$((w * 2000 / ms))  # about 2 s of work at the ideal
     out="$("$build/bench/bench_map" capacity "$n" "$ms" "$w")"
     dir="${out##*job_dir=}"

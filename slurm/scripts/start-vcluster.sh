@@ -167,6 +167,10 @@ for k in $(seq "$N"); do
     unshare --uts="$VC/ns/node$k.uts" hostname "node$k"
   fi
   mkdir -p "$VC/node/node$k/spool" "$VC/node/node$k/tmp"
+  # Open MPI's shared-memory segments that killed ranks left behind (/dev/shm is one for every
+  # node here): a new job whose Slurm id repeats an old one (a fresh controller starts at 1) gets
+  # the same segment names, and its ranks crashed in MPI_Init (half of the 65-rank jobs).
+  rm -f /dev/shm/vader_segment."node$k".*
   rm -rf "$VC/node/node$k/tmp/"* 2>/dev/null || true
 done
 echo "$PARAMS" >"$VC/params"

@@ -95,7 +95,10 @@ done
 # 3. controller and munged
 stop_daemons 100 "$VC/run/slurmctld.pid:slurmctld" "$VC/run/munged.pid:munged"
 
-# 4. network and namespaces
+# 4. what killed ranks left in /dev/shm (see start-vcluster.sh)
+for n in $nodes; do rm -f /dev/shm/vader_segment."$n".*; done
+
+# 5. network and namespaces
 for n in $nodes; do
   k="${n#node}"
   ip link del "vc$k-h" 2>/dev/null || true
