@@ -38,6 +38,24 @@ struct tally {
   long long results_expected = 0, results_lost = 0;
 } suite;
 
+/// Counts into the summary the results that should exist (`want`) and those missing or different
+/// in `got`, and fails the test on any.
+template <class T>
+void expect_all_results(const std::vector<T>& got, const std::vector<T>& want) {
+  suite.results_expected += static_cast<long long>(want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    if (i >= got.size() || got[i] != want[i]) ++suite.results_lost;
+  EXPECT_EQ(got.size(), want.size());
+}
+
+/// f of each input: what an uninterrupted run returns.
+template <class F>
+auto each(const std::vector<int>& in, F f) {
+  std::vector<decltype(f(0))> out;
+  for (int x : in) out.push_back(f(x));
+  return out;
+}
+
 bool on_slurm() {
   const char* b = std::getenv("BURLA_BACKEND");
   return !b || std::string(b) != "local";
@@ -100,6 +118,15 @@ pid_t master_of(const std::string& dir) {
     if (env.find("BURLA_JOB_DIR=" + dir + '\0') != std::string::npos &&
         (has("OMPI_COMM_WORLD_RANK=0") || has("PMIX_RANK=0")))
       return static_cast<pid_t>(std::stol(entry));
+  }
+  return -1;
+}
+
+/// The job's master, once it runs (up to 5 s); -1 if it did not appear.
+pid_t await_master(const std::string& dir) {
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (const pid_t p = master_of(dir); p > 0) return p;
   }
   return -1;
 }
@@ -259,10 +286,7 @@ TEST(Faults, AWorkerRankKilledMidJobDoesNotHangTheJob) {
   std::vector<int> in(40);
   for (int i = 0; i < 40; ++i) in[i] = i;
   const auto results = burla::remote_parallel_map(f, in, {.max_parallelism = 2, .spinner = false});
-  suite.results_expected += static_cast<long long>(in.size());
-  for (int i = 0; i < 40; ++i)
-    if (results[i] != i * 10) ++suite.results_lost;
-  EXPECT_EQ(results.size(), in.size());
+  expect_all_results(results, each(in, [](int x) { return x * 10; }));
   ::unlink(marker.c_str());
 }
 
@@ -325,9 +349,7 @@ TEST(Faults, ATornJournalEndIsCutOffByResume) {
   const auto size = static_cast<long long>(f.tellg());
   ASSERT_EQ(::truncate(journal.c_str(), size - 5), 0);
   const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
-  suite.results_expected += static_cast<long long>(first.size());
-  for (std::size_t i = 0; i < first.size(); ++i)
-    if (i >= resumed.size() || resumed[i] != first[i]) ++suite.results_lost;
+  expect_all_results(resumed, first);
   EXPECT_EQ(resumed, first);
 }
 
@@ -384,21 +406,14 @@ TEST(Faults, TheMasterKilledMidJobEndsTheJobResumablyNotAHang) {
     return 3 * x;
   };
   auto job = burla::submit(f, in, {.spinner = false});
-  pid_t master = -1;
-  for (int i = 0; i < 100 && master < 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    master = master_of(job.directory());
-  }
+  const pid_t master = await_master(job.directory());
   ASSERT_GT(master, 0) << "no rank 0 found for " << job.directory();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   ::kill(master, SIGKILL);
   // The workers notice that the master is gone and end the job (before: the caller waited forever).
   EXPECT_THROW(job.wait(), burla::job_error);
   const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
-  suite.results_expected += static_cast<long long>(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (i >= resumed.size() || resumed[i] != 3 * in[i]) ++suite.results_lost;
-  EXPECT_EQ(resumed.size(), in.size());
+  expect_all_results(resumed, each(in, [](int x) { return 3 * x; }));
 }
 
 // Replies of 4 MB are sent in MPI's rendezvous protocol: a worker's send completes only when the
@@ -412,11 +427,7 @@ TEST(Faults, TheMasterKilledWhileWorkersSendLargeResultsEndsTheJobNotAHang) {
     return std::string(4 << 20, static_cast<char>('a' + x % 26));
   };
   auto job = burla::submit(f, in, {.spinner = false});
-  pid_t master = -1;
-  for (int i = 0; i < 100 && master < 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    master = master_of(job.directory());
-  }
+  const pid_t master = await_master(job.directory());
   ASSERT_GT(master, 0) << "no rank 0 found for " << job.directory();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   ::kill(master, SIGSTOP);  // it stops taking replies, so the workers' sends wait on it...
@@ -424,10 +435,7 @@ TEST(Faults, TheMasterKilledWhileWorkersSendLargeResultsEndsTheJobNotAHang) {
   ::kill(master, SIGKILL);  // ...and it dies with them waiting
   EXPECT_THROW(job.wait(), burla::job_error);
   const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false}).results();
-  suite.results_expected += static_cast<long long>(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (i >= resumed.size() || resumed[i] != f(in[i])) ++suite.results_lost;
-  EXPECT_EQ(resumed.size(), in.size());
+  expect_all_results(resumed, each(in, f));
 }
 
 // Local only (CMake filters it out on Slurm): it kills the local launcher.
@@ -439,9 +447,7 @@ TEST(Faults, AJobKilledBeforeItsJournalExistsIsResumable) {
   ::kill(std::atoi(read_text(job.directory() + "/launcher.pid").c_str()), SIGKILL);
   EXPECT_THROW(job.wait(), burla::job_error);
   const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
-  suite.results_expected += 5;
-  if (resumed != std::vector<int>{101, 102, 103, 104, 105}) suite.results_lost += 5;
-  EXPECT_EQ(resumed, (std::vector<int>{101, 102, 103, 104, 105}));
+  expect_all_results(resumed, {101, 102, 103, 104, 105});
 }
 
 // Local only (CMake filters it out on Slurm, where scancel is the kill_job above).
@@ -469,10 +475,7 @@ TEST(Faults, SigtermToTheLauncherEndsTheJobInterruptedAndResumable) {
   EXPECT_NE(test::h5dump(job.directory() + "/results.h5", "-a /state").find("\"interrupted\""),
             std::string::npos);
   const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
-  suite.results_expected += static_cast<long long>(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (i >= resumed.size() || resumed[i] != in[i] + 7) ++suite.results_lost;
-  EXPECT_EQ(resumed.size(), in.size());
+  expect_all_results(resumed, each(in, [](int x) { return x + 7; }));
 }
 
 TEST(Faults, ACallsDescendantsEndWithItAndHoldNothingOpen) {
@@ -631,10 +634,7 @@ TEST(Faults, AFullDiskIsNamedKeepsWhatWasWrittenAndResumeFinishes) {
   // Space freed (a larger file system here), resume finishes the job exactly.
   ASSERT_EQ(test::shell("mount -o remount,size=64m " + root + " && echo ok"), "ok\n");
   const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false, .job_dir = root}).results();
-  suite.results_expected += static_cast<long long>(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (i >= resumed.size() || resumed[i] != f(in[i])) ++suite.results_lost;
-  EXPECT_EQ(resumed.size(), in.size());
+  expect_all_results(resumed, each(in, f));
 }
 
 TEST(Faults, CallProcessesKilledBetweenCallsCostOnlyTheirCalls) {
@@ -733,10 +733,7 @@ TEST(Faults, ANodeLostMidJobCostsOnlyItsCallsAndResumeFinishesOnTheNodesLeft) {
   }
   // Node 3 is down: the resumed job runs on nodes 1 and 2, and its results are exact.
   const auto resumed = burla::resume<int>(job.id(), {.spinner = false}).results();
-  suite.results_expected += static_cast<long long>(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (i >= resumed.size() || resumed[i] != 5 * in[i]) ++suite.results_lost;
-  EXPECT_EQ(resumed.size(), in.size());
+  expect_all_results(resumed, each(in, [](int x) { return 5 * x; }));
 }
 
 TEST(Faults, ACallWhoseForkedCopyReturnsIsCountedOnce) {
@@ -916,8 +913,7 @@ TEST(Faults, AResumedRunPrintsOnlyWhatItsOwnCallsPrint) {
   for (std::size_t i : before)
     EXPECT_EQ(printed.find("call " + std::to_string(i) + "\n"), std::string::npos) << "input " << i;
   EXPECT_NE(printed.find("call 299\n"), std::string::npos);
-  suite.results_expected += static_cast<long long>(in.size());
-  if (resumed != in) suite.results_lost += static_cast<long long>(in.size());
+  expect_all_results(resumed, in);
 }
 
 // Every kind of process of a job, SIGKILLed at a random moment, then resumed until done: the
@@ -969,9 +965,7 @@ TEST(Faults, RandomKillsAtRandomMomentsLoseNothing) {
         last_error = e.what();
       }
     }
-    suite.results_expected += static_cast<long long>(want.size());
-    for (std::size_t i = 0; i < want.size(); ++i)
-      if (i >= got.size() || got[i] != want[i]) ++suite.results_lost;
+    expect_all_results(got, want);
     EXPECT_EQ(got, want) << "round " << round << ": " << kind << " killed; last error: " << last_error;
   }
   for (const auto& [kind, n] : killed) std::printf("random kills: %d of kind %s\n", n, kind.c_str());
