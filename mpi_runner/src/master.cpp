@@ -351,11 +351,14 @@ class master {
                         .master_cpu_seconds = cpu_seconds(),
                         .replies = replies_});
     });
-    journal_->append(end_);
+    // The room kept on disk goes before the end record: once that is written the caller may go
+    // on (resume, or a test, rewriting the journal) while this process still runs. The end record
+    // fits in what was just freed.
     guarded([&] {
-      journal_room_->release();
       results_room_->release();
+      journal_room_->release();
     });
+    journal_->append(end_);
     // A worker that never acknowledged is stuck in a call or dead; sends that never complete
     // would keep MPI_Finalize waiting. The outcome is recorded: end the job.
     if (!clean || !outbox_.drain(10.0)) mpi::abort(0);
