@@ -4,12 +4,15 @@
 //   bench_map large N MB         N calls each returning MB megabytes
 //   bench_map capacity N MS W    N calls sleeping MS ms on W workers (max_parallelism): how busy
 //                                one master keeps them (bench/capacity.sh, on the virtual cluster)
+//   bench_map lengths W MS,MS,.. calls sleeping the given lengths on W workers: how evenly a few
+//                                long calls spread (bench/balance.sh)
 #include <burla/burla.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,7 +37,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   if (argc < 3) {
-    std::fprintf(stderr, "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS\n");
+    std::fprintf(
+        stderr,
+        "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS | lengths W MS,..\n");
     return 2;
   }
   const std::string what = argv[1];
@@ -78,6 +83,14 @@ int main(int argc, char** argv) {
     auto job = burla::submit(sleep_for_us, in, {.max_parallelism = workers, .spinner = false});
     const auto out = job.results();
     std::printf("map_seconds=%.4f job_dir=%s\n", seconds_since(t0), job.directory().c_str());
+  } else if (what == "lengths") {
+    const int workers = static_cast<int>(n);
+    std::vector<int> in;
+    std::stringstream list(argc > 3 ? argv[3] : "");
+    for (std::string ms; std::getline(list, ms, ',');) in.push_back(std::stoi(ms) * 1000);
+    auto job = burla::submit(sleep_for_us, in, {.max_parallelism = workers, .spinner = false});
+    const auto out = job.results();
+    std::printf("job_dir=%s\n", job.directory().c_str());
   } else {
     return 2;
   }

@@ -169,9 +169,11 @@ class master {
     }
   }
 
+  /// Idle workers first: every worker is brought to one batch before any gets a second.
   void dispatch() {
-    for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
-      while (auto item = queue_->next(w)) send_batch(w, *item);
+    for (int depth = 1; depth <= queue_->in_flight(); ++depth)
+      for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
+        if (auto item = queue_->next(w, depth)) send_batch(w, *item);
   }
 
   void send_batch(int w, const work_item& item) {

@@ -23,11 +23,27 @@ std::uint64_t scheduler::next_batch() {
     const std::uint64_t share = 2ull * static_cast<std::uint64_t>(workers_) * tuning_.in_flight;
     const std::uint64_t guided = (left + share - 1) / share;
     // ...but not so small that round trips cost more than the imbalance they avoid.
-    size = std::min(units_for(tuning_.target_seconds), std::max(guided, units_for(tuning_.floor_seconds)));
+    size = std::min(units_for(target_seconds()), std::max(guided, units_for(floor_seconds())));
   }
   size = std::min({size, tuning_.max_units, left});
   handed_out_ += size;
   return size;
+}
+
+double scheduler::target_seconds() const {
+  return std::max(tuning_.target_seconds, 4 * workers_ * tuning_.master_seconds_per_batch);
+}
+
+double scheduler::floor_seconds() const {
+  return std::max(tuning_.floor_seconds, 2 * workers_ * tuning_.master_seconds_per_batch);
+}
+
+int scheduler::in_flight() const {
+  if (calls_ == 0) return 1;  // unmeasured: what a worker holds, another could be running
+  const double per_unit = seconds_per_call() * static_cast<double>(items_per_unit_);
+  if (per_unit >= tuning_.long_call_seconds) return 1;
+  if (per_unit >= target_seconds()) return std::min(tuning_.in_flight, 2);  // one queued hides the trip
+  return tuning_.in_flight;
 }
 
 void scheduler::record(std::uint64_t calls, double seconds) {

@@ -49,8 +49,9 @@ int work_queue::live_workers() const {
   return static_cast<int>(std::count(dead_.begin() + 1, dead_.end(), false));
 }
 
-std::optional<work_item> work_queue::next(int w) {
-  if (dead_[w] || static_cast<int>(held_[w].size()) >= sched_->in_flight()) return std::nullopt;
+std::optional<work_item> work_queue::next(int w, int depth) {
+  if (dead_[w] || static_cast<int>(held_[w].size()) >= std::min(depth, sched_->in_flight()))
+    return std::nullopt;
   std::optional<work_item> item = take(w);
   if (item) held_[w].push_back({first_input(*item), *item});
   return item;

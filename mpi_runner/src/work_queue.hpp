@@ -45,9 +45,12 @@ class work_queue {
 
   /// Inputs this run has to give an outcome.
   std::uint64_t todo() const { return todo_; }
-  /// The next batch for worker w, if it may take one more: a retry that failed elsewhere
-  /// first, then work of a dead worker, then planned work. Records it as held by w.
-  std::optional<work_item> next(int w);
+  /// The next batch for worker w, if it holds fewer than `depth` and may take one more: a
+  /// retry that failed elsewhere first, then work of a dead worker, then planned work. Records
+  /// it as held by w.
+  std::optional<work_item> next(int w, int depth);
+  /// Batches a worker may hold now (the scheduler's).
+  int in_flight() const { return sched_->in_flight(); }
   /// The first input of a work item.
   std::uint64_t first_input(const work_item& item) const { return layout_.first_item(item.unit); }
   std::uint64_t inputs_in(const work_item& item) const {

@@ -8,7 +8,7 @@
 using burla::mpi_runner::scheduler;
 
 TEST(Scheduler, HandsOutOneUnitAtATimeUntilCallsAreMeasured) {
-  // 16 workers x 3 batches in flight before any reply: nobody may get work others could do.
+  // Before any reply (and retries), batches of one unit: nobody may get work others could do.
   scheduler s(10'000, 1, 16);
   for (int i = 0; i < 48; ++i) EXPECT_EQ(s.next_batch(), 1u);
   EXPECT_EQ(s.remaining(), 10'000u - 48u);
@@ -72,4 +72,31 @@ TEST(Scheduler, SegmentsCountTheirItems) {
   s.next_batch();
   s.record(64, 64 * 1e-5);  // 10 us per call, 640 us per segment -> 15 segments in 10 ms
   EXPECT_EQ(s.next_batch(), 15u);
+}
+
+TEST(Scheduler, AWorkerHoldsOneBatchUntilMeasuredThenOnlyWhatHidesTheRoundTrip) {
+  scheduler s(1000, 1, 4);
+  EXPECT_EQ(s.in_flight(), 1) << "unmeasured: another worker could run what this one holds";
+  s.next_batch();
+  s.record(1, 1e-4);
+  EXPECT_EQ(s.in_flight(), 3) << "short calls: batches queued so that the round trip is hidden";
+  scheduler medium(1000, 1, 4);
+  medium.record(1, 0.015);
+  EXPECT_EQ(medium.in_flight(), 2) << "one call per batch: one queued behind the one running";
+  scheduler long_calls(1000, 1, 4);
+  long_calls.record(1, 1.0);
+  EXPECT_EQ(long_calls.in_flight(), 1) << "1 s calls: none waits behind another";
+}
+
+TEST(Scheduler, BatchesGrowWithTheWorkerCountSoTheMasterKeepsUp) {
+  // 1 ms calls: 10 ms batches on 8 workers; on 4,000 workers batches that cost the master at
+  // most a quarter of its time (100 us each): 4,000 x 100 us x 4 = 1.6 s.
+  scheduler few(100'000'000, 1, 8), many(100'000'000, 1, 4000);
+  for (scheduler* s : {&few, &many}) {
+    s->next_batch();
+    s->record(1, 1e-3);
+  }
+  EXPECT_EQ(few.next_batch(), 10u);
+  EXPECT_EQ(many.next_batch(), 1600u);
+  EXPECT_DOUBLE_EQ(many.floor_seconds(), 0.8);
 }

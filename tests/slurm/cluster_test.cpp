@@ -1,0 +1,76 @@
+// Tests that need several Slurm nodes: built into vcluster_tests only (the virtual cluster of
+// slurm/scripts/start-vcluster.sh), never into the single-node Slurm's tests.
+#include <unistd.h>
+
+#include <burla/burla.hpp>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/integration/support.hpp"
+
+namespace {
+
+std::string slurm_id(const std::string& dir) {
+  std::ifstream in(dir + "/slurm_job_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+/// The quoted strings of an h5dump of a string array attribute, in order.
+std::vector<std::string> quoted(const std::string& dump) {
+  std::vector<std::string> out;
+  for (std::size_t at = dump.find("DATA"); (at = dump.find('"', at)) != std::string::npos;) {
+    const std::size_t end = dump.find('"', at + 1);
+    out.push_back(dump.substr(at + 1, end - at - 1));
+    at = end + 1;
+  }
+  return out;
+}
+
+/// CPUs in a Slurm CPU list such as "0-1,4".
+int cpu_count(const std::string& list) {
+  int n = 0;
+  std::stringstream ss(list);
+  for (std::string part; std::getline(ss, part, ',');) {
+    const std::size_t dash = part.find('-');
+    n += dash == std::string::npos ? 1
+                                   : std::stoi(part.substr(dash + 1)) - std::stoi(part.substr(0, dash)) + 1;
+  }
+  return n;
+}
+
+}  // namespace
+
+// func_cpu is Slurm's CPUs per task: every rank's task holds that many CPUs of its own on its
+// node, so no two calls are given the same core. (Slurm allocates them; binding processes to
+// them is the cluster's TaskPlugin, which is task/none on the virtual cluster: docs/cluster.md.)
+TEST(Cluster, FuncCpuGivesEveryTaskCpusOfItsOwnOnItsNode) {
+  std::vector<int> in(12);
+  auto job = burla::submit(
+      [](int x) { return x + 1; }, in,
+      {.func_cpu = 2, .max_parallelism = 2, .spinner = false, .backend = burla::backend::slurm});
+  ASSERT_EQ(job.results().size(), in.size());
+  const std::vector<std::string> hosts = quoted(test::h5dump(job.directory() + "/results.h5", "-a /hosts"));
+  ASSERT_EQ(hosts.size(), 3u) << "the master and 2 workers";
+  std::map<std::string, int> ranks_on;
+  for (const auto& h : hosts) ++ranks_on[h];
+  EXPECT_EQ(ranks_on.size(), 3u) << "3 nodes of 2 CPUs: one task of 2 CPUs fits on each";
+
+  // Slurm's record of the job: one line per node, "Nodes=node1 CPU_IDs=0-1 Mem=...".
+  const std::string detail = test::shell("scontrol show job -d " + slurm_id(job.directory()));
+  std::map<std::string, int> cpus_on;
+  std::stringstream lines(detail);
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t nodes = line.find(" Nodes="), ids = line.find(" CPU_IDs=");
+    if (nodes == std::string::npos || ids == std::string::npos) continue;
+    const std::string node = line.substr(nodes + 7, line.find(' ', nodes + 7) - nodes - 7);
+    cpus_on[node] = cpu_count(line.substr(ids + 9, line.find(' ', ids + 9) - ids - 9));
+  }
+  ASSERT_FALSE(cpus_on.empty()) << detail;
+  for (const auto& [node, ranks] : ranks_on) EXPECT_EQ(cpus_on[node], 2 * ranks) << node << "\n" << detail;
+}
