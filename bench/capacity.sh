@@ -22,7 +22,9 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for ms in ${CALLS_MS:-1 10 100}; do
   for w in ${WORKERS:-8 32 64}; do
     n=$((w * 2000 / ms))  # about 2 s of work at the ideal
-    out="$("$build/bench/bench_map" capacity "$n" "$ms" "$w")"
+    # Once in about ten 65-rank jobs Open MPI 4.1.4 crashes in MPI_Init here (docs/cluster.md): again.
+    out="$("$build/bench/bench_map" capacity "$n" "$ms" "$w" 2>/dev/null)" ||
+      out="$("$build/bench/bench_map" capacity "$n" "$ms" "$w")"
     dir="${out##*job_dir=}"
     ws="$(attr "$dir" work_seconds)" cpu="$(attr "$dir" master_cpu_seconds)" b="$(attr "$dir" batches)"
     awk -v ms="$ms" -v w="$w" -v n="$n" -v ws="$ws" -v cpu="$cpu" -v b="$b" 'BEGIN {

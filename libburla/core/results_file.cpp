@@ -203,6 +203,7 @@ void results_writer::finish(const end_record& end, const run_figures& figures) {
   h5::set_attribute(f, "work_seconds", figures.work_seconds);
   h5::set_attribute(f, "master_peak_rss_kb", figures.master_peak_rss_kb);
   h5::set_attribute(f, "master_cpu_seconds", figures.master_cpu_seconds);
+  h5::set_attribute(f, "master_work_seconds", figures.master_work_seconds);
   h5::set_attribute(f, "batches", figures.replies);
   h5::set_attribute(f, "state", std::string(to_string(end.state)));
   h5::set_attribute(f, "message", end.message);

@@ -41,8 +41,9 @@ class results_writer {
   struct run_figures {
     double work_seconds = 0;  ///< first dispatch to last reply
     long long master_peak_rss_kb = 0;
-    double master_cpu_seconds = 0;  ///< rank 0's CPU time, user and system
-    long long replies = 0;          ///< batches answered
+    double master_cpu_seconds = 0;   ///< rank 0's CPU time, user and system
+    double master_work_seconds = 0;  ///< of which on messages and dispatch (the rest: polling)
+    long long replies = 0;           ///< batches answered
   };
   /// Final state, counts and figures; closes the file.
   void finish(const end_record& end, const run_figures& figures);

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <optional>
+#include <vector>
 
 #include "libburla/core/disk_space.hpp"
 #include "libburla/core/input_file.hpp"
@@ -50,6 +52,13 @@ double cpu_seconds() {
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+/// This thread's CPU time: what the master spends on its work, as opposed to polling for it.
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 /// Set by the signal handlers: SIGUSR1 (the time limit is near: drain), SIGTERM (stop now).
@@ -117,7 +126,11 @@ class master {
     auto last_check = clock::now();
     mpi::backoff wait;
     while (!stopping_ && todo_ > 0) {
-      dispatch();
+      if (dispatch_all_ || !dispatch_to_.empty()) {
+        const double t0 = thread_cpu_seconds();
+        dispatch();
+        work_seconds_ += thread_cpu_seconds() - t0;
+      }
       poll_once(wait);
       if (signal_seen) interrupt();
       if (clock::now() - last_check > check_every) {
@@ -169,11 +182,21 @@ class master {
     }
   }
 
-  /// Idle workers first: every worker is brought to one batch before any gets a second.
+  /// Batches for the workers that answered; for every worker, idle ones first, where what a
+  /// worker may take changed for all (the first measured calls, a retry, a dead worker's work).
+  /// Not a scan of every worker each round: a master of thousands would spend its time there.
   void dispatch() {
-    for (int depth = 1; depth <= queue_->in_flight(); ++depth)
-      for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
-        if (auto item = queue_->next(w, depth)) send_batch(w, *item);
+    if (queue_->in_flight() != in_flight_) in_flight_ = queue_->in_flight(), dispatch_all_ = true;
+    if (dispatch_all_) {
+      for (int depth = 1; depth <= in_flight_; ++depth)
+        for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
+          if (auto item = queue_->next(w, depth)) send_batch(w, *item);
+    } else {
+      for (int w : dispatch_to_)
+        while (auto item = queue_->next(w, in_flight_)) send_batch(w, *item);
+    }
+    dispatch_all_ = false;
+    dispatch_to_.clear();
   }
 
   void send_batch(int w, const work_item& item) {
@@ -229,12 +252,13 @@ class master {
     }
     last_reply_ = clock::now();
     ++replies_;
+    dispatch_to_.push_back(w);
     // Failed attempts that will run again are marked so in the journal and kept out of results.h5.
     auto* status = const_cast<std::uint8_t*>(r.status);
     for (std::uint32_t i = 0; i < r.head.done && spec_.max_retries > 0 && !stopping_; ++i) {
       const std::uint8_t st = status[i];
       if (st == core::status_skipped || st == static_cast<std::uint8_t>(call_status::ok)) continue;
-      if (queue_->retry(r.head.first + i, w)) status[i] = core::status_retrying;
+      if (queue_->retry(r.head.first + i, w)) status[i] = core::status_retrying, dispatch_all_ = true;
     }
     settle(r, data);
   }
@@ -279,6 +303,7 @@ class master {
           stderr, "burla: rank %d stopped answering for %lld s; its work goes to the other workers\n", w,
           static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(dead_after).count()));
       for (std::uint64_t idx : queue_->worker_died(w)) fail_lost(idx, w);
+      dispatch_all_ = true;
     }
     if (queue_->live_workers() == 0 && !stopping_)
       stop(core::end_state::error, core::end_cause::workers_lost,
@@ -306,7 +331,9 @@ class master {
         if (queue_->alive(w)) outbox_.send(w, tag_alive, {});
     }
     if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
+      const double t0 = thread_cpu_seconds();
       guarded([&] { handle(*m); });  // an error stops the job, with what was done kept
+      work_seconds_ += thread_cpu_seconds() - t0;
       wait.reset();
     } else {
       wait.idle();
@@ -351,6 +378,7 @@ class master {
                        {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
                         .master_peak_rss_kb = peak_rss_kb(),
                         .master_cpu_seconds = cpu_seconds(),
+                        .master_work_seconds = work_seconds_,
                         .replies = replies_});
     });
     // The room kept on disk goes before the end record: once that is written the caller may go
@@ -412,6 +440,10 @@ class master {
   std::optional<core::space_reserve> journal_room_, results_room_;
   std::uint64_t biggest_reply_ = 0;  // bytes: what the next one may need on disk
   long long replies_ = 0;            // batches answered in this run
+  double work_seconds_ = 0;          // CPU time on messages and dispatch, not polling
+  int in_flight_ = 0;                // batches a worker may hold, as last dispatched
+  bool dispatch_all_ = true;         // see dispatch()
+  std::vector<int> dispatch_to_;     // workers that answered since the last dispatch
   mpi::outbox outbox_;
   std::vector<worker_state> workers_;                                    // by rank; [0] unused
   std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // [from, to) of /input

@@ -191,12 +191,14 @@ TEST(Output, ACallThatClosesItsStdoutDoesNotSilenceTheCallsAfterIt) {
         std::printf("line %d\n", x);
         std::fflush(stdout);
         if (x == 1) ::close(1), ::close(2);
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
         return x;
       },
       std::vector<int>{0, 1, 2, 3, 4, 5}, {.max_parallelism = 1, .spinner = false});
   const std::string printed = output.take();
   EXPECT_EQ(r, (std::vector<int>{0, 1, 2, 3, 4, 5}));
-  // Until calls are timed, a batch holds one call: every later one prints again.
+  // Calls of 25 ms go one to a batch (the rest of a batch would print nowhere): every later
+  // call prints again.
   for (int x : {0, 1, 2, 3, 4, 5})
     EXPECT_NE(printed.find("line " + std::to_string(x) + "\n"), std::string::npos) << x << ": " << printed;
 }
