@@ -34,6 +34,7 @@ std::vector<slurm_option> slurm_options_set(const options& o) {
   add("sbatch_args", o.sbatch_args.empty() ? "" : o.sbatch_args.front(), false);
   add("packages", o.packages.empty() ? "" : o.packages.front(), false);
   add("image", o.image, true);
+  add("stage_program", o.stage_program ? "true" : "", false);
   return set;
 }
 
@@ -54,6 +55,7 @@ slurm_request resumed_request(slurm_request r, const options& o) {
     r.time_limit_s = static_cast<std::uint64_t>(std::max<long long>(o.time_limit->count(), 0));
   if (!o.sbatch_args.empty()) r.sbatch_args = o.sbatch_args;
   if (!o.packages.empty()) r.packages = o.packages;
+  if (o.stage_program) r.stage_program = true;
   return r;
 }
 

@@ -211,6 +211,7 @@ void fields(Spec& s, Visitor& v) {
   v.number("slurm.time_limit_s", s.slurm.time_limit_s);
   v.list("slurm.sbatch_args", s.slurm.sbatch_args);
   v.list("slurm.packages", s.slurm.packages);
+  v.flag("slurm.stage_program", s.slurm.stage_program, optional);
   v.text("input_type", t.input_type);
   v.text("result_type", t.result_type);
   v.kind("input_kind", t.input_kind);
@@ -237,7 +238,7 @@ class ini_writer {
     out_ << key << " = " << value << '\n';
   }
   void text(const char* key, const std::string& value, bool = true) { number(key, escape(value)); }
-  void flag(const char* key, bool value) { number(key, value ? 1 : 0); }
+  void flag(const char* key, bool value, bool = true) { number(key, value ? 1 : 0); }
   void kind(const char* key, value_kind value) { number(key, static_cast<int>(value)); }
   void backend(const char* key, backend_kind value) { number(key, to_string(value)); }
   void hex(const char* key, const std::string& bytes) { number(key, core::hex(bytes)); }
@@ -265,9 +266,9 @@ class ini_reader {
     number(key, target, required);
     then_.push_back([key, &target] { target = unescape(target, key); });
   }
-  void flag(const char* key, bool& target) {
+  void flag(const char* key, bool& target, bool required = true) {
     auto& raw = ints_.emplace_back();
-    number(key, raw);
+    number(key, raw, required);
     then_.push_back([this, key, &raw, &target] {
       if (raw != 0 && raw != 1) damaged(std::string(key) + " " + std::to_string(raw));
       target = raw != 0;

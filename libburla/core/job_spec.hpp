@@ -27,6 +27,7 @@ struct slurm_request {
   std::string partition, account, qos, job_name, image;
   std::uint64_t time_limit_s = 0;  ///< 0: the partition's limit
   std::vector<std::string> sbatch_args, packages;
+  bool stage_program = false;  ///< sbcast the program to the nodes first
 };
 
 struct job_spec {

@@ -163,10 +163,13 @@ class followed_job final : public job_state {
         state = "not_started";
       }
       const auto running = running_inputs(msg);
+      // How to go on, whichever way it ended (a killed mpirun as much as a failed Slurm job).
+      const std::string resume = "burla::resume, or `burla resume " + spec_.id + "`";
       msg += fold_.ok() == 0
-                 ? std::string(". No call had finished.")
+                 ? ". No call had finished; resume the job (" + resume + ") once the cause is gone."
                  : ". " + std::to_string(fold_.ok()) + " calls had finished; their results are in " + dir_ +
-                       "/journal (resume rebuilds results.h5 from it).";
+                       "/journal, and resuming the job (" + resume +
+                       ") rebuilds results.h5 from it and runs the rest.";
       if (const std::string h = launch_->hint(); !h.empty()) msg += "\n" + h;
       // Where the job could not even say why (the master keeps room for that where it can).
       if (const auto fs = posix::file_system_of(dir_); fs.free_bytes < (std::uint64_t{1} << 20))

@@ -238,6 +238,10 @@ mv "$CONF.new" "$CONF"
 
 # ---- daemons ---------------------------------------------------------------------------------------------
 rm -f "$VC/run/slurmctld.pid"
+# Each node has its own /tmp in a mount namespace that follows this machine's later mounts (a job
+# directory on a file system mounted after the nodes started): that needs / to propagate them,
+# as it does by default under systemd; this machine's init leaves it private.
+[ "$(findmnt -no PROPAGATION /)" = shared ] || mount --make-shared / || die "could not make / a shared mount"
 slurmctld -c -f "$CONF" || die "slurmctld did not start"
 for k in $(seq "$N"); do
   rm -f "$VC/node/node$k/slurmd.pid"

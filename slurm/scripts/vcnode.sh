@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vcnode.sh ACTION K [CMD...]: act on node K of the vcluster that start-vcluster.sh started (BURLA_VCLUSTER_DIR).
-#   exec K CMD...   run CMD "on" nodeK: in its network namespace (and UTS namespace: hostname nodeK)
+#   exec K CMD...   run CMD "on" nodeK: in its network namespace (and UTS namespace: hostname nodeK;
+#                   nodeK's own /tmp is $BURLA_VCLUSTER_DIR/node/nodeK/tmp)
 #   start K         start nodeK's slurmd (again); it registers and, after a failure, returns to service
 #   crash K         SIGKILL nodeK's slurmd and every process in its netns (its job steps and tasks):
 #                   a node that died; Slurm sees it "not responding", then DOWN, its jobs NODE_FAIL
@@ -36,7 +37,13 @@ start)
   # which inherit the CPU affinity) to real CPU (K-1) mod nproc, a crude per-node cpuset.
   pin=()
   [ "$(cat "$VC/pin" 2>/dev/null)" = 1 ] && pin=(taskset -c $(((k - 1) % $(nproc))))
-  SLURM_CONF="$CONF" PMIX_MCA_psec=native HWLOC_COMPONENTS=-gl "${enter[@]}" -- "${pin[@]}" slurmd -f "$CONF" -N "node$k"
+  # A /tmp of its own, as a node's local disk (sbcast's copies, Open MPI's session files), in a
+  # mount namespace that still sees every other mount of this machine (--propagation slave).
+  tmp="$VC/node/node$k/tmp"
+  mkdir -p "$tmp" && chmod 1777 "$tmp"
+  SLURM_CONF="$CONF" PMIX_MCA_psec=native HWLOC_COMPONENTS=-gl "${enter[@]}" -- "${pin[@]}" \
+    unshare --mount --propagation slave sh -c 'mount --bind "$0" /tmp && exec "$@"' "$tmp" \
+    slurmd -f "$CONF" -N "node$k"
   ;;
 crash)
   pids="$(ip netns pids "$ns" | tr '\n' ' ')"

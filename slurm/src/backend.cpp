@@ -22,12 +22,17 @@ std::optional<long> mem_per_cpu_mb(const core::job_spec& spec) {
 /// A Slurm job, followed through squeue.
 class slurm_launch final : public core::launch {
  public:
-  explicit slurm_launch(std::string id) : id_(std::move(id)) {}
+  slurm_launch(std::string id, std::string dir) : id_(std::move(id)), dir_(std::move(dir)) {}
   ~slurm_launch() override { forget(id_); }
 
   bool ended() override {
     last_ = status(id_);
-    return last_.answered && (!last_.known || is_final(last_.state));
+    const bool ended = last_.answered && (!last_.known || is_final(last_.state));
+    if (ended && lost_node_.empty() && last_.state != "NODE_FAIL") try {
+        lost_node_ = lost_daemon_node(posix::read_file(dir_ + "/job.log"));
+      } catch (const error&) {  // no log: nothing to add
+      }
+    return ended;
   }
   bool wait_after_end() const override { return false; }
   bool pending() override {
@@ -51,11 +56,18 @@ class slurm_launch final : public core::launch {
         if (const std::string lost = failed_nodes(details.substr(at + 9, details.find(' ', at) - at - 9));
             !lost.empty())
           text += "; the node that failed: " + lost;
+    if (!lost_node_.empty())
+      text += "; it lost node " + lost_node_ +
+              " (NODE_FAIL: Open MPI lost its daemon there, so that node failed or its link was cut; "
+              "Slurm marks it so once it notices)";
     return text;
   }
-  std::string end_state() override { return last_.known ? last_.state : "ENDED"; }
+  std::string end_state() override {
+    if (!lost_node_.empty()) return "NODE_FAIL";
+    return last_.known ? last_.state : "ENDED";
+  }
   std::string hint() override {
-    const std::string& s = last_.state;
+    const std::string s = end_state();
     if (s == "TIMEOUT") return "It reached its time limit: ask for more with options.time_limit.";
     if (s == "OUT_OF_MEMORY")
       return "A task used more memory than it asked for: raise options.func_ram (GB per call).";
@@ -73,8 +85,9 @@ class slurm_launch final : public core::launch {
   }
 
  private:
-  std::string id_;
+  std::string id_, dir_;
   job_status last_;
+  std::string lost_node_;  // whose daemon mpirun lost (job.log)
 };
 
 /// A job whose Slurm id is not known yet (a script to be submitted by hand): waits for the
@@ -101,7 +114,7 @@ class submitted_later final : public core::launch {
       try {
         std::string id = posix::read_file(dir_ + "/slurm_job_id");
         while (!id.empty() && id.back() == '\n') id.pop_back();
-        if (!id.empty()) job_ = std::make_unique<slurm_launch>(id);
+        if (!id.empty()) job_ = std::make_unique<slurm_launch>(id, dir_);
       } catch (const error&) {
       }
     }
@@ -127,7 +140,7 @@ void check_slurm_options(const options& o, bool in_allocation) {
   for (const auto& set : core::slurm_options_set(o))
     if (!set.applies_in_allocation)
       throw invalid_option(set.name, set.value,
-                           "the job runs with srun in the allocation this program runs in (SLURM_JOB_ID is "
+                           "the job runs with mpirun in the allocation this program runs in (SLURM_JOB_ID is "
                            "set), where it does not apply; set backend = burla::backend::slurm to submit a "
                            "job of its own instead");
 }
@@ -158,7 +171,7 @@ class batch final : public core::backend {
   std::unique_ptr<core::launch> start(const core::job_spec& spec, const std::string& dir) const override {
     const std::string id = submit(write_script(spec, dir));
     posix::write_file_atomic(dir + "/slurm_job_id", id + "\n");
-    return std::make_unique<slurm_launch>(id);
+    return std::make_unique<slurm_launch>(id, dir);
   }
   std::unique_ptr<core::launch> follow(const core::job_spec&, const std::string& dir) const override {
     return std::make_unique<submitted_later>(dir);
@@ -182,6 +195,7 @@ class batch final : public core::backend {
     r.extra_args = o.sbatch_args;
     r.modules = o.packages;
     r.image = o.image;
+    r.stage_program = o.stage_program;
     r.command = core::job_command(spec.executable);
     const std::string path = dir + "/job.sbatch";
     posix::write_file_atomic(path, render_script(r));
@@ -211,19 +225,12 @@ class allocation final : public core::backend {
     std::vector<core::env_setting> env = {{"BURLA_JOB_DIR", dir, true},
                                           {"OMP_NUM_THREADS", std::to_string(spec.func_cpu), true}};
     const int tasks = spec.workers + 1;
-    if (srun_has_pmix()) {
-      args = {command("srun"), "--mpi=pmix", "--ntasks=" + std::to_string(tasks),
-              "--cpus-per-task=" + std::to_string(spec.func_cpu)};
-      if (auto mb = mem_per_cpu_mb(spec)) args.push_back("--mem-per-cpu=" + std::to_string(*mb) + "M");
-      if (spec.func_gpu > 0) args.push_back("--gpus-per-task=" + std::to_string(spec.func_gpu));
-      // A 1-CPU allocation still runs the master beside its one worker; the master mostly waits.
-      if (static_cast<long>(tasks) * spec.func_cpu > allocation_cpus()) args.push_back("--overcommit");
-    } else {  // Open MPI's mpirun reads the allocation from Slurm itself
-      args = {core::find_mpirun(), "-np", std::to_string(tasks), "--oversubscribe", "--bind-to", "none"};
-      if (::geteuid() == 0) {
-        env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
-        env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});
-      }
+    // Open MPI's mpirun reads the allocation from Slurm itself (why not srun: docs/cluster.md).
+    args = {core::find_mpirun(), "-np", std::to_string(tasks), "--oversubscribe", "--bind-to", "none"};
+    env.push_back({"OMPI_MCA_async_mpi_finalize", "1", false});  // as in the batch script
+    if (::geteuid() == 0) {
+      env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});
+      env.push_back({"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", false});
     }
     if (const std::string& image = spec.slurm.image; !image.empty()) {
       const std::string container =

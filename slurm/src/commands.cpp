@@ -127,22 +127,6 @@ long count_cpus_per_node(std::string_view spec) {
   return total;
 }
 
-bool srun_has_pmix() {
-  // Only an answer is kept: a timeout or a failure to run srun is asked again next time.
-  static std::mutex m;
-  static std::optional<bool> known;
-  std::lock_guard lock(m);
-  if (known) return *known;
-  try {
-    const auto r = run_slurm({"srun", "--mpi=list"});
-    const bool has = (r.out + r.err).find("pmix") != std::string::npos;
-    if (!r.timed_out && r.exit_code == 0) known = has;
-    return has;
-  } catch (const error&) {
-    return false;
-  }
-}
-
 bool is_final(const std::string& s) {
   return !s.empty() && s != "PENDING" && s != "RUNNING" && s != "CONFIGURING" && s != "COMPLETING" &&
          s != "SUSPENDED" && s != "REQUEUED" && s != "RESIZING" && s != "SIGNALING" && s != "STAGE_OUT" &&
@@ -225,6 +209,16 @@ job_status status(const std::string& job_id) {
 void forget(const std::string& job_id) {
   std::lock_guard lock(monitor_mutex);
   jobs.erase(job_id);
+}
+
+std::string lost_daemon_node(const std::string& job_log) {
+  const std::size_t lost = job_log.find("has lost communication with a remote daemon");
+  if (lost == std::string::npos) return "";
+  const std::size_t remote = job_log.find("Remote daemon:", lost);
+  const std::size_t on = remote == std::string::npos ? remote : job_log.find(" on node ", remote);
+  if (on == std::string::npos) return "";
+  const std::size_t start = on + 9;
+  return job_log.substr(start, job_log.find_first_of(" \n", start) - start);
 }
 
 std::string failed_nodes(const std::string& node_list) {

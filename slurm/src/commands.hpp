@@ -29,9 +29,6 @@ std::optional<long> partition_cpus(const std::string& partition);
 /// Total CPUs of SLURM_JOB_CPUS_PER_NODE, e.g. "2(x3),1" -> 7; 0 if unreadable.
 long count_cpus_per_node(std::string_view spec);
 
-/// Whether this Slurm's srun has the PMIx plugin.
-bool srun_has_pmix();
-
 /// A job as squeue sees it.
 struct job_status {
   bool answered = false;  ///< squeue has answered since this process began following the job
@@ -51,5 +48,10 @@ std::string end_details(const std::string& job_id);
 /// The nodes of a node list (node[1-3]) that are down, failed, drained or not responding, with
 /// their states: "node3 (down*)"; empty if none or unknown.
 std::string failed_nodes(const std::string& node_list);
+
+/// The node whose Open MPI daemon mpirun lost, from the job's log ("ORTE has lost communication
+/// with a remote daemon ... Remote daemon: [[j,0],v] on node node3"); empty if it lost none. A
+/// node that fails is seen so by mpirun within seconds, long before Slurm marks it NODE_FAIL.
+std::string lost_daemon_node(const std::string& job_log);
 
 }  // namespace burla::slurm

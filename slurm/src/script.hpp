@@ -23,6 +23,7 @@ struct job_request {
   std::vector<std::string> extra_args;  ///< whole #SBATCH arguments, e.g. "--constraint=avx512"
   std::vector<std::string> modules;     ///< `module load` before the job
   std::string image;                    ///< Apptainer/Singularity image the ranks run in
+  bool stage_program = false;           ///< sbcast the program (command[0]) to every node first
   std::vector<std::string> command;     ///< the program and its arguments
 };
 

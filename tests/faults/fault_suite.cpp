@@ -264,8 +264,9 @@ TEST(Faults, AFailedCallRunsAgainAndItsAttemptsAreRecorded) {
   ::unlink(marker.c_str());
 }
 
-// Local only (CMake filters it out on Slurm): srun --mpi=pmix ends the whole step when a task
-// dies, whatever its options; there the job ends and resume finishes it.
+// Local only (CMake filters it out on Slurm): there mpirun runs without --enable-recovery (with
+// it, mpirun outlived a job whose ranks had all ended), so a rank that dies ends the job and
+// resume finishes it.
 TEST(Faults, AWorkerRankKilledMidJobDoesNotHangTheJob) {
   ++suite.kill_points;
   const std::string marker = test::jobs_dir() + "/rank-kill-marker-" + std::to_string(::getpid());

@@ -4,6 +4,7 @@
 
 #include <burla/burla.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -61,16 +62,51 @@ TEST(Cluster, FuncCpuGivesEveryTaskCpusOfItsOwnOnItsNode) {
   for (const auto& h : hosts) ++ranks_on[h];
   EXPECT_EQ(ranks_on.size(), 3u) << "3 nodes of 2 CPUs: one task of 2 CPUs fits on each";
 
-  // Slurm's record of the job: one line per node, "Nodes=node1 CPU_IDs=0-1 Mem=...".
+  // Slurm's record of the job: a line per set of nodes with the same CPUs of each, as in
+  // "Nodes=node[1-3] CPU_IDs=0-1 Mem=...".
   const std::string detail = test::shell("scontrol show job -d " + slurm_id(job.directory()));
   std::map<std::string, int> cpus_on;
   std::stringstream lines(detail);
   for (std::string line; std::getline(lines, line);) {
     const std::size_t nodes = line.find(" Nodes="), ids = line.find(" CPU_IDs=");
     if (nodes == std::string::npos || ids == std::string::npos) continue;
-    const std::string node = line.substr(nodes + 7, line.find(' ', nodes + 7) - nodes - 7);
-    cpus_on[node] = cpu_count(line.substr(ids + 9, line.find(' ', ids + 9) - ids - 9));
+    const std::string list = line.substr(nodes + 7, line.find(' ', nodes + 7) - nodes - 7);
+    std::stringstream names(test::shell("scontrol show hostnames '" + list + "'"));
+    for (std::string node; names >> node;)
+      cpus_on[node] = cpu_count(line.substr(ids + 9, line.find(' ', ids + 9) - ids - 9));
   }
   ASSERT_FALSE(cpus_on.empty()) << detail;
   for (const auto& [node, ranks] : ranks_on) EXPECT_EQ(cpus_on[node], 2 * ranks) << node << "\n" << detail;
+}
+
+// options.stage_program: the ranks run a copy sbcast put in each node's /tmp, not the program on
+// the shared filesystem; the build-id check passes on the copy; the copies are gone afterwards.
+TEST(Cluster, AStagedProgramRunsFromEachNodesTmpAndIsRemovedAfter) {
+  std::vector<int> in(30);
+  const auto where = burla::remote_parallel_map(
+      [](int) {
+        char exe[4096] = {}, host[256] = {};
+        if (::readlink("/proc/self/exe", exe, sizeof exe - 1) < 0) return std::string("?");
+        ::gethostname(host, sizeof host - 1);
+        return std::string(host) + " " + exe;
+      },
+      in, {.spinner = false, .backend = burla::backend::slurm, .stage_program = true});
+  std::map<std::string, int> hosts;
+  std::string exe;
+  for (const auto& w : where) {
+    ++hosts[w.substr(0, w.find(' '))];
+    exe = w.substr(w.find(' ') + 1);
+    EXPECT_EQ(exe.rfind("/tmp/burla-", 0), 0u) << w;
+  }
+  EXPECT_EQ(hosts.size(), 3u) << "ranks on every node";
+  // Each virtual node's /tmp is $BURLA_VCLUSTER_DIR/node/<host>/tmp (slurm/scripts/vcnode.sh). The
+  // script removes the copies once the ranks are done, after the results were recorded.
+  const char* vc = std::getenv("BURLA_VCLUSTER_DIR");
+  ASSERT_TRUE(vc);
+  for (const auto& [host, calls] : hosts) {
+    const std::string copy = std::string(vc) + "/node/" + host + "/tmp" + exe.substr(4);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i, ::usleep(100'000)) gone = ::access(copy.c_str(), F_OK) != 0;
+    EXPECT_TRUE(gone) << copy << " is still there";
+  }
 }

@@ -75,6 +75,7 @@ TEST(JobSpec, KeepsWhatAResumedRunIsStartedWith) {
   s.slurm.sbatch_args = {"--constraint=a100", "--exclusive"};
   s.slurm.packages = {"gcc/12", "cuda/12.2"};
   s.slurm.image = "/scratch/app.sif";
+  s.slurm.stage_program = true;
   burla::core::write_job_spec(dir + "/job.ini", s);
   const auto r = burla::core::read_job_spec(dir + "/job.ini");
   EXPECT_EQ(r.backend, burla::core::backend_kind::allocation);
@@ -89,6 +90,21 @@ TEST(JobSpec, KeepsWhatAResumedRunIsStartedWith) {
   EXPECT_EQ(r.slurm.sbatch_args, s.slurm.sbatch_args);
   EXPECT_EQ(r.slurm.packages, s.slurm.packages);
   EXPECT_EQ(r.slurm.image, "/scratch/app.sif");
+  EXPECT_TRUE(r.slurm.stage_program);
+}
+
+TEST(JobSpec, AFileWrittenBeforeStageProgramExistedReadsAsNotStaged) {
+  const std::string dir = temp_dir();
+  auto s = sample_spec();
+  s.slurm.stage_program = true;
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  std::string text = burla::posix::read_file(dir + "/job.ini");
+  const std::size_t line = text.find("slurm.stage_program = 1\n");
+  ASSERT_NE(line, std::string::npos) << text;
+  text.erase(line, std::string("slurm.stage_program = 1\n").size());
+  const std::string body = text.substr(0, text.rfind("checksum = "));
+  burla::posix::write_file_atomic(dir + "/job.ini", body + burla::core::job_ini_checksum_line(body));
+  EXPECT_FALSE(burla::core::read_job_spec(dir + "/job.ini").slurm.stage_program);
 }
 
 TEST(JobSpec, AFileOfAnotherVersionIsNamedAsSuch) {

@@ -61,6 +61,7 @@ TEST(SlurmScript, EveryOption) {
   r.extra_args = {"--constraint=a100&ib", "--exclusive", "--partition=gpu-long"};  // replaces partition
   r.modules = {"gcc/12.2", "openmpi/4.1"};
   r.image = "/shared/images/sweep.sif";
+  r.stage_program = true;
   check_golden("every_option.sbatch", render_script(r));
 }
 
@@ -124,6 +125,16 @@ TEST(SlurmCpus, CountsSlurmsCompressedCpusPerNode) {
   EXPECT_EQ(burla::slurm::count_cpus_per_node("36(x2),72"), 144);
   EXPECT_EQ(burla::slurm::count_cpus_per_node("garbage"), 0);
   EXPECT_EQ(burla::slurm::count_cpus_per_node("4(y2)"), 0);
+}
+
+TEST(SlurmLog, TheNodeWhoseDaemonMpirunLostIsNamed) {
+  // What Open MPI 4.1's mpirun wrote on the virtual cluster when node3 was killed mid-job.
+  const std::string log =
+      "---\nORTE has lost communication with a remote daemon.\n\n"
+      "  HNP daemon   : [[7497,0],0] on node node1\n  Remote daemon: [[7497,0],2] on node node3\n\n"
+      "This is usually due to either a failure of the TCP network\n";
+  EXPECT_EQ(burla::slurm::lost_daemon_node(log), "node3");
+  EXPECT_EQ(burla::slurm::lost_daemon_node("srun: error: node2: task 3: Killed\n"), "");
 }
 
 TEST(SlurmState, FinalStates) {

@@ -49,6 +49,9 @@ struct options {
                                               ///< over burla's own for the same option
   std::vector<std::string> packages = {};     ///< environment modules: `module load` before the job
   std::string image = {};                     ///< run the ranks in this Apptainer/Singularity image
+  /// Copy the program and its libraries to each node's /tmp with sbcast before the ranks start,
+  /// so that thousands of ranks do not all read it from the shared filesystem.
+  bool stage_program = false;
 };
 
 }  // namespace burla
