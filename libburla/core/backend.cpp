@@ -10,7 +10,7 @@ std::string backend::write_script(const job_spec&, const std::string&) const {
 }
 
 int workers_that_fit(const job_spec& spec, std::uint64_t n, const capacity& c) {
-  const long tasks = c.cpus / std::max(spec.func_cpu, 1) - (c.master_takes_a_task ? 1 : 0);
+  const long tasks = c.cpus / std::max(spec.func_cpu, 1);
   std::uint64_t w = std::min<std::uint64_t>(n, static_cast<std::uint64_t>(std::max(tasks, 1L)));
   if (spec.max_parallelism > 0)
     w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(spec.max_parallelism));

@@ -38,7 +38,6 @@ struct capacity {
   long cpus = 1;
   std::optional<double> ram_gb;      ///< unset: not a limit here
   std::optional<long> gpus;          ///< unset: not a limit here
-  bool master_takes_a_task = false;  ///< the master's rank needs a task of its own (Slurm)
 };
 
 /// Worker ranks for n inputs: as many as the inputs need and the capacity holds, at most

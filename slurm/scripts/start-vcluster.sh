@@ -83,6 +83,9 @@ export HWLOC_COMPONENTS=-gl
 # PMIx (in mpirun/orted, and the ranks) would authenticate through munge on the default socket
 # /run/munge/munge.socket.2, which is not the vcluster's munged (there may be none): use peer credentials.
 export PMIX_MCA_psec=native
+# Each node's local disk (a directory of its own mounted here in the node's mount namespace): where
+# burla's options.stage_program copies the program with sbcast, instead of /tmp, which all share.
+export BURLA_STAGE_DIR=$VC/local
 EOF
 
 # ---- already up with the same settings? -----------------------------------------------------------------

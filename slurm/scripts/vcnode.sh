@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vcnode.sh ACTION K [CMD...]: act on node K of the vcluster that start-vcluster.sh started (BURLA_VCLUSTER_DIR).
 #   exec K CMD...   run CMD "on" nodeK: in its network namespace (and UTS namespace: hostname nodeK;
-#                   nodeK's own /tmp is $BURLA_VCLUSTER_DIR/node/nodeK/tmp)
+#                   nodeK's local disk, $BURLA_VCLUSTER_DIR/local there, is .../node/nodeK/local)
 #   start K         start nodeK's slurmd (again); it registers and, after a failure, returns to service
 #   crash K         SIGKILL nodeK's slurmd and every process in its netns (its job steps and tasks):
 #                   a node that died; Slurm sees it "not responding", then DOWN, its jobs NODE_FAIL
@@ -37,13 +37,13 @@ start)
   # which inherit the CPU affinity) to real CPU (K-1) mod nproc, a crude per-node cpuset.
   pin=()
   [ "$(cat "$VC/pin" 2>/dev/null)" = 1 ] && pin=(taskset -c $(((k - 1) % $(nproc))))
-  # A /tmp of its own, as a node's local disk (sbcast's copies, Open MPI's session files), in a
-  # mount namespace that still sees every other mount of this machine (--propagation slave).
-  tmp="$VC/node/node$k/tmp"
-  mkdir -p "$tmp" && chmod 1777 "$tmp"
+  # A local disk of its own at $VC/local (what sbcast copies there: BURLA_STAGE_DIR in env.sh),
+  # in a mount namespace that still sees every other mount of this machine (--propagation slave).
+  # Not over /tmp: a checkout or job directory under /tmp must stay the same on every node.
+  mkdir -p "$VC/local" "$VC/node/node$k/local" && chmod 1777 "$VC/node/node$k/local"
   SLURM_CONF="$CONF" PMIX_MCA_psec=native HWLOC_COMPONENTS=-gl "${enter[@]}" -- "${pin[@]}" \
-    unshare --mount --propagation slave sh -c 'mount --bind "$0" /tmp && exec "$@"' "$tmp" \
-    slurmd -f "$CONF" -N "node$k"
+    unshare --mount --propagation slave sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' \
+    "$VC/node/node$k/local" "$VC/local" slurmd -f "$CONF" -N "node$k"
   ;;
 crash)
   pids="$(ip netns pids "$ns" | tr '\n' ' ')"

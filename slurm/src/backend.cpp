@@ -165,7 +165,6 @@ class batch final : public core::backend {
     if (auto in_partition = partition_cpus(spec.slurm.partition)) cpus = std::min(cpus, *in_partition);
     core::capacity c;
     c.cpus = cpus;
-    c.master_takes_a_task = true;
     return core::workers_that_fit(spec, n, c);
   }
   std::unique_ptr<core::launch> start(const core::job_spec& spec, const std::string& dir) const override {
@@ -183,7 +182,7 @@ class batch final : public core::backend {
     r.job_dir = dir;
     r.job_name =
         o.job_name.empty() ? "burla-" + spec.executable.substr(spec.executable.rfind('/') + 1) : o.job_name;
-    r.tasks = spec.workers + 1;
+    r.tasks = spec.workers;  // the master runs beside them, in no task of its own
     r.cpus_per_task = spec.func_cpu;
     r.mem_per_cpu_mb = mem_per_cpu_mb(spec);
     r.gpus_per_task = spec.func_gpu;
@@ -217,16 +216,15 @@ class allocation final : public core::backend {
   int workers(const core::job_spec& spec, std::uint64_t n) const override {
     core::capacity c;
     c.cpus = allocation_cpus();
-    c.master_takes_a_task = true;
     return core::workers_that_fit(spec, n, c);
   }
   std::unique_ptr<core::launch> start(const core::job_spec& spec, const std::string& dir) const override {
     std::vector<std::string> args;
     std::vector<core::env_setting> env = {{"BURLA_JOB_DIR", dir, true},
                                           {"OMP_NUM_THREADS", std::to_string(spec.func_cpu), true}};
-    const int tasks = spec.workers + 1;
+    const int ranks = spec.workers + 1;  // the master beside the workers' tasks
     // Open MPI's mpirun reads the allocation from Slurm itself (why not srun: docs/cluster.md).
-    args = {core::find_mpirun(), "-np", std::to_string(tasks), "--oversubscribe", "--bind-to", "none"};
+    args = {core::find_mpirun(), "-np", std::to_string(ranks), "--oversubscribe", "--bind-to", "none"};
     env.push_back({"OMPI_MCA_async_mpi_finalize", "1", false});  // as in the batch script
     if (::geteuid() == 0) {
       env.push_back({"OMPI_ALLOW_RUN_AS_ROOT", "1", false});

@@ -123,19 +123,23 @@ std::string render_script(const job_request& r) {
   s += "\nexport BURLA_JOB_DIR=\"$job_dir\" OMP_NUM_THREADS=" + std::to_string(r.cpus_per_task) + "\n";
   // Open MPI's mpirun, not srun --mpi=pmix: under Slurm 22.05's PMIx plugin, Open MPI 4.1's
   // MPI_Init let a rank send before its peers could receive, and they crashed (docs/cluster.md).
-  s += "# One rank per task: Open MPI's mpirun reads the allocation from Slurm. A rank that dies ends\n";
-  s += "# the job (resume finishes it): with --enable-recovery, mpirun outlived ranks that all ended.\n";
+  s += "# One worker rank per task, and the master (rank 0) beside them on the first node: it asks for\n";
+  s += "# no CPUs, memory or GPUs of its own. Open MPI's mpirun reads the allocation from Slurm. A rank\n";
+  s += "# that dies ends the job (resume finishes it): with --enable-recovery, mpirun outlived ranks that\n";
+  s += "# had all ended.\n";
   s += "if [ \"$(id -u)\" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi\n";
   s += "# With a rank dead, MPI_Finalize's barrier would never end. (The site's own setting wins.)\n";
   s += "export OMPI_MCA_async_mpi_finalize=\"${OMPI_MCA_async_mpi_finalize:-1}\"\n";
-  s += "launch=(mpirun --bind-to none)\n";
+  s += "launch=(mpirun -np " + std::to_string(r.tasks + 1) + " --oversubscribe --bind-to none)\n";
   std::string command;
   for (std::size_t i = 0; i < r.command.size(); ++i)
     command += " " + (i == 0 && r.stage_program ? std::string("\"$program\"") : shell_quote(r.command[i]));
   if (r.stage_program && !r.command.empty()) {
     // Thousands of ranks starting at once would all read the program from the shared filesystem.
-    s += "\n# The program and its libraries, copied once to each node's /tmp (options.stage_program).\n";
-    s += "program=\"/tmp/burla-$SLURM_JOB_ID-$(basename " + shell_quote(r.command[0]) + ")\"\n";
+    s +=
+        "\n# The program and its libraries, copied once to each node's local disk (options.stage_program).\n";
+    s += "program=\"${BURLA_STAGE_DIR:-/tmp}/burla-$SLURM_JOB_ID-$(basename " + shell_quote(r.command[0]) +
+         ")\"\n";
     s += "sbcast --force --send-libs " + shell_quote(r.command[0]) +
          " \"$program\" || { echo \"burla: sbcast could not copy the program to the nodes "
          "(options.stage_program); the job ran nothing\"; exit 1; }\n";

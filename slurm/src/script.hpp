@@ -13,7 +13,7 @@ struct job_request {
   std::string id;       ///< burla's job id (the directory's name)
   std::string job_dir;  ///< absolute path, shared with the compute nodes
   std::string job_name;
-  int tasks = 2;  ///< the master plus one task per worker
+  int tasks = 1;  ///< one task per worker; the master (rank 0) runs beside them, in none of its own
   int cpus_per_task = 1;
   std::optional<long> mem_per_cpu_mb;
   int gpus_per_task = 0;

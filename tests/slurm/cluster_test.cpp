@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,20 +48,29 @@ int cpu_count(const std::string& list) {
 
 }  // namespace
 
-// func_cpu is Slurm's CPUs per task: every rank's task holds that many CPUs of its own on its
-// node, so no two calls are given the same core. (Slurm allocates them; binding processes to
-// them is the cluster's TaskPlugin, which is task/none on the virtual cluster: docs/cluster.md.)
-TEST(Cluster, FuncCpuGivesEveryTaskCpusOfItsOwnOnItsNode) {
-  std::vector<int> in(12);
+// func_cpu is Slurm's CPUs per task: every worker's task holds that many CPUs of its own on its
+// node, so no two calls are given the same core; the master (rank 0) runs beside the first
+// node's worker in no task of its own, and asks for no CPUs. (Slurm allocates them; binding
+// processes to them is the cluster's TaskPlugin, task/none on the virtual cluster: docs/cluster.md.)
+TEST(Cluster, FuncCpuGivesEveryWorkerCpusOfItsOwnAndTheMasterNone) {
+  std::vector<int> in(30);
   auto job = burla::submit(
-      [](int x) { return x + 1; }, in,
-      {.func_cpu = 2, .max_parallelism = 2, .spinner = false, .backend = burla::backend::slurm});
-  ASSERT_EQ(job.results().size(), in.size());
+      [](int) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        ::usleep(50'000);  // long enough for every worker to get some
+        return std::string(host);
+      },
+      in, {.func_cpu = 2, .max_parallelism = 3, .spinner = false, .backend = burla::backend::slurm});
+  const auto ran_on = job.results();
+  ASSERT_EQ(ran_on.size(), in.size());
+  EXPECT_EQ(std::set<std::string>(ran_on.begin(), ran_on.end()).size(), 3u)
+      << "calls ran on every node: the workers there share one MPI world with the master";
   const std::vector<std::string> hosts = quoted(test::h5dump(job.directory() + "/results.h5", "-a /hosts"));
-  ASSERT_EQ(hosts.size(), 3u) << "the master and 2 workers";
-  std::map<std::string, int> ranks_on;
-  for (const auto& h : hosts) ++ranks_on[h];
-  EXPECT_EQ(ranks_on.size(), 3u) << "3 nodes of 2 CPUs: one task of 2 CPUs fits on each";
+  ASSERT_EQ(hosts.size(), 4u) << "the master and 3 workers";
+  std::map<std::string, int> workers_on;
+  for (std::size_t r = 1; r < hosts.size(); ++r) ++workers_on[hosts[r]];
+  EXPECT_EQ(workers_on.size(), 3u) << "3 nodes of 2 CPUs: one worker task of 2 CPUs fits on each";
 
   // Slurm's record of the job: a line per set of nodes with the same CPUs of each, as in
   // "Nodes=node[1-3] CPU_IDs=0-1 Mem=...".
@@ -76,12 +86,19 @@ TEST(Cluster, FuncCpuGivesEveryTaskCpusOfItsOwnOnItsNode) {
       cpus_on[node] = cpu_count(line.substr(ids + 9, line.find(' ', ids + 9) - ids - 9));
   }
   ASSERT_FALSE(cpus_on.empty()) << detail;
-  for (const auto& [node, ranks] : ranks_on) EXPECT_EQ(cpus_on[node], 2 * ranks) << node << "\n" << detail;
+  for (const auto& [node, workers] : workers_on)
+    EXPECT_EQ(cpus_on[node], 2 * workers) << node << "\n" << detail;
+  EXPECT_EQ(cpus_on[hosts[0]], 2 * workers_on[hosts[0]]) << "the master's node holds no CPUs for it\n"
+                                                         << detail;
 }
 
-// options.stage_program: the ranks run a copy sbcast put in each node's /tmp, not the program on
-// the shared filesystem; the build-id check passes on the copy; the copies are gone afterwards.
-TEST(Cluster, AStagedProgramRunsFromEachNodesTmpAndIsRemovedAfter) {
+// options.stage_program: the ranks run a copy sbcast put on each node's local disk
+// (BURLA_STAGE_DIR: on the virtual cluster a directory each node has its own of), not the program
+// on the shared filesystem; the build-id check passes on the copy; the copies are gone afterwards.
+TEST(Cluster, AStagedProgramRunsFromEachNodesLocalDiskAndIsRemovedAfter) {
+  const char* vc = std::getenv("BURLA_VCLUSTER_DIR");
+  const char* stage = std::getenv("BURLA_STAGE_DIR");
+  ASSERT_TRUE(vc && stage);
   std::vector<int> in(30);
   const auto where = burla::remote_parallel_map(
       [](int) {
@@ -96,15 +113,14 @@ TEST(Cluster, AStagedProgramRunsFromEachNodesTmpAndIsRemovedAfter) {
   for (const auto& w : where) {
     ++hosts[w.substr(0, w.find(' '))];
     exe = w.substr(w.find(' ') + 1);
-    EXPECT_EQ(exe.rfind("/tmp/burla-", 0), 0u) << w;
+    EXPECT_EQ(exe.rfind(std::string(stage) + "/burla-", 0), 0u) << w;
   }
   EXPECT_EQ(hosts.size(), 3u) << "ranks on every node";
-  // Each virtual node's /tmp is $BURLA_VCLUSTER_DIR/node/<host>/tmp (slurm/scripts/vcnode.sh). The
+  // Node K's local disk is $BURLA_VCLUSTER_DIR/node/nodeK/local (slurm/scripts/vcnode.sh). The
   // script removes the copies once the ranks are done, after the results were recorded.
-  const char* vc = std::getenv("BURLA_VCLUSTER_DIR");
-  ASSERT_TRUE(vc);
   for (const auto& [host, calls] : hosts) {
-    const std::string copy = std::string(vc) + "/node/" + host + "/tmp" + exe.substr(4);
+    const std::string copy =
+        std::string(vc) + "/node/" + host + "/local" + exe.substr(std::string(stage).size());
     bool gone = false;
     for (int i = 0; i < 100 && !gone; ++i, ::usleep(100'000)) gone = ::access(copy.c_str(), F_OK) != 0;
     EXPECT_TRUE(gone) << copy << " is still there";

@@ -241,7 +241,7 @@ TEST(Slurm, TheJobScriptNeverWritesThroughALinkPlantedInTheJobDirectory) {
   EXPECT_EQ(read(target), "precious\n");
 }
 
-TEST(Slurm, InsideAnAllocationTheJobRunsWithSrunThere) {
+TEST(Slurm, InsideAnAllocationTheJobRunsInIt) {
   const std::string out = test::shell("salloc -n 2 --quiet " + std::string(BURLA_TEST_HELPER) + " map 2>&1");
   EXPECT_NE(out.find("result 1\nresult 8\nresult 27\n"), std::string::npos) << out;
   EXPECT_NE(out.find("backend = allocation"), std::string::npos) << out;
