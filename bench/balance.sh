@@ -11,7 +11,7 @@ export BURLA_BACKEND="${BURLA_BACKEND:-local}" BURLA_JOBS_DIR="$(mktemp -d /var/
 trap 'rm -rf "$BURLA_JOBS_DIR"' EXIT
 attr() { h5dump -a "/$2" "$1/results.h5" | awk '/\(0\):/ { print $2 }'; }
 # The ranks the job had (hosts[r] for each): the local backend gives at most one worker a core.
-workers_of() { h5dump -a /hosts "$1/results.h5" | grep -o '"[^"]*"' | awk 'END { print NR - 1 }'; }
+workers_of() { h5dump -a /hosts "$1/results.h5" | sed -n '/DATA {/,/}/p' | grep -o '"[^"]*"' | awk 'END { print NR - 1 }'; }
 
 row() {  # row WORKERS LABEL MS,MS,...
   local out dir ws

@@ -6,10 +6,17 @@
 //                                one master keeps them (bench/capacity.sh, on the virtual cluster)
 //   bench_map lengths W MS,MS,.. calls sleeping the given lengths on W workers: how evenly a few
 //                                long calls spread (bench/balance.sh)
+//   bench_map roundtrip N        N calls of 25 ms (one per batch, none queued behind another): per
+//                                host, the median time a worker waits between the end of a call
+//                                and the start of its next, i.e. a round trip through the master
+#include <unistd.h>
+
+#include <algorithm>
 #include <burla/burla.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -37,9 +44,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int main(int argc, char** argv) {
   burla::init(argc, argv);
   if (argc < 3) {
-    std::fprintf(
-        stderr,
-        "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS | lengths W MS,..\n");
+    std::fprintf(stderr,
+                 "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS | lengths W "
+                 "MS,.. | roundtrip N\n");
     return 2;
   }
   const std::string what = argv[1];
@@ -91,6 +98,42 @@ int main(int argc, char** argv) {
     auto job = burla::submit(sleep_for_us, in, {.max_parallelism = workers, .spinner = false});
     const auto out = job.results();
     std::printf("job_dir=%s\n", job.directory().c_str());
+  } else if (what == "roundtrip") {
+    // Calls long enough to go one per batch with none queued: the gap between one call's end and
+    // the next call's start on a worker is its reply's trip to the master and the next batch's
+    // trip back. The ranks of one machine (or of the virtual cluster) share one monotonic clock.
+    auto timed = [](int) {
+      using clock = std::chrono::steady_clock;
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      const auto start = clock::now();
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      const auto end = clock::now();
+      return std::string(host) + " " + std::to_string(::getppid()) + " " +
+             std::to_string(start.time_since_epoch().count()) + " " +
+             std::to_string(end.time_since_epoch().count());
+    };
+    const auto out = burla::remote_parallel_map(timed, std::vector<int>(n), opts);
+    std::map<std::string, std::vector<std::pair<long long, long long>>> by_worker;  // "host rank-pid"
+    for (const auto& line : out) {
+      std::stringstream ss(line);
+      std::string host, rank;
+      long long a = 0, b = 0;
+      ss >> host >> rank >> a >> b;
+      by_worker[host + " " + rank].emplace_back(a, b);
+    }
+    std::map<std::string, std::vector<double>> gaps;  // by host
+    for (auto& [worker, calls] : by_worker) {
+      std::sort(calls.begin(), calls.end());
+      for (std::size_t k = 1; k < calls.size(); ++k)
+        gaps[worker.substr(0, worker.find(' '))].push_back(
+            static_cast<double>(calls[k].first - calls[k - 1].second));
+    }
+    for (auto& [host, g] : gaps) {
+      std::sort(g.begin(), g.end());
+      std::printf("host=%s gaps=%zu median_us=%.0f p90_us=%.0f\n", host.c_str(), g.size(),
+                  g[g.size() / 2] * 1e-3, g[g.size() * 9 / 10] * 1e-3);
+    }
   } else {
     return 2;
   }
