@@ -36,8 +36,8 @@ class backend {
 /// What a place offers the calls of a job.
 struct capacity {
   long cpus = 1;
-  std::optional<double> ram_gb;      ///< unset: not a limit here
-  std::optional<long> gpus;          ///< unset: not a limit here
+  std::optional<double> ram_gb;  ///< unset: not a limit here
+  std::optional<long> gpus;      ///< unset: not a limit here
 };
 
 /// Worker ranks for n inputs: as many as the inputs need and the capacity holds, at most

@@ -255,6 +255,11 @@ class master {
     dispatch_to_.push_back(w);
     // Failed attempts that will run again are marked so in the journal and kept out of results.h5.
     auto* status = const_cast<std::uint8_t*>(r.status);
+    // A job being stopped (scancel: Slurm sends SIGTERM to every process of the job, call
+    // processes too) did not fail its calls: the ones it killed run again on resume.
+    if (signal_seen == SIGTERM)
+      for (std::uint32_t i = 0; i < r.head.done; ++i)
+        if (status[i] == static_cast<std::uint8_t>(call_status::crashed)) status[i] = core::status_retrying;
     for (std::uint32_t i = 0; i < r.head.done && spec_.max_retries > 0 && !stopping_; ++i) {
       const std::uint8_t st = status[i];
       if (st == core::status_skipped || st == static_cast<std::uint8_t>(call_status::ok)) continue;
