@@ -133,5 +133,8 @@ std::string self_executable();
 bool is_terminal(int fd);
 /// Now, as 2026-11-22T03:04:05Z.
 std::string utc_timestamp();
+/// CPU time (user and system) of this process, and of the calling thread alone, in seconds.
+double process_cpu_seconds();
+double thread_cpu_seconds();
 
 }  // namespace burla::posix

@@ -4,13 +4,11 @@
 // raise) or is recorded (collect); a worker that goes silent has its batches given to others;
 // SIGUSR1 (the time limit is near) lets the calls in flight finish, then ends the job.
 #include <fcntl.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <optional>
 #include <vector>
 
@@ -44,21 +42,6 @@ long long peak_rss_kb() {
   } catch (const error&) {
   }
   return 0;
-}
-
-/// This process's CPU time, user and system.
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-
-/// This thread's CPU time: what the master spends on its work, as opposed to polling for it.
-double thread_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 /// Set by the signal handlers: SIGUSR1 (the time limit is near: drain), SIGTERM (stop now).
@@ -127,9 +110,9 @@ class master {
     mpi::backoff wait;
     while (!stopping_ && todo_ > 0) {
       if (dispatch_all_ || !dispatch_to_.empty()) {
-        const double t0 = thread_cpu_seconds();
+        const double t0 = posix::thread_cpu_seconds();
         dispatch();
-        work_seconds_ += thread_cpu_seconds() - t0;
+        work_seconds_ += posix::thread_cpu_seconds() - t0;
       }
       poll_once(wait);
       if (signal_seen) interrupt();
@@ -336,9 +319,9 @@ class master {
         if (queue_->alive(w)) outbox_.send(w, tag_alive, {});
     }
     if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
-      const double t0 = thread_cpu_seconds();
-      guarded([&] { handle(*m); });  // an error stops the job, with what was done kept
-      work_seconds_ += thread_cpu_seconds() - t0;
+      const double t0 = posix::thread_cpu_seconds();  // its work, as opposed to polling for it
+      guarded([&] { handle(*m); });                   // an error stops the job, with what was done kept
+      work_seconds_ += posix::thread_cpu_seconds() - t0;
       wait.reset();
     } else {
       wait.idle();
@@ -382,7 +365,7 @@ class master {
       results_->finish(end_,
                        {.work_seconds = std::chrono::duration<double>(last_reply_ - first_dispatch_).count(),
                         .master_peak_rss_kb = peak_rss_kb(),
-                        .master_cpu_seconds = cpu_seconds(),
+                        .master_cpu_seconds = posix::process_cpu_seconds(),
                         .master_work_seconds = work_seconds_,
                         .replies = replies_});
     });

@@ -28,7 +28,8 @@ class slurm_launch final : public core::launch {
   bool ended() override {
     last_ = status(id_);
     const bool ended = last_.answered && (!last_.known || is_final(last_.state));
-    if (ended && lost_node_.empty() && last_.state != "NODE_FAIL") try {
+    if (ended && !log_read_ && last_.state != "NODE_FAIL") try {
+        log_read_ = true;  // once: the job has ended, its log no longer changes
         lost_node_ = lost_daemon_node(posix::read_file(dir_ + "/job.log"));
       } catch (const error&) {  // no log: nothing to add
       }
@@ -88,6 +89,7 @@ class slurm_launch final : public core::launch {
   std::string id_, dir_;
   job_status last_;
   std::string lost_node_;  // whose daemon mpirun lost (job.log)
+  bool log_read_ = false;
 };
 
 /// A job whose Slurm id is not known yet (a script to be submitted by hand): waits for the
