@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     std::ifstream ini(dir + "/job.ini");
     for (std::string line; std::getline(ini, line);)
       if (line.rfind("backend", 0) == 0) std::cout << line << "\n";
+    std::cout << "directory = " << dir << "\n";
     return 0;
   }
   std::cerr << "usage: helper submit|map\n";

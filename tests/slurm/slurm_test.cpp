@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <burla/burla.hpp>
 #include <chrono>
 #include <cstdio>
@@ -241,10 +242,26 @@ TEST(Slurm, TheJobScriptNeverWritesThroughALinkPlantedInTheJobDirectory) {
   EXPECT_EQ(read(target), "precious\n");
 }
 
+// Inside `salloc -N <nodes>` (3 on the virtual cluster), the job's ranks run on every node of it.
 TEST(Slurm, InsideAnAllocationTheJobRunsInIt) {
-  const std::string out = test::shell("salloc -n 2 --quiet " + std::string(BURLA_TEST_HELPER) + " map 2>&1");
+  const char* nodes_env = std::getenv("BURLA_TEST_NODES");
+  const std::string nodes = nodes_env ? nodes_env : "1";
+  const std::string tasks = std::to_string(std::max(2, std::stoi(nodes)));  // a master and a worker at least
+  const std::string out = test::shell("salloc -N " + nodes + " -n " + tasks + " --quiet " +
+                                      std::string(BURLA_TEST_HELPER) + " map 2>&1");
   EXPECT_NE(out.find("result 1\nresult 8\nresult 27\n"), std::string::npos) << out;
   EXPECT_NE(out.find("backend = allocation"), std::string::npos) << out;
+  const std::size_t at = out.find("directory = ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string dir = out.substr(at + 12, out.find('\n', at) - at - 12);
+  const std::string dump = test::h5dump(dir + "/results.h5", "-a /hosts");
+  std::set<std::string> hosts;
+  for (std::size_t q = dump.find("DATA"); (q = dump.find('"', q)) != std::string::npos;) {
+    const std::size_t end = dump.find('"', q + 1);
+    hosts.insert(dump.substr(q + 1, end - q - 1));
+    q = end + 1;
+  }
+  EXPECT_EQ(hosts.size(), static_cast<std::size_t>(std::stoi(nodes))) << dump;
 }
 
 TEST(Slurm, ARequestSlurmCannotMeetGivesSlurmsOwnMessage) {
