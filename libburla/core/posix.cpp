@@ -394,6 +394,20 @@ void set_signal_handler(int sig, void (*handler)(int)) {
   if (::sigaction(sig, &sa, nullptr) != 0) fail("cannot set the handler of signal " + std::to_string(sig));
 }
 
+saved_signals::saved_signals(std::initializer_list<int> signals) {
+  for (int sig : signals) {
+    struct sigaction sa {};
+    if (::sigaction(sig, nullptr, &sa) != 0) fail("cannot read the handler of signal " + std::to_string(sig));
+    saved_.emplace_back(sig, sa);
+  }
+}
+
+void saved_signals::restore() const {
+  for (const auto& [sig, sa] : saved_)
+    if (::sigaction(sig, &sa, nullptr) != 0)
+      fail("cannot restore the handler of signal " + std::to_string(sig));
+}
+
 void redirect(int from, int to, const std::string& what) {
   int r;
   do r = ::dup2(from, to);

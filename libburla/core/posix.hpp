@@ -2,13 +2,16 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <burla/error.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace burla::posix {
@@ -103,6 +106,15 @@ std::optional<std::string> env(const char* name);
 void set_env(const std::string& name, const std::string& value);
 /// sigaction(2) with SA_RESTART: handler may be SIG_IGN or SIG_DFL.
 void set_signal_handler(int sig, void (*handler)(int));
+/// Dispositions of some signals (sigaction(2)), read now to be given back later.
+class saved_signals {
+ public:
+  explicit saved_signals(std::initializer_list<int> signals);
+  void restore() const;
+
+ private:
+  std::vector<std::pair<int, struct sigaction>> saved_;
+};
 /// dup2(2): `to` becomes a copy of `from`.
 void redirect(int from, int to, const std::string& what);
 /// The executable `name` found on PATH (or `name` itself if it has a '/'); empty if none.

@@ -231,8 +231,8 @@ void exit_now(int status, void*) {
   ::_exit(status);
 }
 
-[[noreturn]] void child_main(const core::job_spec& spec, pid_t parent, int channel,
-                             call_process::control& shared, int out_memfd, int err_memfd) {
+[[noreturn]] void child_main(const core::job_spec& spec, const posix::saved_signals& before_mpi, pid_t parent,
+                             int channel, call_process::control& shared, int out_memfd, int err_memfd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the rank died before the line above
   // A group of its own: what the call starts is ended with it (the rank kills the group), and
@@ -263,6 +263,7 @@ void exit_now(int status, void*) {
   };
   try {
     posix::set_signal_handler(SIGUSR1, SIG_IGN);  // the walltime warning is for the master
+    before_mpi.restore();
     posix::redirect(posix::open_file("/dev/null", O_RDONLY).get(), 0, "a call's standard input to /dev/null");
     output_capture capture(out_memfd, err_memfd);
     call_context ctx(capture, shared, own);
@@ -378,7 +379,7 @@ void call_process::spawn() {
   if (pid < 0) posix::fail("cannot start a process for the calls (fork)");
   if (pid == 0) {
     mine = posix::fd();
-    child_main(spec_, parent, theirs.get(), *control_, out_.get(), err_.get());
+    child_main(spec_, before_mpi_, parent, theirs.get(), *control_, out_.get(), err_.get());
   }
   ::setpgid(pid, pid);  // also here, so that no kill of the group can come before the child's own
   pid_ = pid;

@@ -61,6 +61,9 @@ class call_process {
 
   const core::job_spec& spec_;
   std::string dir_;
+  // What the program had before MPI_Init installed Open MPI's backtrace printer: a crashing
+  // call is reported once, by burla, not also by a page of Open MPI's stack dump.
+  posix::saved_signals before_mpi_{SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
   std::string environment_;
   bool environment_sent_ = false;
   control* control_ = nullptr;

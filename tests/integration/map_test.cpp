@@ -610,6 +610,33 @@ TEST(Errors, ASigbusRaisedByACallIsNotSwallowed) {
   }
 }
 
+TEST(Errors, CrashesAfterTheFirstAreReportedByBurlaAloneWithoutOpenMpisBacktrace) {
+  // Only the first call process is forked before MPI_Init; the ones replacing crashed calls
+  // come from the running rank, where Open MPI's SIGSEGV handler printed a stack dump.
+  testing::internal::CaptureStderr();
+  auto job = burla::submit(
+      [](int x) {
+        if (x % 2 == 0) ::raise(SIGSEGV);
+        return x;
+      },
+      std::vector<int>{0, 1, 2, 3, 4, 5},
+      {.max_parallelism = 1, .on_error = burla::on_error::collect, .spinner = false});
+  const auto outcomes = job.outcomes();
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_EQ(outcomes.size(), 6u);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (i % 2 == 1) {
+      EXPECT_TRUE(outcomes[i].ok()) << i;
+      continue;
+    }
+    ASSERT_TRUE(outcomes[i].error) << i;
+    EXPECT_EQ(outcomes[i].status, burla::call_status::crashed) << i;
+    EXPECT_EQ(outcomes[i].error->output_tail.find("Process received signal"), std::string::npos)
+        << i << ": " << outcomes[i].error->output_tail;
+  }
+  EXPECT_EQ(err.find("Process received signal"), std::string::npos) << err;
+}
+
 TEST(Output, AppendsAndRewritesOfStdoutByChildrenGoToTheirCall) {
   auto job = burla::submit(
       [](int x) {
