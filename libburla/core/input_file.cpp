@@ -191,4 +191,25 @@ void write_inputs(const std::string& dir, const job_spec& spec,
                            {reinterpret_cast<const char*>(sink.index.data()), sink.index.size() * 8});
 }
 
+void write_state(const std::string& dir, detail::job_types& types) {
+  if (types.state.empty()) return;
+  posix::write_file_atomic(dir + "/state.bin", types.state);
+  types.state_size = types.state.size();
+  types.state_crc = crc32c(types.state);
+  std::string().swap(types.state);
+}
+
+std::string read_state(const std::string& dir, const detail::job_types& types) {
+  if (types.state_size == 0) return {};
+  const std::string path = dir + "/state.bin";
+  std::string bytes = posix::read_file(path);
+  if (bytes.size() != types.state_size || crc32c(bytes) != types.state_crc)
+    throw error("burla: " + path +
+                " (the function's state: its function object or shared argument) is damaged: " +
+                std::to_string(bytes.size()) + " bytes with CRC-32C " + std::to_string(crc32c(bytes)) +
+                ", job.ini expects " + std::to_string(types.state_size) + " with " +
+                std::to_string(types.state_crc) + "; submit the job again");
+  return bytes;
+}
+
 }  // namespace burla::core

@@ -1,5 +1,6 @@
 // The job's encoded inputs: inputs.bin, plus inputs.index for serialized inputs (the offset of
-// each segment, and the end), and inputs.crc (the CRC-32C of each 64 KiB block of inputs.bin).
+// each segment, and the end), and inputs.crc (the CRC-32C of each 64 KiB block of inputs.bin);
+// and state.bin, what every call process reads once (the shared argument, a function object).
 // Written once by the caller, read range by range by the master. All are checked against
 // job.ini when opened, and each block against its checksum when first read: a damaged job
 // directory gives an error naming the file and where, never a crash, a huge allocation or a
@@ -24,6 +25,12 @@ std::uint64_t segment_items_for(std::uint64_t n_inputs);
 /// Writes inputs.bin (and inputs.index for serialized inputs) into dir through `write`, the
 /// typed layer's encoder; checks that it wrote as many segments as n_inputs need.
 void write_inputs(const std::string& dir, const job_spec& spec, const detail::job_state::input_writer& write);
+
+/// Writes types.state to state.bin (if there is one), keeps its size and CRC-32C in types for
+/// job.ini, and frees the bytes: a large shared argument is not carried along in memory.
+void write_state(const std::string& dir, detail::job_types& types);
+/// state.bin, checked against job.ini's size and CRC-32C; empty if the job has none.
+std::string read_state(const std::string& dir, const detail::job_types& types);
 
 /// The checksums inputs.crc holds, of bytes written in order: one CRC-32C (uint32, little
 /// endian) per block of `block` bytes, the last one of what remains.

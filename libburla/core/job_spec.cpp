@@ -228,6 +228,8 @@ void fields(Spec& s, Visitor& v) {
   v.text("function.module", t.function.module, optional);
   v.number("function.offset", t.function.offset, optional);
   v.hex("callable_state", t.callable_state);
+  v.number("state_size", t.state_size, optional);
+  v.number("state_crc", t.state_crc, optional);
 }
 
 class ini_writer {
@@ -374,6 +376,9 @@ job_spec read_job_spec(const std::string& path) {
   fields(s, r);
   std::istringstream in(std::move(contents));
   r.parse(in);
+  // Older builds wrote libstdc++'s long spelling: attach<std::string> must still match them.
+  s.types.input_type = detail::readable_type_name(std::move(s.types.input_type));
+  s.types.result_type = detail::readable_type_name(std::move(s.types.result_type));
   check_values(path, s);
   if (s.func_timeout_ms > (std::uint64_t{1} << 40) || s.max_retries < 0 || s.max_retries > 100 || s.run < 1 ||
       s.run > 1000000 || s.drain_seconds < 0 || s.drain_seconds > 86400 || s.max_parallelism < 0 ||

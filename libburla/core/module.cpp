@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "posix.hpp"
@@ -118,7 +119,18 @@ std::string demangle(const char* mangled) {
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
                                                   &std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+  return readable_type_name(status == 0 && out ? std::string(out.get()) : std::string(mangled));
+}
+
+std::string readable_type_name(std::string name) {
+  static constexpr std::string_view long_name =
+      "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >";
+  for (auto at = name.find(long_name); at != std::string::npos; at = name.find(long_name, at)) {
+    // "<...allocator<char> > >" becomes "<std::string>", not "<std::string >"
+    const bool closes = name.compare(at + long_name.size(), 2, " >") == 0;
+    name.replace(at, long_name.size() + (closes ? 1 : 0), "std::string");
+  }
+  return name;
 }
 
 }  // namespace burla::detail

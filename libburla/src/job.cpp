@@ -406,11 +406,12 @@ prepared prepare_job(const options& opts, std::uint64_t n_inputs, job_types type
   spec.id = id;
   try {
     core::write_inputs(dir, spec, write);
+    core::write_state(dir, spec.types);
     core::write_job_spec(dir + "/job.ini", spec);
   } catch (...) {
     // A full disk, or inputs that could not be encoded: no half-written job is left behind
     // (nothing ran, nothing is lost).
-    for (const char* name : {"inputs.bin", "inputs.index", "inputs.crc", "job.ini"})
+    for (const char* name : {"inputs.bin", "inputs.index", "inputs.crc", "state.bin", "job.ini"})
       ::unlink((dir + "/" + name).c_str());
     ::rmdir(dir.c_str());
     throw;

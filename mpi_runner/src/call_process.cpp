@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "capture.hpp"
+#include "libburla/core/input_file.hpp"
 #include "libburla/core/module.hpp"
 #include "libburla/core/reply.hpp"
 #include "messages.hpp"
@@ -231,8 +232,9 @@ void exit_now(int status, void*) {
   ::_exit(status);
 }
 
-[[noreturn]] void child_main(const core::job_spec& spec, const posix::saved_signals& before_mpi, pid_t parent,
-                             int channel, call_process::control& shared, int out_memfd, int err_memfd) {
+[[noreturn]] void child_main(const core::job_spec& spec, const std::string& dir,
+                             const posix::saved_signals& before_mpi, pid_t parent, int channel,
+                             call_process::control& shared, int out_memfd, int err_memfd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the rank died before the line above
   // A group of its own: what the call starts is ended with it (the rank kills the group), and
@@ -268,7 +270,7 @@ void exit_now(int status, void*) {
     output_capture capture(out_memfd, err_memfd);
     call_context ctx(capture, shared, own);
     detail::batch_fn fn = nullptr;
-    std::string callable;
+    std::string callable, state;
     try {
       const auto& t = spec.types;
       fn = reinterpret_cast<detail::batch_fn>(const_cast<void*>(core::resolve_code(t.batch_function)));
@@ -278,10 +280,12 @@ void exit_now(int status, void*) {
       } else {
         callable = t.callable_state;
       }
+      state = core::read_state(dir, t);
     } catch (const std::exception& e) {
       fail((dynamic_cast<const build_mismatch*>(&e) ? "M" : "E") + std::string(e.what()));
     }
     ctx.callable = callable.data();
+    ctx.state = state;
     ctx.segment_items = spec.segment_items;
     ctx.stop_at_failure = !spec.collect_errors && spec.max_retries == 0;
     for (;;) {
@@ -301,6 +305,10 @@ void exit_now(int status, void*) {
         fail("E" + std::string(e.what()));
       }
       if (!own.intact()) fail("");
+      if (ctx.decoded_state && !state.empty()) {  // decoded once: the archive is not needed again
+        ctx.state = {};
+        std::string().swap(state);
+      }
       ctx.finish_batch();
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t0).count();
       send_frame(channel, frame_reply, ctx.reply(static_cast<std::uint64_t>(ns)));
@@ -379,7 +387,7 @@ void call_process::spawn() {
   if (pid < 0) posix::fail("cannot start a process for the calls (fork)");
   if (pid == 0) {
     mine = posix::fd();
-    child_main(spec_, before_mpi_, parent, theirs.get(), *control_, out_.get(), err_.get());
+    child_main(spec_, dir_, before_mpi_, parent, theirs.get(), *control_, out_.get(), err_.get());
   }
   ::setpgid(pid, pid);  // also here, so that no kill of the group can come before the child's own
   pid_ = pid;

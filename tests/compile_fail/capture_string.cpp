@@ -1,4 +1,4 @@
-// expect: burla::remote_parallel_map: f must be a plain function, a lambda without captures, or a lambda capturing only trivially copyable values
+// expect: burla: f cannot travel to the workers. f must be a plain function, a lambda capturing nothing or only trivially copyable values (numbers, not std::string or std::vector), or a function object
 #include <burla/burla.hpp>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 // flags: -std=gnu++20
-// expect: burla::remote_parallel_map: the result type of f is not serializable
+// expect: burla: the result type of f is not serializable
 #include <burla/burla.hpp>
 #include <vector>
 __int128 widen(int x) { return x; }

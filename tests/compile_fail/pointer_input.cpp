@@ -1,4 +1,4 @@
-// expect: burla::remote_parallel_map: the input type is not serializable
+// expect: burla: the input type is not serializable
 #include <burla/burla.hpp>
 #include <vector>
 int deref(int* p) { return *p; }

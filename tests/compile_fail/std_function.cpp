@@ -1,4 +1,4 @@
-// expect: burla::remote_parallel_map: f must be a plain function
+// expect: burla: f cannot travel to the workers
 #include <burla/burla.hpp>
 #include <functional>
 #include <vector>

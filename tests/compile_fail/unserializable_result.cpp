@@ -1,4 +1,4 @@
-// expect: burla::remote_parallel_map: the result type of f is not serializable
+// expect: burla: the result type of f is not serializable
 #include <burla/burla.hpp>
 #include <vector>
 struct opaque {

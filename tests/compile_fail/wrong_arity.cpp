@@ -1,4 +1,4 @@
-// expect: burla::remote_parallel_map: f cannot be called with one element of inputs
+// expect: burla: f cannot be called with one element of inputs
 #include <burla/burla.hpp>
 #include <vector>
 int add(int a, int b) { return a + b; }

@@ -62,6 +62,21 @@ TEST(JobSpec, RoundTripsEvenHostileStrings) {
   EXPECT_FALSE(r.types.callable_is_function);
 }
 
+TEST(JobSpec, LibstdcxxsLongStringNameOfOlderJobsReadsAsStdString) {
+  // attach<std::string> compares against this name: jobs written before it was shortened match.
+  const std::string dir = temp_dir();
+  auto s = sample_spec();
+  const std::string long_name =
+      "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >";
+  s.types.result_type = long_name;
+  s.types.input_type = "std::vector<" + long_name + ", std::allocator<" + long_name + "> >";
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  const auto r = burla::core::read_job_spec(dir + "/job.ini");
+  EXPECT_EQ(r.types.result_type, "std::string");
+  EXPECT_EQ(r.types.input_type, "std::vector<std::string, std::allocator<std::string> >");
+  EXPECT_EQ(r.types.state_size, 0u) << "a job.ini without state_size has no state.bin";
+}
+
 TEST(JobSpec, KeepsWhatAResumedRunIsStartedWith) {
   // Resume starts from job.ini alone: the backend, per-call resources and the Slurm request.
   const std::string dir = temp_dir();

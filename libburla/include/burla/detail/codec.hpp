@@ -248,33 +248,28 @@ void encode_missing(std::string& out) {
     byte_writer(out).put_bytes({});
 }
 
-template <class Archive, class T>
-T load_archive(std::string_view bytes) {
-  T value{};
-  view_buf buf(bytes);
-  Archive ar(buf, archive_flags);
-  ar >> value;
-  return value;
-}
-
-/// Decodes one archive (its length was checked against the bytes it came in). Damaged data
-/// gives burla::error, also where a count checked_iarchive lets through still asks for more
-/// memory than there is (elements far larger than their encoding).
-template <class T>
-T decode_archive(std::string_view bytes) {
-  if (bytes.empty()) return T{};
+/// Reads an archive through `load(archive)`, maybe twice (an archive of burla's checked kind, or Boost's own
+/// for classes exported where codec.hpp was not included). Damaged data gives burla::error
+/// naming `what`, also where a count checked_iarchive lets through still asks for more memory
+/// than there is (elements far larger than their encoding).
+template <class Load>
+void load_checked(std::string_view bytes, const std::string& what, Load&& load) {
   auto fail = [&](const std::string& why) {
-    return error("burla: cannot decode a serialized value (" + std::to_string(bytes.size()) +
+    return error("burla: cannot decode " + what + " (" + std::to_string(bytes.size()) +
                  "-byte archive): " + why + "; the data is damaged");
   };
   try {
     try {
-      return load_archive<checked_iarchive, T>(bytes);
+      view_buf buf(bytes);
+      checked_iarchive ar(buf, archive_flags);
+      load(ar);
     } catch (const boost::archive::archive_exception& e) {
       // Classes exported (BOOST_CLASS_EXPORT) where codec.hpp was not included are registered
       // with Boost's own archives only: those values decode unchecked.
       if (e.code != boost::archive::archive_exception::unregistered_class) throw;
-      return load_archive<boost::archive::binary_iarchive, T>(bytes);
+      view_buf buf(bytes);
+      boost::archive::binary_iarchive ar(buf, archive_flags);
+      load(ar);
     }
   } catch (const boost::archive::archive_exception& e) {
     throw fail(e.what());
@@ -285,6 +280,18 @@ T decode_archive(std::string_view bytes) {
   } catch (const std::length_error&) {
     throw fail("a container count in it is larger than any container");
   }
+}
+
+/// Decodes one archive (its length was checked against the bytes it came in).
+template <class T>
+T decode_archive(std::string_view bytes) {
+  T value{};
+  if (!bytes.empty())
+    load_checked(bytes, "a serialized value", [&](auto& ar) {
+      value = T{};  // again from the start if the first archive kind gave up halfway
+      ar >> value;
+    });
+  return value;
 }
 
 /// Reads one value written by encode_value (or encode_missing).

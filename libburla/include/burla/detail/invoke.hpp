@@ -1,5 +1,7 @@
 // What travels to a worker: a batch function instantiated in the caller's executable for
-// (F, input type, result type), found again in the job by its offset in the same build.
+// (F, input type, result type, shared type), found again in the job by its offset in the same
+// build; the function's bytes, or its state as an archive (a function object with serialize,
+// the shared argument), decoded once per call process.
 #pragma once
 
 #include <burla/detail/codec.hpp>
@@ -7,12 +9,14 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace burla::detail {
 
@@ -32,7 +36,9 @@ class batch_context {
   std::uint32_t count = 0;          ///< how many inputs
   std::uint64_t segment_items = 1;  ///< serialized inputs: a new archive starts every this many
   std::string_view skip;            ///< empty, or one byte per call: non-zero = do not call
-  const void* callable = nullptr;   ///< bytes of F
+  const void* callable = nullptr;   ///< bytes of F (a function pointer or a trivially copyable closure)
+  std::string_view state;           ///< archive of the call state (state.bin), if the job has one
+  std::shared_ptr<const void> decoded_state;  ///< that archive decoded: kept for later batches
   bool stop_at_failure = true;
   std::uint32_t done = 0;  ///< calls made (set by the batch function)
   std::string results;     ///< encoded results of the calls made
@@ -149,13 +155,64 @@ class result_writer {
   std::size_t base_;
 };
 
-/// Runs f on every input of a batch. Instantiated per (F, In, R) in the user's program, so the
-/// compiler can inline f into the loop.
-template <class F, class In, class R>
+/// A function object that says how it travels: by its serialize member (or free function).
+template <class F>
+inline constexpr bool is_serialized_callable_v = std::is_class_v<F> &&
+                                                 (has_member_serialize<F> || has_free_serialize<F>);
+
+/// What travels as an archive, once per call process: f itself when it is a function object
+/// with serialize, and the shared argument (S = void: none).
+template <class F, class S>
+struct call_state {
+  [[no_unique_address]] std::conditional_t<is_serialized_callable_v<F>, F, std::monostate> f{};
+  [[no_unique_address]] std::conditional_t<std::is_void_v<S>, std::monostate, S> shared{};
+};
+template <class F, class S>
+inline constexpr bool has_call_state_v = is_serialized_callable_v<F> || !std::is_void_v<S>;
+
+template <class F, class S>
+void encode_call_state(std::string& out, const F& f, const S* shared) {
+  append_buf buf(out);
+  boost::archive::binary_oarchive ar(buf, archive_flags);
+  if constexpr (is_serialized_callable_v<F>) ar << f;
+  if constexpr (!std::is_void_v<S>) ar << *shared;
+}
+
+template <class F, class S>
+std::shared_ptr<const call_state<F, S>> decode_call_state(std::string_view bytes) {
+  auto state = std::make_shared<call_state<F, S>>();
+  load_checked(bytes, "the function's state (state.bin)", [&](auto& ar) {
+    *state = call_state<F, S>{};
+    if constexpr (is_serialized_callable_v<F>) ar >> state->f;
+    if constexpr (!std::is_void_v<S>) ar >> state->shared;
+  });
+  return state;
+}
+
+/// Runs f on every input of a batch (f(shared, input) with a shared argument). Instantiated per
+/// (F, In, R, S) in the user's program, so the compiler can inline f into the loop.
+template <class F, class In, class R, class S>
 void run_batch(batch_context& ctx) {
+  const call_state<F, S>* state = nullptr;
+  if constexpr (has_call_state_v<F, S>) {
+    if (!ctx.decoded_state) ctx.decoded_state = decode_call_state<F, S>(ctx.state);
+    state = static_cast<const call_state<F, S>*>(ctx.decoded_state.get());
+  }
   alignas(F) unsigned char storage[sizeof(F)];
-  std::memcpy(storage, ctx.callable, sizeof(F));
-  const F& f = *std::launder(reinterpret_cast<const F*>(storage));
+  const F* fp = nullptr;
+  if constexpr (is_serialized_callable_v<F>) {
+    fp = &state->f;
+  } else {
+    std::memcpy(storage, ctx.callable, sizeof(F));
+    fp = std::launder(reinterpret_cast<const F*>(storage));
+  }
+  const F& f = *fp;
+  auto call = [&](const In& x) -> decltype(auto) {
+    if constexpr (std::is_void_v<S>)
+      return std::invoke(f, x);
+    else
+      return std::invoke(f, state->shared, x);
+  };
   input_cursor<In> inputs(ctx);
   result_writer<R> results(ctx);
   for (std::uint32_t i = 0; i < ctx.count; ++i) {
@@ -176,9 +233,9 @@ void run_batch(batch_context& ctx) {
       const In x = inputs.next(ctx.first + i);  // a failure to read the input is its failure
       decoded = true;
       if constexpr (std::is_void_v<R>)
-        std::invoke(f, x);
+        call(x);
       else
-        results.put(i, std::invoke(f, x));
+        results.put(i, call(x));
     } catch (...) {
       results.missing();
       ctx.call_failed(i, std::current_exception());
@@ -191,42 +248,47 @@ void run_batch(batch_context& ctx) {
 }
 
 // ---- compile-time rules for what remote_parallel_map accepts --------------------------------
+// Each rule is a static_assert in the function the user called (BURLA_DETAIL_CHECK_MAP in
+// burla.hpp), so that its explanation is the first thing the compiler says; the body is
+// instantiated only when every rule holds (map_arguments_ok_v), so that nothing else follows.
 
 template <class F>
 inline constexpr bool is_plain_function_v =
     std::is_pointer_v<F>&& std::is_function_v<std::remove_pointer_t<F>>;
 
-template <class F, class In>
-consteval bool check_map_arguments() {
-  static_assert(is_plain_function_v<F> || (std::is_class_v<F> && std::is_trivially_copyable_v<F>),
-                "burla::remote_parallel_map: f must be a plain function, a lambda without captures, "
-                "or a lambda capturing only trivially copyable values by copy. std::function and "
-                "captures of std::string, std::vector or other owning types are not allowed: pass "
-                "such data inside the inputs instead.");
-  static_assert(std::is_invocable_v<const F&, const In&>,
-                "burla::remote_parallel_map: f cannot be called with one element of inputs: "
-                "f(const Input&) must compile.");
-  static_assert(is_serializable_v<In>,
-                "burla::remote_parallel_map: the input type is not serializable. Allowed: arithmetic "
-                "and enum types, std::string, standard containers of allowed types, and classes with "
-                "a Boost.Serialization serialize(Archive&, unsigned) member or free function.");
-  static_assert(std::is_default_constructible_v<In>,
-                "burla::remote_parallel_map: the input type must be default-constructible (workers "
-                "construct it, then read it with Boost.Serialization).");
-  if constexpr (std::is_invocable_v<const F&, const In&>) {
-    using R = std::invoke_result_t<const F&, const In&>;
-    static_assert(std::is_void_v<R> || is_serializable_v<std::remove_cvref_t<R>>,
-                  "burla::remote_parallel_map: the result type of f is not serializable. Allowed: "
-                  "void, arithmetic and enum types, std::string, standard containers of allowed "
-                  "types, and classes with a Boost.Serialization serialize(Archive&, unsigned) member "
-                  "or free function.");
-    static_assert(std::is_void_v<R> || std::is_default_constructible_v<std::remove_cvref_t<R>>,
-                  "burla::remote_parallel_map: the result type of f must be default-constructible.");
-  }
-  return true;
-}
+/// f reaches the workers as code (a function), as bytes, or through its serialize member.
+template <class F>
+inline constexpr bool callable_travels_v = is_plain_function_v<F> ||
+                                           (std::is_class_v<F> &&
+                                            (is_serialized_callable_v<F> ? std::is_default_constructible_v<F>
+                                                                         : std::is_trivially_copyable_v<F>));
 
+template <class F, class In, class S>
+struct call_signature : std::is_invocable<const F&, const S&, const In&> {
+  using result = std::invoke_result<const F&, const S&, const In&>;
+};
 template <class F, class In>
-using result_of_t = std::remove_cvref_t<std::invoke_result_t<const F&, const In&>>;
+struct call_signature<F, In, void> : std::is_invocable<const F&, const In&> {
+  using result = std::invoke_result<const F&, const In&>;
+};
+
+template <class F, class In, class S, bool = call_signature<F, In, S>::value>
+struct call_result {
+  using type = void;  // f cannot be called: reported by its own rule, not as a bad result
+};
+template <class F, class In, class S>
+struct call_result<F, In, S, true> {
+  using type = std::remove_cvref_t<typename call_signature<F, In, S>::result::type>;
+};
+template <class F, class In, class S = void>
+using result_of_t = typename call_result<F, In, S>::type;
+
+template <class T>
+inline constexpr bool travels_v = is_serializable_v<T>&& std::is_default_constructible_v<T>;
+template <class F, class In, class S>
+inline constexpr bool map_arguments_ok_v =
+    callable_travels_v<F>&& call_signature<F, In, S>::value&& travels_v<In> &&
+    (std::is_void_v<S> || travels_v<S>)&&(std::is_void_v<result_of_t<F, In, S>> ||
+                                          travels_v<result_of_t<F, In, S>>);
 
 }  // namespace burla::detail

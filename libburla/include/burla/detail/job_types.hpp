@@ -21,8 +21,10 @@ struct module_address {
 
 /// Finds the module holding `address` (main program or shared library).
 module_address locate_code(const void* address);
-/// Demangled C++ type name.
+/// Demangled C++ type name, std::string for libstdc++'s std::__cxx11::basic_string<char, ...>.
 std::string demangle(const char* mangled);
+/// The same spelling for a name demangled earlier (job.ini of an older build).
+std::string readable_type_name(std::string name);
 
 /// What the typed layer knows about a job: types, encodings and the function.
 struct job_types {
@@ -37,7 +39,12 @@ struct job_types {
   module_address batch_function;  ///< run_batch<F, In, R>
   bool callable_is_function = false;
   module_address function;     ///< when f is a plain function
-  std::string callable_state;  ///< otherwise: the bytes of the closure
+  std::string callable_state;  ///< a trivially copyable closure: its bytes
+  /// call_state's archive (a function object with serialize, the shared argument): written to
+  /// state.bin, whose size and CRC-32C job.ini keeps; empty if the job has none.
+  std::string state;
+  std::uint64_t state_size = 0;
+  std::uint32_t state_crc = 0;
 };
 
 template <class T>
@@ -63,8 +70,8 @@ std::string type_name() {
     return demangle(typeid(T).name());
 }
 
-template <class F, class In, class R>
-job_types describe_job(const F& f) {
+template <class F, class In, class R, class S>
+job_types describe_job(const F& f, const S* shared) {
   job_types t;
   t.input_type = type_name<In>();
   t.result_type = type_name<R>();
@@ -74,13 +81,14 @@ job_types describe_job(const F& f) {
   if constexpr (!std::is_void_v<R>) t.result_size = fixed_size<R>();
   t.input_h5 = h5_code<In>();
   if constexpr (!std::is_void_v<R>) t.result_h5 = h5_code<R>();
-  t.batch_function = locate_code(reinterpret_cast<const void*>(&run_batch<F, In, R>));
+  t.batch_function = locate_code(reinterpret_cast<const void*>(&run_batch<F, In, R, S>));
   if constexpr (is_plain_function_v<F>) {
     t.callable_is_function = true;
     t.function = locate_code(reinterpret_cast<const void*>(f));
-  } else {
+  } else if constexpr (!is_serialized_callable_v<F>) {
     t.callable_state.assign(reinterpret_cast<const char*>(&f), sizeof(F));
   }
+  if constexpr (has_call_state_v<F, S>) encode_call_state(t.state, f, shared);
   return t;
 }
 
