@@ -109,17 +109,32 @@ std::string slurm_id_of(const std::string& dir) {
   }
 }
 
+/// How the job ended, if it has: its journal's end, or, without one, its launch gone ("ended
+/// early"); nullopt while it runs or is queued. The one rule for "still running" in every command.
+std::optional<std::string> end_of(const job_view& v, core::launch& launch) {
+  if (v.fold.end()) return core::to_string(v.fold.end()->state);
+  if (launch.ended()) return "ended early (" + launch.end_state() + ")";
+  return std::nullopt;
+}
+bool has_ended(const job_view& v) {
+  return end_of(v, *follow_launch(v.spec, v.dir)).has_value();
+}
+
 /// One word for where a job stands, and Slurm's view if it has one: the same in every command.
 std::string state_of(const job_view& v) {
   if (!v.damage.empty()) return "journal damaged";
-  if (v.fold.end()) return core::to_string(v.fold.end()->state);
   auto launch = follow_launch(v.spec, v.dir);
-  if (launch->ended()) return "ended early (" + launch->end_state() + ")";
+  if (auto end = end_of(v, *launch)) return *end;
   if (launch->pending()) {
     const std::string w = launch->waiting_status();
     return w.empty() ? "pending" : w;
   }
   return v.fold.started() ? "running" : "starting";
+}
+
+/// A failed input's error as every command shows it: the exception's type (or the status), its message.
+std::string failure_text(const burla::remote_error::details& f) {
+  return f.type + ": " + f.what;
 }
 
 struct context {
@@ -182,12 +197,12 @@ int cmd_status(const context& c, const std::vector<std::string>& args) {
   if (const auto& end = v.fold.end(); end && !end->message.empty())
     std::printf("message    %s\n", end->message.c_str());
   int listed = 0;
-  for (const auto& [index, f] : v.fold.failures()) {
+  for (const auto& [index, f] : v.fold.failures()) {  // keyed by input: in input order
     if (++listed > 10) {
       std::printf("failed     ... and %zu more\n", v.fold.failures().size() - 10);
       break;
     }
-    std::printf("failed     input %zu: %s\n", index, f.what.c_str());
+    std::printf("failed     input %zu: %s\n", index, failure_text(f).c_str());
   }
   return 0;
 }
@@ -231,7 +246,7 @@ int cmd_cancel(const context& c, const std::vector<std::string>& args) {
   d.add_options()("help,h", "show this help");
   parse(args, d, one_id(), "usage: burla cancel ID\nStops the job; results already computed are kept.", &id);
   const std::string dir = c.dir_of(id);
-  if (const job_view v = read_job(dir); v.fold.end() || follow_launch(v.spec, dir)->ended()) {
+  if (const job_view v = read_job(dir); has_ended(v)) {
     std::printf("job %s has already ended (%s)\n", id.c_str(), state_of(v).c_str());
     return 0;
   }
@@ -351,7 +366,7 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
   });
   const auto& status = v.fold.status();
   std::vector<std::string> errors(n);
-  for (const auto& [index, f] : v.fold.failures()) errors[index] = f.type + ": " + f.what;
+  for (const auto& [index, f] : v.fold.failures()) errors[index] = failure_text(f);
   const std::string state = state_of(v);
   const bool text = t.result_kind == core::value_kind::string;
   const bool has_value = t.result_kind != core::value_kind::none;

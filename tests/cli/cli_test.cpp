@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,13 @@ bool throws(int x) {
 }
 std::string error_of(int x) {
   return "std::runtime_error: bad input " + std::to_string(x);
+}
+/// The `failed` lines of `burla status` for inputs 0..n-1 of cli_helper fail: in input order.
+std::vector<std::string> failed_lines(int n) {
+  std::vector<std::string> lines;
+  for (int x = 0; x < n; ++x)
+    if (throws(x)) lines.push_back("input " + std::to_string(x) + ": " + error_of(x));
+  return lines;
 }
 
 /// One row of `burla results`, as it should be.
@@ -329,6 +337,12 @@ class Cli : public testing::Test {
     }
     return fields;
   }
+  /// The `failed` lines of a status, in the order printed.
+  static std::vector<std::string> listed_failures(const std::multimap<std::string, std::string>& status) {
+    std::vector<std::string> lines;
+    for (auto [it, end] = status.equal_range("failed"); it != end; ++it) lines.push_back(it->second);
+    return lines;
+  }
   std::string state(const std::string& id) const {
     const auto s = status(id);
     return s.count("state") ? s.find("state")->second : "";
@@ -449,26 +463,27 @@ TEST_F(Cli, StatusCountsAndListsFailedCalls) {
   const int n = 10;
   const std::string id = start("fail " + std::to_string(n));
   const auto s = status(id);
-  std::set<int> want_failed, listed;
-  for (int x = 0; x < n; ++x)
-    if (throws(x)) want_failed.insert(x);
-  // `failed     input X: ERROR`, where the error ends with the exception's message.
-  for (auto [it, end] = s.equal_range("failed"); it != end; ++it) {
-    const std::string& line = it->second;
-    const int x = line.rfind("input ", 0) == 0 ? std::atoi(line.c_str() + 6) : -1;
-    const std::string message = "bad input " + std::to_string(x);
-    EXPECT_TRUE(line.rfind("input " + std::to_string(x) + ": ", 0) == 0 && line.size() >= message.size() &&
-                line.compare(line.size() - message.size(), message.size(), message) == 0)
-        << line;
-    listed.insert(x);
-  }
-  EXPECT_EQ(listed, want_failed);
-  EXPECT_EQ(s.count("failed"), want_failed.size());
+  const std::vector<std::string> want = failed_lines(n);
+  EXPECT_EQ(listed_failures(s), want);
   ASSERT_EQ(s.count("state"), 1u);
   EXPECT_EQ(s.find("state")->second, "failed");
   ASSERT_EQ(s.count("progress"), 1u);
   EXPECT_EQ(s.find("progress")->second, std::to_string(n) + "/" + std::to_string(n) + " done, " +
-                                            std::to_string(want_failed.size()) + " failed");
+                                            std::to_string(want.size()) + " failed");
+}
+
+// Failures are listed by input, with the exception's type, whatever order the calls failed in:
+// input 1 fails last here (`burla logs` gives the order calls finished).
+TEST_F(Cli, StatusListsFailuresInInputOrderWithTheirType) {
+  const int n = 9;
+  const std::string id = start("fail_late " + std::to_string(n));
+  std::vector<int> finished;
+  for (const auto& line : lines_of(burla("logs " + id).out))
+    if (line.rfind("finished ", 0) == 0) finished.push_back(std::stoi(line.substr(9)));
+  ASSERT_EQ(finished.size(), static_cast<std::size_t>(n));
+  auto when = [&](int x) { return std::find(finished.begin(), finished.end(), x) - finished.begin(); };
+  ASSERT_GT(when(1), when(4)) << "input 1 should fail after input 4, or this test proves nothing";
+  EXPECT_EQ(listed_failures(status(id)), failed_lines(n));
 }
 
 // A call that failed once and then succeeded on its retry is not a failure of the job.
