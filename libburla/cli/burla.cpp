@@ -1,9 +1,11 @@
-// The `burla` command: a user's jobs from the shell. jobs, status, logs, cancel, results.
+// The `burla` command: a user's jobs from the shell. jobs, status, logs, cancel, results, resume,
+// rm, gc.
 #include <boost/program_options.hpp>
 #include <burla/detail/job_state.hpp>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -18,6 +20,8 @@ namespace core = burla::core;
 namespace posix = burla::posix;
 using burla::call_status;
 using burla::detail::follow_launch;
+using burla::detail::list_jobs;
+using burla::detail::removing_dir;
 using core::job_spec;
 
 namespace {
@@ -32,6 +36,9 @@ constexpr const char* usage_text =
     "  cancel ID            stop a job; finished results are kept\n"
     "  results ID [--format table|json|csv]   results of arithmetic or string type\n"
     "  resume ID [--failed] run what a killed or stopped job did not (and, with --failed, what failed)\n"
+    "  rm ID...             remove ended jobs' directories\n"
+    "  gc [--older-than AGE] [--keep-failed] [--dry-run]\n"
+    "                       remove the ended jobs older than AGE (default 7d)\n"
     "\n"
     "ID is a job's id (its directory's name) or its Slurm job id.\n"
     "`burla COMMAND --help` describes a command.\n";
@@ -47,11 +54,12 @@ std::string describe(const po::options_description& d) {
   return o.str();
 }
 
-/// Parses a command's arguments; --help prints usage and the options. The job ID, when the
-/// command takes one, is positional and stays out of the option list.
+/// Parses a command's arguments; --help prints usage and the options. The job ID (or IDs: a
+/// vector), when the command takes one, is positional and stays out of the option list.
+template <class Id = std::string>
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
                         const po::positional_options_description& pos, const std::string& usage,
-                        std::string* id = nullptr) {
+                        Id* id = nullptr) {
   po::variables_map vm;
   po::options_description all;
   all.add(d);
@@ -109,17 +117,32 @@ std::string slurm_id_of(const std::string& dir) {
   }
 }
 
+/// How the job ended, if it has: its journal's end, or, without one, its launch gone ("ended
+/// early"); nullopt while it runs or is queued. The one rule for "still running" in every command.
+std::optional<std::string> end_of(const job_view& v, core::launch& launch) {
+  if (v.fold.end()) return core::to_string(v.fold.end()->state);
+  if (launch.ended()) return "ended early (" + launch.end_state() + ")";
+  return std::nullopt;
+}
+bool has_ended(const job_view& v) {
+  return end_of(v, *follow_launch(v.spec, v.dir)).has_value();
+}
+
 /// One word for where a job stands, and Slurm's view if it has one: the same in every command.
 std::string state_of(const job_view& v) {
   if (!v.damage.empty()) return "journal damaged";
-  if (v.fold.end()) return core::to_string(v.fold.end()->state);
   auto launch = follow_launch(v.spec, v.dir);
-  if (launch->ended()) return "ended early (" + launch->end_state() + ")";
+  if (auto end = end_of(v, *launch)) return *end;
   if (launch->pending()) {
     const std::string w = launch->waiting_status();
     return w.empty() ? "pending" : w;
   }
   return v.fold.started() ? "running" : "starting";
+}
+
+/// A failed input's error as every command shows it: the exception's type (or the status), its message.
+std::string failure_text(const burla::remote_error::details& f) {
+  return f.type + ": " + f.what;
 }
 
 struct context {
@@ -131,12 +154,9 @@ int cmd_jobs(const context& c, const std::vector<std::string>& args) {
   po::options_description d("burla jobs");
   d.add_options()("help,h", "show this help");
   parse(args, d, {}, "usage: burla jobs\nLists the jobs under " + c.root + ", oldest first.");
-  auto names = posix::list_dir(c.root);
-  std::sort(names.begin(), names.end());
   std::printf("%-24s %-10s %-9s %-12s %s\n", "ID", "BACKEND", "SLURM_ID", "DONE", "STATE");
-  for (const auto& name : names) {
+  for (const auto& name : list_jobs(c.root)) {
     const std::string dir = c.root + "/" + name;
-    if (!posix::exists(dir + "/job.ini")) continue;
     try {
       const job_view v = read_job(dir);
       std::string done =
@@ -182,12 +202,12 @@ int cmd_status(const context& c, const std::vector<std::string>& args) {
   if (const auto& end = v.fold.end(); end && !end->message.empty())
     std::printf("message    %s\n", end->message.c_str());
   int listed = 0;
-  for (const auto& [index, f] : v.fold.failures()) {
+  for (const auto& [index, f] : v.fold.failures()) {  // keyed by input: in input order
     if (++listed > 10) {
       std::printf("failed     ... and %zu more\n", v.fold.failures().size() - 10);
       break;
     }
-    std::printf("failed     input %zu: %s\n", index, f.what.c_str());
+    std::printf("failed     input %zu: %s\n", index, failure_text(f).c_str());
   }
   return 0;
 }
@@ -231,7 +251,7 @@ int cmd_cancel(const context& c, const std::vector<std::string>& args) {
   d.add_options()("help,h", "show this help");
   parse(args, d, one_id(), "usage: burla cancel ID\nStops the job; results already computed are kept.", &id);
   const std::string dir = c.dir_of(id);
-  if (const job_view v = read_job(dir); v.fold.end() || follow_launch(v.spec, dir)->ended()) {
+  if (const job_view v = read_job(dir); has_ended(v)) {
     std::printf("job %s has already ended (%s)\n", id.c_str(), state_of(v).c_str());
     return 0;
   }
@@ -266,6 +286,178 @@ int cmd_resume(const context& c, const std::vector<std::string>& args) {
     rc = 1;
   }
   std::printf("job %s: %s\n", job->id().c_str(), state_of(read_job(job->directory())).c_str());
+  return rc;
+}
+
+// ---- rm, gc ----------------------------------------------------------------------------------
+
+std::string format_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t u = 0;
+  for (; v >= 1024 && u + 1 < std::size(units); ++u) v /= 1024;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+  return buf;
+}
+
+/// Removes the directory of a job that has ended (has_ended) and returns the bytes freed; throws,
+/// saying what to do, for a job still running or queued. It holds resume.lock from the check to
+/// the rename out of the ids' way, so that no resume starts the job meanwhile; once renamed,
+/// nothing finds the job by its id.
+std::uint64_t remove_job(const context& c, const std::string& dir) {
+  const std::string id = dir.substr(dir.rfind('/') + 1);
+  const auto lock = posix::try_lock(dir + "/resume.lock");
+  if (!lock)
+    throw burla::error("burla: job " + id + " is being resumed right now; let it start, then stop it with " +
+                       "`burla cancel " + id + "` before `burla rm " + id + "`");
+  std::optional<job_view> read;
+  try {
+    read = read_job(dir);
+  } catch (const burla::error& e) {
+    throw burla::error(std::string(e.what()) + "\nburla: cannot tell whether job " + id +
+                       " has ended, so it is kept; if nothing runs it any more, remove " + dir + " by hand");
+  }
+  const job_view& v = *read;
+  if (!has_ended(v))
+    throw burla::error(
+        "burla: job " + id + " has not ended (" + state_of(v) + "): stop it with `burla cancel " + id +
+        "` first (its finished results are kept until you remove it), then `burla rm " + id + "`");
+  const std::string away = removing_dir(c.root, id);
+  posix::remove_tree(away);  // what a crash left of an earlier job of that id, already decided
+  posix::rename_file(dir, away);
+  return posix::remove_tree(away);
+}
+
+int cmd_rm(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla rm");
+  std::vector<std::string> ids;
+  d.add_options()("help,h", "show this help");
+  po::positional_options_description pos;
+  pos.add("id", -1);
+  parse(args, d, pos,
+        "usage: burla rm ID...\nRemoves the directories of jobs that have ended, results and all. A job "
+        "still running or queued is refused: `burla cancel ID` it first.",
+        &ids);
+  int rc = 0;
+  std::uint64_t freed = 0;
+  for (const auto& id : ids) {
+    try {
+      std::string dir;
+      try {
+        dir = c.dir_of(id);
+      } catch (const burla::error&) {
+        if (id.find('/') != std::string::npos || !posix::exists(removing_dir(c.root, id))) throw;
+        const std::uint64_t bytes = posix::remove_tree(removing_dir(c.root, id));
+        std::printf("removed %s (the rest of an earlier removal, %s)\n", id.c_str(),
+                    format_bytes(bytes).c_str());
+        freed += bytes;
+        continue;
+      }
+      const std::uint64_t bytes = remove_job(c, dir);
+      std::printf("removed %s (%s)\n", dir.substr(dir.rfind('/') + 1).c_str(), format_bytes(bytes).c_str());
+      freed += bytes;
+    } catch (const burla::error& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      rc = 1;
+    }
+  }
+  if (ids.size() > 1) std::printf("%s freed\n", format_bytes(freed).c_str());
+  return rc;
+}
+
+/// An age such as 7d, 12h, 30m or 45s, in seconds; a usage error naming the option otherwise.
+std::int64_t parse_age(const std::string& text) {
+  const std::string units = "smhd";
+  const std::int64_t seconds[] = {1, 60, 3600, 86400};
+  const std::size_t digits = text.find_first_not_of("0123456789");
+  const std::size_t unit = digits == std::string::npos ? std::string::npos : units.find(text[digits]);
+  if (digits == 0 || unit == std::string::npos || digits + 1 != text.size() || digits > 9)
+    throw usage_error(
+        "burla gc: --older-than takes a whole number and a unit, s, m, h or d (such as 7d, 12h "
+        "or 30m), not '" +
+        text + "'\n");
+  return std::stoll(text.substr(0, digits)) * seconds[unit];
+}
+
+/// When the job last changed: its journal's last record (its end, for an ended job), or, for a
+/// job that never started (no journal), its creation (job.ini).
+std::int64_t changed_at(const std::string& dir) {
+  const std::string journal = dir + "/journal";
+  return posix::modified_time(posix::exists(journal) ? journal : dir + "/job.ini");
+}
+
+std::string format_age(std::int64_t seconds) {
+  if (seconds >= 86400) return std::to_string(seconds / 86400) + "d";
+  if (seconds >= 3600) return std::to_string(seconds / 3600) + "h";
+  if (seconds >= 60) return std::to_string(seconds / 60) + "m";
+  return std::to_string(seconds) + "s";
+}
+
+/// Completed with every call ok: nothing there to resume or to look into.
+bool completed_in_full(const job_view& v) {
+  return v.damage.empty() && v.fold.end() && v.fold.end()->state == core::end_state::completed &&
+         v.fold.failed() == 0;
+}
+
+int cmd_gc(const context& c, const std::vector<std::string>& args) {
+  po::options_description d("burla gc");
+  std::string older_than = "7d";
+  d.add_options()("help,h", "show this help")(
+      "older-than", po::value(&older_than)->value_name("AGE"),
+      "remove jobs that ended longer ago than this: 45s, 30m, 12h, 7d (default 7d)")(
+      "keep-failed",
+      "keep jobs that did not complete in full (failed calls, failed, cancelled, ended early)")(
+      "dry-run", "list what would be removed, and its size, removing nothing");
+  const auto vm =
+      parse(args, d, {},
+            "usage: burla gc [--older-than AGE] [--keep-failed] [--dry-run]\nRemoves the jobs under " +
+                c.root + " that ended longer ago than AGE. Jobs running or queued are never removed.");
+  const std::int64_t limit = parse_age(older_than);
+  const bool keep_failed = vm.count("keep-failed") > 0, dry_run = vm.count("dry-run") > 0;
+  const std::int64_t now = std::time(nullptr);
+  int rc = 0, removed = 0;
+  std::uint64_t freed = 0;
+  auto removing = [&](const std::string& id, const std::string& why, auto remove) {
+    try {
+      const std::uint64_t bytes = remove();
+      std::printf("%s %s (%s, %s)\n", dry_run ? "would remove" : "removed", id.c_str(), why.c_str(),
+                  format_bytes(bytes).c_str());
+      freed += bytes;
+      ++removed;
+    } catch (const burla::error& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      rc = 1;
+    }
+  };
+  for (const auto& id : list_jobs(c.root)) {
+    const std::string dir = c.root + "/" + id;
+    std::string why;
+    try {
+      const job_view v = read_job(dir);
+      const std::int64_t age = now - changed_at(dir);
+      if (age < limit || !has_ended(v) || (keep_failed && !completed_in_full(v))) continue;
+      why = state_of(v) + ", " + format_age(age) + " old";
+    } catch (const burla::error& e) {
+      std::fprintf(
+          stderr,
+          "burla gc: keeping %s, which cannot be read (remove it by hand if you do not need it): %s\n",
+          id.c_str(), e.what());
+      continue;
+    }
+    removing(id, why, [&] { return dry_run ? posix::disk_usage(dir) : remove_job(c, dir); });
+  }
+  // What crashed removals left: already decided.
+  for (const auto& id : burla::detail::cut_short_removals(c.root)) {
+    const std::string path = removing_dir(c.root, id);
+    removing(id, "the rest of an earlier removal",
+             [&] { return dry_run ? posix::disk_usage(path) : posix::remove_tree(path); });
+  }
+  if (dry_run)
+    std::printf("would remove %d job(s), %s%s\n", removed, format_bytes(freed).c_str(),
+                removed ? "; run without --dry-run to remove them" : "");
+  else
+    std::printf("removed %d job(s), %s freed\n", removed, format_bytes(freed).c_str());
   return rc;
 }
 
@@ -351,7 +543,7 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
   });
   const auto& status = v.fold.status();
   std::vector<std::string> errors(n);
-  for (const auto& [index, f] : v.fold.failures()) errors[index] = f.type + ": " + f.what;
+  for (const auto& [index, f] : v.fold.failures()) errors[index] = failure_text(f);
   const std::string state = state_of(v);
   const bool text = t.result_kind == core::value_kind::string;
   const bool has_value = t.result_kind != core::value_kind::none;
@@ -420,8 +612,8 @@ int main(int argc, char** argv) {
     o.job_dir = job_dir;
     const context c{posix::absolute(burla::detail::jobs_root(o))};
     const std::map<std::string, int (*)(const context&, const std::vector<std::string>&)> commands = {
-        {"jobs", cmd_jobs},     {"status", cmd_status},   {"logs", cmd_logs},
-        {"cancel", cmd_cancel}, {"results", cmd_results}, {"resume", cmd_resume}};
+        {"jobs", cmd_jobs},       {"status", cmd_status}, {"logs", cmd_logs}, {"cancel", cmd_cancel},
+        {"results", cmd_results}, {"resume", cmd_resume}, {"rm", cmd_rm},     {"gc", cmd_gc}};
     auto it = commands.find(command);
     if (it == commands.end()) throw usage_error("burla: unknown command '" + command + "'\n" + usage_text);
     return it->second(c, rest);

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <memory>
 #include <random>
 #include <sstream>
 
@@ -374,6 +375,92 @@ std::vector<std::string> list_dir(const std::string& path) {
     ::closedir(d);
   }
   return out;
+}
+
+namespace {
+
+/// The blocks allocated to what lstat describes, in bytes (st_blocks counts 512-byte units).
+std::uint64_t allocated_bytes(const struct stat& st) {
+  return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
+/// The disk space of everything in the directory open as dir (named path, for messages),
+/// removing each entry once counted when `remove` is set. Entries are reached through the
+/// directory's descriptor, so a symlink swapped in for a directory is never followed.
+std::uint64_t walk_tree(fd dir, const std::string& path, bool remove) {
+  DIR* d = ::fdopendir(dir.get());
+  if (!d) fail("cannot read the directory " + path);
+  dir.release();  // closedir closes it
+  const std::unique_ptr<DIR, int (*)(DIR*)> owned(d, ::closedir);
+  std::uint64_t bytes = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* e = ::readdir(d);
+    if (!e) {
+      if (errno != 0) fail("cannot read the directory " + path);
+      return bytes;
+    }
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string sub = path + "/" + name;
+    struct stat st {};
+    if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      fail("cannot check " + sub);
+    }
+    bytes += allocated_bytes(st);
+    const bool is_dir = S_ISDIR(st.st_mode);
+    if (is_dir) {
+      const int raw = ::openat(::dirfd(d), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (raw < 0 && errno == ENOENT) continue;
+      if (raw < 0) fail("cannot open the directory " + sub);
+      bytes += walk_tree(fd(raw), sub, remove);
+    }
+    if (remove && ::unlinkat(::dirfd(d), name.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT)
+      fail("cannot remove " + sub);
+  }
+}
+
+/// What lstat says of path; nullopt if nothing is there.
+std::optional<struct stat> lstat_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) return st;
+  if (errno != ENOENT) fail("cannot check " + path);
+  return std::nullopt;
+}
+
+/// The directory at path, opened without following a symlink put there meanwhile.
+fd open_dir(const std::string& path) {
+  const int raw = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (raw < 0) fail("cannot open the directory " + path);
+  return fd(raw);
+}
+
+}  // namespace
+
+std::uint64_t remove_tree(const std::string& path) {
+  const auto st = lstat_of(path);
+  if (!st) return 0;
+  std::uint64_t bytes = allocated_bytes(*st);
+  if (!S_ISDIR(st->st_mode)) {  // a symlink (or a file) at path goes, not what it names
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("cannot remove " + path);
+    return bytes;
+  }
+  bytes += walk_tree(open_dir(path), path, true);
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) fail("cannot remove " + path);
+  return bytes;
+}
+
+std::uint64_t disk_usage(const std::string& path) {
+  const auto st = lstat_of(path);
+  if (!st) fail_with(ENOENT, "cannot measure " + path);
+  return allocated_bytes(*st) + (S_ISDIR(st->st_mode) ? walk_tree(open_dir(path), path, false) : 0);
+}
+
+std::int64_t modified_time(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) fail("cannot check " + path);
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec);
 }
 
 std::optional<std::string> env(const char* name) {

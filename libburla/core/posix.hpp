@@ -100,6 +100,16 @@ bool exists(const std::string& path);
 std::string absolute(const std::string& path);
 /// Names in a directory, without . and ..; empty if it cannot be read.
 std::vector<std::string> list_dir(const std::string& path);
+/// Removes the directory at path and everything in it, never following a symlink (a link, even
+/// one at path, is removed, not what it names). What is already gone is skipped, so a removal cut
+/// short can run again; nothing at path at all is not an error. Returns the disk space freed:
+/// the blocks allocated to what it removed.
+std::uint64_t remove_tree(const std::string& path);
+/// The disk space (allocated blocks) of what is at path and, for a directory, everything in it,
+/// not following symlinks.
+std::uint64_t disk_usage(const std::string& path);
+/// When the file at path was last modified (lstat), in seconds since the epoch.
+std::int64_t modified_time(const std::string& path);
 
 std::optional<std::string> env(const char* name);
 /// setenv(3), replacing a value already there.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "libburla/core/posix.hpp"
@@ -54,14 +55,46 @@ std::pair<std::string, std::string> create_job_dir(const std::string& root) {
   throw error("burla: cannot find a free job directory name under " + root);
 }
 
+namespace {
+
+/// Ids never start with a dot: "..", and removals in progress (removing_dir), are no jobs.
+bool is_id(const std::string& name) {
+  return !name.empty() && name[0] != '.';
+}
+
+constexpr std::string_view removing_prefix = ".removing.";
+
+}  // namespace
+
+std::vector<std::string> list_jobs(const std::string& root) {
+  std::vector<std::string> names;
+  for (auto& name : posix::list_dir(root))
+    if (is_id(name) && posix::exists(root + "/" + name + "/job.ini")) names.push_back(std::move(name));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string removing_dir(const std::string& root, const std::string& id) {
+  return root + "/" + std::string(removing_prefix) + id;
+}
+
+std::vector<std::string> cut_short_removals(const std::string& root) {
+  std::vector<std::string> ids;
+  for (const auto& name : posix::list_dir(root))
+    if (name.rfind(removing_prefix, 0) == 0) ids.push_back(name.substr(removing_prefix.size()));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 std::string find_job_dir(const std::string& root, const std::string& id) {
-  if (!id.empty() && id.find('/') == std::string::npos && posix::exists(root + "/" + id + "/job.ini"))
+  if (is_id(id) && id.find('/') == std::string::npos && posix::exists(root + "/" + id + "/job.ini"))
     return root + "/" + id;
   // A Slurm job id: the job directory that recorded it. Slurm ids repeat (two clusters sharing
   // a home directory, a controller started afresh): more than one is an error, not a guess.
   if (!id.empty() && std::all_of(id.begin(), id.end(), ::isdigit)) {
     std::vector<std::string> found;
     for (const auto& name : posix::list_dir(root)) {
+      if (!is_id(name)) continue;
       try {
         std::string recorded = posix::read_file(root + "/" + name + "/slurm_job_id");
         while (!recorded.empty() && recorded.back() == '\n') recorded.pop_back();

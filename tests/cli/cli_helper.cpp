@@ -3,6 +3,8 @@
 //   cli_helper ok N        0..N-1 -> x*x (int -> int); each call prints to stdout and stderr; waits
 //   cli_helper strings N   0..N-1 -> a string that CSV and JSON must escape; waits
 //   cli_helper fail N      0..N-1 -> x*x, on_error = collect; inputs with x % 3 == 1 throw; waits
+//   cli_helper fail_late N the same, but each call prints "finished x" and input 1 sleeps 2 s
+//                          first, so that it fails after inputs 4, 7, ...; waits
 //   cli_helper retry       40,000 strings; the first attempt of input 1 throws, max_retries = 1; waits
 //   cli_helper slow N MS   0..N-1 -> x*x; inputs 0 and 1 return at once, the others sleep MS ms;
 //                          exits at once, leaving the job running
@@ -38,6 +40,12 @@ int square_or_throw(int x) {
   return x * x;
 }
 
+int square_or_throw_late(int x) {
+  if (x == 1) std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::printf("finished %d\n", x);
+  return square_or_throw(x);
+}
+
 std::string echo_retried(const std::string& s) {
   // Input 1 ("1") fails once: the marker file, created exclusively, says whether this is the first
   // attempt; the retry finds it and succeeds.
@@ -64,6 +72,16 @@ void print_id(const Job& job) {
   std::cout << job.id() << std::endl;
 }
 
+/// Prints the id of a job whose calls may fail, and waits for it.
+template <class Job>
+void wait_collecting(Job job) {
+  print_id(job);
+  try {
+    job.wait();
+  } catch (const burla::calls_failed&) {  // expected: the test reads the failures with the CLI
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +89,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   const int n = argc > 2 ? std::atoi(argv[2]) : 0;
   const burla::options quiet{.spinner = false};
+  const burla::options collect{.on_error = burla::on_error::collect, .spinner = false};
   try {
     if (cmd == "ok") {
       auto job = burla::submit(square, upto(n), quiet);
@@ -81,13 +100,9 @@ int main(int argc, char** argv) {
       print_id(job);
       job.wait();
     } else if (cmd == "fail") {
-      auto job =
-          burla::submit(square_or_throw, upto(n), {.on_error = burla::on_error::collect, .spinner = false});
-      print_id(job);
-      try {
-        job.wait();
-      } catch (const burla::calls_failed&) {  // expected: the test reads the failures with the CLI
-      }
+      wait_collecting(burla::submit(square_or_throw, upto(n), collect));
+    } else if (cmd == "fail_late") {
+      wait_collecting(burla::submit(square_or_throw_late, upto(n), collect));
     } else if (cmd == "retry") {
       std::vector<std::string> in(40000);
       for (std::size_t i = 0; i < in.size(); ++i) in[i] = std::to_string(i);
@@ -105,7 +120,7 @@ int main(int argc, char** argv) {
       print_id(job);
       return 0;  // the job runs on without us
     } else {
-      std::cerr << "usage: cli_helper ok N | strings N | fail N | retry | slow N MS\n";
+      std::cerr << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | slow N MS\n";
       return 2;
     }
   } catch (const std::exception& e) {

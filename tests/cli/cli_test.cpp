@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,13 @@ bool throws(int x) {
 }
 std::string error_of(int x) {
   return "std::runtime_error: bad input " + std::to_string(x);
+}
+/// The `failed` lines of `burla status` for inputs 0..n-1 of cli_helper fail: in input order.
+std::vector<std::string> failed_lines(int n) {
+  std::vector<std::string> lines;
+  for (int x = 0; x < n; ++x)
+    if (throws(x)) lines.push_back("input " + std::to_string(x) + ": " + error_of(x));
+  return lines;
 }
 
 /// One row of `burla results`, as it should be.
@@ -329,6 +337,12 @@ class Cli : public testing::Test {
     }
     return fields;
   }
+  /// The `failed` lines of a status, in the order printed.
+  static std::vector<std::string> listed_failures(const std::multimap<std::string, std::string>& status) {
+    std::vector<std::string> lines;
+    for (auto [it, end] = status.equal_range("failed"); it != end; ++it) lines.push_back(it->second);
+    return lines;
+  }
   std::string state(const std::string& id) const {
     const auto s = status(id);
     return s.count("state") ? s.find("state")->second : "";
@@ -426,6 +440,24 @@ class Cli : public testing::Test {
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
   }
 
+  /// Makes a file look `age` old: gc reads a job's age from its journal's time (job.ini's for a
+  /// job that never started).
+  static void age(const std::string& path, std::chrono::hours by) {
+    fs::last_write_time(path, fs::file_time_type::clock::now() - by);
+  }
+  /// What the jobs root holds, hidden names too: what a removal left behind.
+  std::set<std::string> root_entries() const {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(root_)) names.insert(e.path().filename().string());
+    return names;
+  }
+  /// Starts a job that runs on for a minute, and waits until it does.
+  std::string start_running() const {
+    const std::string id = start("slow 4 60000");
+    EXPECT_TRUE(eventually([&] { return done(id) >= 2; }));
+    return id;
+  }
+
   std::string base_, root_;
 };
 
@@ -449,26 +481,27 @@ TEST_F(Cli, StatusCountsAndListsFailedCalls) {
   const int n = 10;
   const std::string id = start("fail " + std::to_string(n));
   const auto s = status(id);
-  std::set<int> want_failed, listed;
-  for (int x = 0; x < n; ++x)
-    if (throws(x)) want_failed.insert(x);
-  // `failed     input X: ERROR`, where the error ends with the exception's message.
-  for (auto [it, end] = s.equal_range("failed"); it != end; ++it) {
-    const std::string& line = it->second;
-    const int x = line.rfind("input ", 0) == 0 ? std::atoi(line.c_str() + 6) : -1;
-    const std::string message = "bad input " + std::to_string(x);
-    EXPECT_TRUE(line.rfind("input " + std::to_string(x) + ": ", 0) == 0 && line.size() >= message.size() &&
-                line.compare(line.size() - message.size(), message.size(), message) == 0)
-        << line;
-    listed.insert(x);
-  }
-  EXPECT_EQ(listed, want_failed);
-  EXPECT_EQ(s.count("failed"), want_failed.size());
+  const std::vector<std::string> want = failed_lines(n);
+  EXPECT_EQ(listed_failures(s), want);
   ASSERT_EQ(s.count("state"), 1u);
   EXPECT_EQ(s.find("state")->second, "failed");
   ASSERT_EQ(s.count("progress"), 1u);
   EXPECT_EQ(s.find("progress")->second, std::to_string(n) + "/" + std::to_string(n) + " done, " +
-                                            std::to_string(want_failed.size()) + " failed");
+                                            std::to_string(want.size()) + " failed");
+}
+
+// Failures are listed by input, with the exception's type, whatever order the calls failed in:
+// input 1 fails last here (`burla logs` gives the order calls finished).
+TEST_F(Cli, StatusListsFailuresInInputOrderWithTheirType) {
+  const int n = 9;
+  const std::string id = start("fail_late " + std::to_string(n));
+  std::vector<int> finished;
+  for (const auto& line : lines_of(burla("logs " + id).out))
+    if (line.rfind("finished ", 0) == 0) finished.push_back(std::stoi(line.substr(9)));
+  ASSERT_EQ(finished.size(), static_cast<std::size_t>(n));
+  auto when = [&](int x) { return std::find(finished.begin(), finished.end(), x) - finished.begin(); };
+  ASSERT_GT(when(1), when(4)) << "input 1 should fail after input 4, or this test proves nothing";
+  EXPECT_EQ(listed_failures(status(id)), failed_lines(n));
 }
 
 // A call that failed once and then succeeded on its retry is not a failure of the job.
@@ -643,6 +676,136 @@ TEST_F(Cli, ResumeFinishesAJobWhoseMpirunWasKilledWithExactResults) {
   ASSERT_EQ(rows.count(id), 1u);
   EXPECT_EQ(rows.at(id), (std::vector<std::string>{"local", "-", std::to_string(n) + "/" + std::to_string(n),
                                                    "completed"}));
+}
+
+// ---- burla rm ------------------------------------------------------------------------------------
+
+TEST_F(Cli, RmRemovesAnEndedJobAndRefusesARunningOne) {
+  const std::string finished = start("ok 3"), running = start_running();
+  const output refused = burla("rm " + running);
+  EXPECT_EQ(refused.rc, 1);
+  EXPECT_NE(refused.err.find("burla cancel " + running), std::string::npos) << refused.err;
+  EXPECT_TRUE(fs::exists(dir_of(running) + "/journal"));
+  EXPECT_GT(live_launcher(dir_of(running)), 0) << "rm touched a running job";
+
+  const output removed = burla("rm " + finished);
+  ASSERT_EQ(removed.rc, 0) << removed.err;
+  EXPECT_NE(removed.out.find("removed " + finished), std::string::npos) << removed.out;
+  EXPECT_EQ(root_entries(), std::set<std::string>{running});
+
+  // Cancelled, it has ended: now it goes.
+  ASSERT_EQ(burla("cancel " + running).rc, 0);
+  const output after = burla("rm " + running);
+  EXPECT_EQ(after.rc, 0) << after.err;
+  EXPECT_EQ(root_entries(), std::set<std::string>{});
+}
+
+TEST_F(Cli, RmOfSeveralJobsRemovesEachItCanAndNamesTheOthers) {
+  const std::string a = start("ok 2"), b = start("fail 3");
+  const output o = burla("rm " + a + " no-such-job " + b);
+  EXPECT_EQ(o.rc, 1);
+  EXPECT_NE(o.err.find("no-such-job"), std::string::npos) << o.err;
+  EXPECT_EQ(root_entries(), std::set<std::string>{});
+  EXPECT_EQ(burla("rm").rc, 2) << "no ID is a wrong command line";
+}
+
+// The jobs root and what a job directory links to are not the job's: only the link goes.
+TEST_F(Cli, RmNeverFollowsASymlinkOutOfTheJobDirectory) {
+  const std::string id = start("ok 2");
+  const std::string outside = base_ + "/outside";
+  fs::create_directories(outside + "/sub");
+  std::ofstream(outside + "/sub/keep") << "not the job's";
+  fs::create_directory_symlink(outside, dir_of(id) + "/link");
+  fs::create_directory(dir_of(id) + "/nested");
+  fs::create_directory_symlink(outside + "/sub", dir_of(id) + "/nested/link");
+  ASSERT_EQ(burla("rm " + id).rc, 0);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir_of(id))));
+  EXPECT_EQ(read_file(outside + "/sub/keep"), "not the job's");
+  EXPECT_EQ(burla("rm ..").rc, 1) << "the root's parent is no job";
+  EXPECT_TRUE(fs::exists(root_));
+}
+
+// A removal cut short (a crash, a kill, a full quota) leaves what the next rm finishes: a job with
+// files missing, or what rm itself leaves half-way, the directory moved to .removing.ID.
+TEST_F(Cli, RmFinishesAJobDirectoryLeftHalfRemoved) {
+  const std::string missing = start("ok 2"), moved = start("ok 2");
+  for (const char* name : {"journal", "results.h5", "inputs.bin"}) fs::remove(dir_of(missing) + "/" + name);
+  const std::string away = root_ + "/.removing." + moved;
+  fs::rename(dir_of(moved), away);
+  fs::remove(away + "/job.ini");
+  EXPECT_EQ(jobs().count(moved), 0u) << "a job being removed is no longer listed";
+  const output o = burla("rm " + missing + " " + moved);
+  EXPECT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(root_entries(), std::set<std::string>{});
+}
+
+// ---- burla gc ------------------------------------------------------------------------------------
+
+TEST_F(Cli, GcRemovesEndedJobsOlderThanTheLimitAndNeverARunningOne) {
+  const std::string old = start("ok 2"), recent = start("ok 2"), hours_old = start("ok 2");
+  const std::string never_started = start("ok 2"), running = start_running();
+  age(dir_of(old) + "/journal", 10 * 24h);
+  age(dir_of(recent) + "/job.ini", 10 * 24h);  // created long ago, but it ended just now
+  age(dir_of(hours_old) + "/journal", 3h);
+  fs::remove(dir_of(never_started) + "/journal");  // killed before its master wrote anything
+  age(dir_of(never_started) + "/job.ini", 10 * 24h);
+  age(dir_of(running) + "/journal", 10 * 24h);
+  age(dir_of(running) + "/job.ini", 10 * 24h);
+
+  const output o = burla("gc");  // 7 days by default
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_EQ(root_entries(), (std::set<std::string>{recent, hours_old, running}));
+  EXPECT_GT(live_launcher(dir_of(running)), 0) << "gc touched a running job";
+
+  ASSERT_EQ(burla("gc --older-than 4h").rc, 0);
+  EXPECT_EQ(root_entries(), (std::set<std::string>{recent, hours_old, running}));
+  ASSERT_EQ(burla("gc --older-than 170m").rc, 0);
+  EXPECT_EQ(root_entries(), (std::set<std::string>{recent, running}));
+  ASSERT_EQ(burla("gc --older-than 0s").rc, 0);
+  EXPECT_EQ(root_entries(), (std::set<std::string>{running}));
+}
+
+// Kept with --keep-failed: what can be resumed or looked into (failed calls, a killed mpirun).
+TEST_F(Cli, GcKeepFailedKeepsJobsThatDidNotCompleteInFull) {
+  const std::string ok = start("ok 2"), failed = start("fail 3"), killed = start_running();
+  kill_mpirun(killed);
+  ASSERT_TRUE(eventually([&] { return state(killed).rfind("ended early (", 0) == 0; })) << state(killed);
+  for (const auto& id : {ok, failed, killed}) age(dir_of(id) + "/journal", 2 * 24h);
+
+  ASSERT_EQ(burla("gc --older-than 1d --keep-failed").rc, 0);
+  EXPECT_EQ(root_entries(), (std::set<std::string>{failed, killed}));
+  ASSERT_EQ(burla("gc --older-than 1d").rc, 0);
+  EXPECT_EQ(root_entries(), std::set<std::string>{});
+}
+
+TEST_F(Cli, GcDryRunListsWhatWouldGoAndRemovesNothing) {
+  const std::string old = start("ok 2"), recent = start("ok 2");
+  age(dir_of(old) + "/journal", 10 * 24h);
+  fs::create_directory(root_ + "/.removing.cut-short");
+  std::set<std::string> files_before, files_after;
+  for (const auto& e : fs::recursive_directory_iterator(root_)) files_before.insert(e.path().string());
+
+  const output o = burla("gc --dry-run");
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find(old), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find(recent), std::string::npos) << o.out;
+  for (const auto& e : fs::recursive_directory_iterator(root_)) files_after.insert(e.path().string());
+  EXPECT_EQ(files_after, files_before);
+
+  ASSERT_EQ(burla("gc").rc, 0);  // the real one takes the cut-short removal too
+  EXPECT_EQ(root_entries(), std::set<std::string>{recent});
+}
+
+TEST_F(Cli, GcRefusesABadAgeAndRemovesNothing) {
+  const std::string old = start("ok 2");
+  age(dir_of(old) + "/journal", 10 * 24h);
+  for (const std::string bad : {"7", "7x", "d", "1.5d", "7dd", "7 d", "", "-1d", "7D"}) {
+    SCOPED_TRACE("--older-than '" + bad + "'");
+    const output o = burla("gc --older-than=" + quote(bad));
+    EXPECT_EQ(o.rc, 2);
+    EXPECT_NE(o.err.find("--older-than"), std::string::npos) << o.err;
+    EXPECT_EQ(root_entries(), std::set<std::string>{old});
+  }
 }
 
 }  // namespace

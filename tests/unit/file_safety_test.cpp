@@ -162,6 +162,26 @@ TEST(FileSafety, ReadingRefusesSymlinksAndFifos) {
   EXPECT_HAS(error_of([&] { posix::read_file(dir + "/slurm_job_id"); }), "not a regular file");
 }
 
+TEST(FileSafety, RemovingATreeRemovesSymlinksInItNotWhatTheyName) {
+  const std::string tmp = temp_dir();
+  const std::string target = precious_file(tmp);
+  auto [id, dir] = detail::create_job_dir(tmp + "/jobs");
+  ASSERT_EQ(::mkdir((dir + "/sub").c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(target.c_str(), (dir + "/sub/file-link").c_str()), 0);
+  ASSERT_EQ(::symlink(tmp.c_str(), (dir + "/dir-link").c_str()), 0);
+  posix::write_file_atomic(dir + "/job.ini", "x\n");
+  EXPECT_GT(posix::disk_usage(dir), 0u);
+  EXPECT_GT(posix::remove_tree(dir), 0u);
+  EXPECT_FALSE(posix::exists(dir));
+  EXPECT_EQ(posix::read_file(target), "precious\n");
+  // A symlink at the path itself goes, not the directory it names; nothing there is no error.
+  ASSERT_EQ(::symlink(tmp.c_str(), (tmp + "/jobs/link").c_str()), 0);
+  posix::remove_tree(tmp + "/jobs/link");
+  EXPECT_FALSE(posix::exists(tmp + "/jobs/link"));
+  EXPECT_EQ(posix::read_file(target), "precious\n");
+  EXPECT_EQ(posix::remove_tree(tmp + "/jobs/link"), 0u);
+}
+
 // ---- permissions, whatever the umask --------------------------------------------------------------
 
 TEST(FileSafety, DirectoriesAre0700AndFiles0600EvenUnderUmask0) {
