@@ -79,8 +79,9 @@ TEST(State, ASharedArgumentReachesEveryCallAndIsReadOncePerWorker) {
   std::vector<int> in(400);
   for (int i = 0; i < 400; ++i) in[i] = i * 2000;
   test::captured_stdout output;
-  auto job = burla::submit([](const table& t, int i) { return t.rows[static_cast<std::size_t>(i)]; }, in, t,
-                           {.max_parallelism = 2, .spinner = false});
+  auto job =
+      burla::submit([](const table& shared, int i) { return shared.rows[static_cast<std::size_t>(i)]; }, in,
+                    t, {.max_parallelism = 2, .spinner = false});
   const std::vector<double> out = job.results();
   const std::string printed = output.take();
   ASSERT_EQ(out.size(), in.size());
