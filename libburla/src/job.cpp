@@ -105,6 +105,11 @@ class followed_job final : public job_state {
   const std::string& id() const override { return spec_.id; }
   const std::string& directory() const override { return dir_; }
   std::uint64_t size() const override { return spec_.n_inputs; }
+  /// What the calls printed before now is not forwarded (attach with past_output::skip).
+  void skip_past_output() {
+    const std::string path = dir_ + "/journal";
+    quiet_before_ = posix::exists(path) ? posix::file_size(posix::open_file(path, O_RDONLY).get(), path) : 0;
+  }
 
   bool next(finished_batch& out) override {
     for (;;) {
@@ -297,17 +302,20 @@ class followed_job final : public job_state {
 
   /// What a batch means on the terminal: the calls' output, the attempts that run again, progress.
   void show(const core::reply_view& r, const core::journal_fold::batch_change& change) {
-    for (const auto& n : r.notes) {
-      if (!replay_output_ && !fold_.started()) break;  // an earlier run's batch
-      if (n.kind == core::note_kind::out) console_.forward(1, n.text);
-      if (n.kind == core::note_kind::err) console_.forward(2, n.text);
+    // Not for batches of an earlier run, nor those journaled before an attach that skips them.
+    const bool past = (!replay_output_ && !fold_.started()) || journal_.complete_bytes() <= quiet_before_;
+    if (!past) {
+      for (const auto& n : r.notes) {
+        if (n.kind == core::note_kind::out) console_.forward(1, n.text);
+        if (n.kind == core::note_kind::err) console_.forward(2, n.text);
+      }
+      for (const auto& d : change.retried)
+        console_.forward(2, "burla: input " + std::to_string(d.index) + " " +
+                                (d.status == call_status::failed ? "threw " + d.type : to_string(d.status)) +
+                                ": " + d.what + "; running it again (attempt " +
+                                std::to_string(d.attempts + 1) + " of " +
+                                std::to_string(spec_.max_retries + 1) + ")\n");
     }
-    for (const auto& d : change.retried)
-      console_.forward(2, "burla: input " + std::to_string(d.index) + " " +
-                              (d.status == call_status::failed ? "threw " + d.type : to_string(d.status)) +
-                              ": " + d.what + "; running it again (attempt " +
-                              std::to_string(d.attempts + 1) + " of " +
-                              std::to_string(spec_.max_retries + 1) + ")\n");
     console_.progress(fold_.ok() + fold_.failed(), spec_.n_inputs, fold_.busy_workers(), fold_.failed());
   }
 
@@ -338,6 +346,7 @@ class followed_job final : public job_state {
   }
 
   bool replay_output_;
+  std::uint64_t quiet_before_ = 0;  // journal bytes whose output is not forwarded
   core::job_spec spec_;
   std::string dir_;
   std::unique_ptr<core::launch> launch_;
@@ -523,12 +532,15 @@ std::shared_ptr<job_state> job_state::resume(const std::string& id, const option
 }
 
 std::shared_ptr<job_state> job_state::attach(const std::string& id, const options& opts,
-                                             const std::string& result_type, value_kind result_kind) {
+                                             const std::string& result_type, value_kind result_kind,
+                                             bool replay_output) {
   const std::string dir = find_job(opts, id);
   core::job_spec spec = core::read_job_spec(dir + "/job.ini");
   check_result_type(spec, id, result_type, result_kind, "attach");
   auto launch = follow_launch(spec, dir);
-  return std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner);
+  auto job = std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner);
+  if (!replay_output) job->skip_past_output();
+  return job;
 }
 
 }  // namespace burla::detail

@@ -637,6 +637,47 @@ TEST(Errors, CrashesAfterTheFirstAreReportedByBurlaAloneWithoutOpenMpisBacktrace
   EXPECT_EQ(err.find("Process received signal"), std::string::npos) << err;
 }
 
+TEST(Output, AnAttachChoosesWhetherItReplaysWhatCallsPrintedBefore) {
+  // Input 0 ends at once; the others wait for a file the test creates once it has attached, so
+  // which output came before the attach is certain.
+  const std::string go = test::jobs_dir() + "/attach-go-" + std::to_string(::getpid());
+  ::unlink(go.c_str());
+  ::setenv("BURLA_TEST_GO", go.c_str(), 1);
+  auto job = burla::submit(
+      [](int x) {
+        if (x > 0)
+          while (::access(std::getenv("BURLA_TEST_GO"), F_OK) != 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::printf("printed by %d\n", x);
+        return x;
+      },
+      std::vector<int>{0, 1, 2, 3}, {.max_parallelism = 1, .spinner = false});
+  std::string first_out;
+  {
+    test::captured_stdout output;
+    for ([[maybe_unused]] const auto& first : job.stream()) break;  // input 0 is in the journal
+    first_out = output.take();
+  }
+  EXPECT_NE(first_out.find("printed by 0\n"), std::string::npos) << first_out;
+  auto late = burla::attach<int>(job.id(), quiet, burla::past_output::skip);
+  std::ofstream(go).put('\n');
+  std::string skipped;
+  {
+    test::captured_stdout output;
+    EXPECT_EQ(late.results(), (std::vector<int>{0, 1, 2, 3}));
+    skipped = output.take();
+  }
+  EXPECT_EQ(skipped.find("printed by 0"), std::string::npos) << skipped;
+  for (int x : {1, 2, 3})
+    EXPECT_NE(skipped.find("printed by " + std::to_string(x)), std::string::npos) << skipped;
+  test::captured_stdout output;
+  EXPECT_EQ(burla::attach<int>(job.id(), quiet).results(), (std::vector<int>{0, 1, 2, 3}));
+  const std::string replayed = output.take();
+  for (int x : {0, 1, 2, 3})
+    EXPECT_NE(replayed.find("printed by " + std::to_string(x)), std::string::npos) << replayed;
+  ::unlink(go.c_str());
+}
+
 TEST(Output, AppendsAndRewritesOfStdoutByChildrenGoToTheirCall) {
   auto job = burla::submit(
       [](int x) {

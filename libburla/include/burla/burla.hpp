@@ -132,10 +132,12 @@ auto submit(F f, std::initializer_list<T> inputs, const Shared& shared, const op
 
 /// Follows a job started earlier, by this program or another run of it: by its id (job.id(), the
 /// job directory's name) or its Slurm job id. R must be what the job's function returns.
-/// Options used: job_dir (where to look) and spinner.
+/// Options used: job_dir (where to look) and spinner. `output`: whether what the calls printed
+/// before now is printed again.
 template <class R>
-job<R> attach(const std::string& id, const options& opts = {}) {
-  return job<R>(detail::job_state::attach(id, opts, detail::type_name<R>(), detail::kind_of<R>()));
+job<R> attach(const std::string& id, const options& opts = {}, past_output output = past_output::replay) {
+  return job<R>(detail::job_state::attach(id, opts, detail::type_name<R>(), detail::kind_of<R>(),
+                                          output == past_output::replay));
 }
 
 /// Finishes a job that ended early (killed, interrupted at its time limit, or stopped at a failure):

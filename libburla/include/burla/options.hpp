@@ -21,6 +21,12 @@ enum class rerun {
   missing_and_failed,  ///< those, and the inputs whose call failed
 };
 
+/// What burla::attach does with what the job's calls printed before it attached.
+enum class past_output {
+  replay,  ///< print it first, then what comes (a job followed from its start)
+  skip,    ///< print only what calls print from now on
+};
+
 enum class backend {
   automatic,  ///< srun inside a Slurm allocation; else Slurm when it is configured here; else local
   local,      ///< mpirun on this machine

@@ -59,8 +59,10 @@ class job_state {
   static job_script write_script(const options& opts, std::uint64_t n_inputs, job_types types,
                                  const input_writer& write_inputs);
   /// Follows a job started earlier, by id or Slurm job id; its results must be result_type.
+  /// Without replay_output, what its calls printed before now is not printed.
   static std::shared_ptr<job_state> attach(const std::string& id, const options& opts,
-                                           const std::string& result_type, value_kind result_kind);
+                                           const std::string& result_type, value_kind result_kind,
+                                           bool replay_output);
   /// Runs again what a job that ended early did not finish (burla::resume).
   static std::shared_ptr<job_state> resume(const std::string& id, const options& opts,
                                            const std::string& result_type, value_kind result_kind,
