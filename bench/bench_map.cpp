@@ -6,6 +6,8 @@
 //                                one master keeps them (bench/capacity.sh, on the virtual cluster)
 //   bench_map lengths W MS,MS,.. calls sleeping the given lengths on W workers: how evenly a few
 //                                long calls spread (bench/balance.sh)
+//   bench_map shared N MB        N trivial calls f(table, i) with a shared table of MB megabytes:
+//                                the table is written once and read once per worker
 //   bench_map roundtrip N        N calls of 25 ms (one per batch, none queued behind another): per
 //                                host, the median time a worker waits between the end of a call
 //                                and the start of its next, i.e. a round trip through the master
@@ -46,7 +48,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS | lengths W "
-                 "MS,.. | roundtrip N\n");
+                 "MS,.. | shared N MB | roundtrip N\n");
     return 2;
   }
   const std::string what = argv[1];
@@ -98,6 +100,21 @@ int main(int argc, char** argv) {
     auto job = burla::submit(sleep_for_us, in, {.max_parallelism = workers, .spinner = false});
     const auto out = job.results();
     std::printf("job_dir=%s\n", job.directory().c_str());
+  } else if (what == "shared") {
+    const std::size_t mb = argc > 3 ? std::stoul(argv[3]) : 100;
+    std::vector<double> table((mb << 20) / sizeof(double));
+    std::iota(table.begin(), table.end(), 0.0);
+    std::vector<std::size_t> in(n);
+    for (std::size_t i = 0; i < n; ++i) in[i] = i * 7919 % table.size();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto job =
+        burla::submit([](const std::vector<double>& t, std::size_t i) { return t[i]; }, in, table, opts);
+    const auto out = job.results();
+    const double t = seconds_since(t0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (out[i] != table[in[i]]) return std::fprintf(stderr, "wrong result at %zu\n", i), 1;
+    std::printf("map_seconds=%.4f table_bytes=%zu job_dir=%s\n", t, table.size() * sizeof(double),
+                job.directory().c_str());
   } else if (what == "roundtrip") {
     // Calls long enough to go one per batch with none queued: the gap between one call's end and
     // the next call's start on a worker is its reply's trip to the master and the next batch's
