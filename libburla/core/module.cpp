@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 
 #include <burla/detail/job_types.hpp>
@@ -10,9 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <vector>
 
+#include "checksum.hpp"
 #include "posix.hpp"
 
 namespace burla::core {
@@ -75,7 +78,96 @@ std::vector<module_info> loaded_modules() {
   return out;
 }
 
+/// A global variable of the main program and a checksum of its bytes.
+struct global {
+  std::string name;
+  const char* address = nullptr;
+  std::size_t size = 0;
+  std::uint32_t crc = 0;
+};
+
+/// The program's own: not the runtime's, the libraries' (copied in by copy relocations, or
+/// linked statically) nor the compiler's (guards, function-local statics, names with a dot).
+bool is_users(const std::string& mangled, const std::string& name) {
+  for (std::string_view p : {"_ZGV", "_ZZ", "_ZT"})  // guards, function-local statics, vtables
+    if (mangled.starts_with(p)) return false;
+  if (mangled.starts_with("_") && !mangled.starts_with("_Z")) return false;  // __dso_handle, _edata
+  for (std::string_view p : {"std::", "boost::", "burla::", "testing::", "__gnu_cxx::", "__cxxabiv1::"})
+    if (name.starts_with(p)) return false;
+  return name.find('.') == std::string::npos;  // completed.0 and other compiler-made names
+}
+
+/// The main program's globals from its ELF symbol table: objects in writable, allocated sections,
+/// minus the ones also in its dynamic symbol table (copy-relocated library objects: stdout, environ).
+std::vector<global> main_program_globals() {
+  const auto mods = loaded_modules();
+  if (mods.empty()) return {};
+  const std::string path = posix::self_executable();
+  const posix::fd f = posix::open_file(path, O_RDONLY);
+  auto read = [&](std::uint64_t offset, std::size_t size) {
+    std::string bytes(size, '\0');
+    posix::pread_all(f.get(), bytes.data(), size, offset, path);
+    return bytes;
+  };
+  ElfW(Ehdr) eh;
+  std::memcpy(&eh, read(0, sizeof eh).data(), sizeof eh);
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_shentsize != sizeof(ElfW(Shdr))) return {};
+  std::vector<ElfW(Shdr)> sections(eh.e_shnum);
+  std::memcpy(sections.data(), read(eh.e_shoff, eh.e_shnum * sizeof(ElfW(Shdr))).data(),
+              eh.e_shnum * sizeof(ElfW(Shdr)));
+  auto symbols_of = [&](std::uint32_t type) {
+    std::vector<std::pair<std::string, ElfW(Sym)>> out;
+    for (const auto& sh : sections) {
+      if (sh.sh_type != type || sh.sh_link >= sections.size() || sh.sh_entsize != sizeof(ElfW(Sym))) continue;
+      const std::string table = read(sh.sh_offset, sh.sh_size);
+      const std::string names = read(sections[sh.sh_link].sh_offset, sections[sh.sh_link].sh_size);
+      for (std::size_t at = 0; at + sizeof(ElfW(Sym)) <= table.size(); at += sizeof(ElfW(Sym))) {
+        ElfW(Sym) sym;
+        std::memcpy(&sym, table.data() + at, sizeof sym);
+        if (ELF64_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_size == 0 || sym.st_shndx == SHN_UNDEF ||
+            sym.st_shndx >= sections.size() || sym.st_name >= names.size())
+          continue;
+        const auto flags = sections[sym.st_shndx].sh_flags;
+        if ((flags & SHF_WRITE) && (flags & SHF_ALLOC)) out.emplace_back(names.c_str() + sym.st_name, sym);
+      }
+    }
+    return out;
+  };
+  std::set<std::string> dynamic;
+  for (const auto& [name, sym] : symbols_of(SHT_DYNSYM)) dynamic.insert(name);
+  std::vector<global> out;
+  for (const auto& [mangled, sym] : symbols_of(SHT_SYMTAB)) {
+    if (dynamic.count(mangled)) continue;
+    const std::string name = detail::demangle(mangled.c_str());
+    if (!is_users(mangled, name)) continue;
+    out.push_back({name, reinterpret_cast<const char*>(mods.front().base + sym.st_value), sym.st_size, 0});
+  }
+  return out;
+}
+
+std::vector<global>& remembered_globals() {
+  static std::vector<global> g;
+  return g;
+}
+
 }  // namespace
+
+void remember_globals() {
+  try {
+    auto globals = main_program_globals();
+    for (auto& g : globals) g.crc = crc32c({g.address, g.size});
+    remembered_globals() = std::move(globals);
+  } catch (const error&) {  // an unreadable program file: nothing to compare against later
+    remembered_globals().clear();
+  }
+}
+
+std::vector<std::string> globals_changed_since_init() {
+  std::vector<std::string> out;
+  for (const auto& g : remembered_globals())
+    if (crc32c({g.address, g.size}) != g.crc) out.push_back(g.name);
+  return out;
+}
 
 std::string main_build_id() {
   auto mods = loaded_modules();

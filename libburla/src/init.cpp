@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "libburla/core/module.hpp"
 #include "libburla/core/posix.hpp"
 #include "libburla/core/process.hpp"
 #include "mpi_runner/src/run_job.hpp"
@@ -14,7 +15,10 @@ void init(int argc, char** argv) {
   core::init_called() = true;
   core::program_arguments().assign(argv, argv + argc);
   const auto dir = posix::env("BURLA_JOB_DIR");
-  if (!dir) return;
+  if (!dir) {
+    core::remember_globals();  // what a job's processes will see: checked by debug builds' submit
+    return;
+  }
   int code = 2;
   try {
     code = mpi_runner::run_job(argc, argv, *dir);

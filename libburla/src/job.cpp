@@ -8,8 +8,10 @@
 #include <burla/detail/job_state.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "backends.hpp"
@@ -46,6 +48,19 @@ void validate(const options& o) {
   if (o.backend != backend::automatic && o.backend != backend::local && o.backend != backend::slurm)
     throw invalid_option("backend", std::to_string(static_cast<int>(o.backend)),
                          "use burla::backend::automatic, local or slurm");
+}
+
+void warn_about_changed_globals() {
+  static std::set<std::string> warned;
+  for (const auto& name : core::globals_changed_since_init()) {
+    if (!warned.insert(name).second) continue;
+    std::fprintf(stderr,
+                 "burla: warning: the global variable %s changed after burla::init. A job's processes start "
+                 "this program afresh and see its initial value: if your function uses it, give it the "
+                 "value instead (a function object or the shared argument; docs/usage.md, \"State your "
+                 "function uses\").\n",
+                 name.c_str());
+  }
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // State a function uses: function objects whose members travel with them, and the shared
 // argument, sent to each worker once rather than with every call.
+#undef NDEBUG  // a debug build: submit warns about globals changed after burla::init
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,7 +64,29 @@ struct offset_by {
   int operator()(const std::vector<int>& shared, int x) const { return shared[x] + offset; }
 };
 
+double g_scale = 1;      // set by a test after burla::init, as a parsed argument would be
+double g_untouched = 3;  // never changed
+
+double scaled(double x) {
+  return x * g_scale * g_untouched;
+}
+
 }  // namespace
+
+TEST(State, ADebugBuildWarnsAboutAGlobalChangedAfterInitByName) {
+  g_scale = runtime_scale();
+  testing::internal::CaptureStderr();
+  const auto out = burla::remote_parallel_map(scaled, std::vector<double>{1, 2}, quiet);
+  (void)burla::remote_parallel_map(scaled, std::vector<double>{1}, quiet);
+  const std::string err = testing::internal::GetCapturedStderr();
+  // The job's processes still have g_scale == 1: that is what the warning is about.
+  EXPECT_EQ(out, (std::vector<double>{3, 6}));
+  const std::string warning = "the global variable (anonymous namespace)::g_scale changed after burla::init";
+  EXPECT_NE(err.find(warning), std::string::npos) << err;
+  EXPECT_EQ(err.find(warning), err.rfind(warning)) << "warned more than once: " << err;
+  EXPECT_EQ(err.find("g_untouched"), std::string::npos) << err;
+  g_scale = 1;
+}
 
 TEST(State, AFunctionObjectsMembersTravelWithIt) {
   const scaler f{runtime_scale(), "m"};

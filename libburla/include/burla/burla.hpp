@@ -70,6 +70,9 @@ template <class F, class In, class S, class Inputs>
 auto start_map(const F& f, const Inputs& inputs, const S* shared, const options& opts) {
   using R = result_of_t<F, In, S>;
   validate(opts);
+#ifndef NDEBUG
+  warn_about_changed_globals();  // the silent mistake of "State your function uses" (docs/usage.md)
+#endif
   const auto n = static_cast<std::uint64_t>(std::ranges::size(inputs));
   if (n == 0) return job<R>();
   auto state = job_state::start(

@@ -47,6 +47,9 @@ class input_sink {
 
 /// Rejects invalid options with burla::invalid_option.
 void validate(const options& opts);
+/// Warns on stderr, once per name, about global variables of the program changed since
+/// burla::init: the job's processes would not see the change (submit calls it in debug builds).
+void warn_about_changed_globals();
 
 class job_state {
  public:
