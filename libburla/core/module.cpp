@@ -97,8 +97,15 @@ bool is_users(const std::string& mangled, const std::string& name) {
   return name.find('.') == std::string::npos;  // completed.0 and other compiler-made names
 }
 
-/// The main program's globals from its ELF symbol table: objects in writable, allocated sections,
-/// minus the ones also in its dynamic symbol table (copy-relocated library objects: stdout, environ).
+#if defined(__x86_64__)
+constexpr unsigned copy_relocation = R_X86_64_COPY;
+#elif defined(__aarch64__)
+constexpr unsigned copy_relocation = R_AARCH64_COPY;
+#else
+constexpr unsigned copy_relocation = ~0u;  // unknown: library objects are filtered by name alone
+#endif
+
+/// The main program's globals from its ELF symbol table: objects in writable, allocated sections.
 std::vector<global> main_program_globals() {
   const auto mods = loaded_modules();
   if (mods.empty()) return {};
@@ -133,11 +140,37 @@ std::vector<global> main_program_globals() {
     }
     return out;
   };
-  std::set<std::string> dynamic;
-  for (const auto& [name, sym] : symbols_of(SHT_DYNSYM)) dynamic.insert(name);
+  // Library objects the program refers to (stdout, environ, std::cout) are copied into its .bss
+  // by R_*_COPY relocations; they are not the program's own.
+  std::set<std::string> copied;
+  for (const auto& sh : sections) {
+    if (sh.sh_type != SHT_RELA || sh.sh_entsize != sizeof(ElfW(Rela)) || sh.sh_link >= sections.size())
+      continue;
+    const auto& dynsym = sections[sh.sh_link];
+    if (dynsym.sh_link >= sections.size()) continue;
+    const std::string relocs = read(sh.sh_offset, sh.sh_size);
+    const std::string table = read(dynsym.sh_offset, dynsym.sh_size);
+    const std::string names = read(sections[dynsym.sh_link].sh_offset, sections[dynsym.sh_link].sh_size);
+    for (std::size_t at = 0; at + sizeof(ElfW(Rela)) <= relocs.size(); at += sizeof(ElfW(Rela))) {
+      ElfW(Rela) r;
+      std::memcpy(&r, relocs.data() + at, sizeof r);
+      if (ELF64_R_TYPE(r.r_info) != copy_relocation) continue;
+      const std::size_t k = ELF64_R_SYM(r.r_info) * sizeof(ElfW(Sym));
+      if (k + sizeof(ElfW(Sym)) > table.size()) continue;
+      ElfW(Sym) sym;
+      std::memcpy(&sym, table.data() + k, sizeof sym);
+      if (sym.st_name < names.size()) copied.insert(names.c_str() + sym.st_name);
+    }
+  }
   std::vector<global> out;
   for (const auto& [mangled, sym] : symbols_of(SHT_SYMTAB)) {
-    if (dynamic.count(mangled)) continue;
+    if (copied.count(mangled)) continue;
+    // The libraries' names, before demangling thousands of them: std, boost, burla, testing.
+    bool library = false;
+    for (std::string_view p :
+         {"_ZSt", "_ZNSt", "_ZNKSt", "_ZN5boost", "_ZN5burla", "_ZN7testing", "_ZN9__gnu_cxx"})
+      library = library || mangled.starts_with(p);
+    if (library) continue;
     const std::string name = detail::demangle(mangled.c_str());
     if (!is_users(mangled, name)) continue;
     out.push_back({name, reinterpret_cast<const char*>(mods.front().base + sym.st_value), sym.st_size, 0});

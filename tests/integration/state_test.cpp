@@ -67,25 +67,36 @@ struct offset_by {
 double g_scale = 1;      // set by a test after burla::init, as a parsed argument would be
 double g_untouched = 3;  // never changed
 
+}  // namespace
+
+// External linkage, and exported (the test program links with -rdynamic): still the program's own.
+extern double g_exported_offset;
+double g_exported_offset = 0;
+
+namespace {
+
 double scaled(double x) {
-  return x * g_scale * g_untouched;
+  return x * g_scale * g_untouched + g_exported_offset;
 }
 
 }  // namespace
 
 TEST(State, ADebugBuildWarnsAboutAGlobalChangedAfterInitByName) {
   g_scale = runtime_scale();
+  g_exported_offset = 0.5;
   testing::internal::CaptureStderr();
   const auto out = burla::remote_parallel_map(scaled, std::vector<double>{1, 2}, quiet);
   (void)burla::remote_parallel_map(scaled, std::vector<double>{1}, quiet);
   const std::string err = testing::internal::GetCapturedStderr();
   // The job's processes still have g_scale == 1: that is what the warning is about.
   EXPECT_EQ(out, (std::vector<double>{3, 6}));
+  EXPECT_NE(err.find("the global variable g_exported_offset changed"), std::string::npos) << err;
   const std::string warning = "the global variable (anonymous namespace)::g_scale changed after burla::init";
   EXPECT_NE(err.find(warning), std::string::npos) << err;
   EXPECT_EQ(err.find(warning), err.rfind(warning)) << "warned more than once: " << err;
   EXPECT_EQ(err.find("g_untouched"), std::string::npos) << err;
   g_scale = 1;
+  g_exported_offset = 0;
 }
 
 TEST(State, AFunctionObjectsMembersTravelWithIt) {
