@@ -198,13 +198,16 @@ void run_batch(batch_context& ctx) {
     if (!ctx.decoded_state) ctx.decoded_state = decode_call_state<F, S>(ctx.state);
     state = static_cast<const call_state<F, S>*>(ctx.decoded_state.get());
   }
-  alignas(F) unsigned char storage[sizeof(F)];
+  struct raw {
+    alignas(F) unsigned char bytes[sizeof(F)];
+  };
+  [[maybe_unused]] std::conditional_t<is_serialized_callable_v<F>, std::monostate, raw> storage;
   const F* fp = nullptr;
   if constexpr (is_serialized_callable_v<F>) {
     fp = &state->f;
   } else {
-    std::memcpy(storage, ctx.callable, sizeof(F));
-    fp = std::launder(reinterpret_cast<const F*>(storage));
+    std::memcpy(storage.bytes, ctx.callable, sizeof(F));
+    fp = std::launder(reinterpret_cast<const F*>(storage.bytes));
   }
   const F& f = *fp;
   auto call = [&](const In& x) -> decltype(auto) {
