@@ -15,7 +15,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -825,11 +824,9 @@ class CtrlC : public Cli {
 
   /// The line the program printed last, on stderr, matching `pattern`; its first group, a count.
   std::size_t count_in_last_line(const std::string& pattern) const {
-    const std::string err = term_->err();
-    std::smatch m;
-    if (!std::regex_search(err, m, std::regex(pattern + "\n$")) || m.size() < 2)
-      throw std::runtime_error("stderr does not end with /" + pattern + "/:\n" + err);
-    return std::stoul(m[1]);
+    const auto count = test::count_in_last_line(term_->err(), pattern);
+    if (!count) throw std::runtime_error("stderr does not end with /" + pattern + "/:\n" + term_->err());
+    return *count;
   }
 
   /// Nothing of the job is left running, and resume finishes it with every result exact.

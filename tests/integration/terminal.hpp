@@ -9,8 +9,11 @@
 #include <cctype>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -51,6 +54,7 @@ inline std::string file_text(const std::string& path) {
 class terminal {
  public:
   terminal(std::string dir, const std::string& command) : dir_(std::move(dir)) {
+    for (const char* stale : {"/pid", "/rc", "/rc.tmp"}) std::remove((dir_ + stale).c_str());
     std::ofstream script(dir_ + "/run.sh");
     script << "trap : INT\n"
            << "bash -c 'echo $$ > \"$0\"; exec \"$@\"' " << shell_quote(dir_ + "/pid") << " " << command
@@ -60,7 +64,10 @@ class terminal {
     script.close();
     tmux("new-session -d -s burla -x 200 -y 50 " + shell_quote("exec bash " + shell_quote(dir_ + "/run.sh")));
   }
-  ~terminal() { (void)std::system((tmux_command() + " kill-server 2>/dev/null").c_str()); }
+  ~terminal() {
+    (void)std::system((tmux_command() + " kill-server 2>/dev/null").c_str());
+    std::remove(socket().c_str());  // left behind by the server
+  }
   terminal(const terminal&) = delete;
   terminal& operator=(const terminal&) = delete;
 
@@ -75,15 +82,21 @@ class terminal {
 
  private:
   // A server of its own (not the user's), on a short path: a socket's path has at most 107 bytes.
-  std::string tmux_command() const {
-    return "tmux -S " + shell_quote("/tmp/burla-test-tmux-" + std::to_string(::getpid()) + ".sock");
-  }
+  static std::string socket() { return "/tmp/burla-test-tmux-" + std::to_string(::getpid()) + ".sock"; }
+  std::string tmux_command() const { return "tmux -S " + shell_quote(socket()); }
   void tmux(const std::string& args) const {
     if (std::system((tmux_command() + " " + args).c_str()) != 0)
       throw std::runtime_error("tmux " + args + " failed (is tmux installed? scripts/setup.sh installs it)");
   }
   std::string dir_;
 };
+
+/// The number in the first group of `pattern` (a regex) where it matches the last line of `text`.
+inline std::optional<std::size_t> count_in_last_line(const std::string& text, const std::string& pattern) {
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex(pattern + "\n$")) || m.size() < 2) return std::nullopt;
+  return std::stoul(m[1]);
+}
 
 /// The names in a directory, but for . and its hidden files.
 inline std::vector<std::string> file_names(const std::string& dir) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -362,6 +363,59 @@ TEST(Slurm, TheBurlaCommandCancelsAJob) {
     EXPECT_TRUE(e.state() == "cancelled" || e.state() == "CANCELLED") << e.what();
   }
   EXPECT_NE(test::shell(std::string(BURLA_TEST_CLI) + " jobs").find(job.id()), std::string::npos);
+}
+
+// Ctrl-C typed into a real terminal (tmux) while remote_parallel_map waits for its Slurm job: as
+// on the local backend (tests/cli), the job is cancelled cleanly and the program ends by SIGINT.
+TEST(Slurm, CtrlCInATerminalCancelsTheJobAndResumeFinishesIt) {
+  const int n = 40;
+  const std::string base = test::own_jobs_root("ctrl-c"), root = base + "/jobs";
+  (void)test::shell("rm -rf " + test::shell_quote(base) + "/* && mkdir " + test::shell_quote(root));
+  const std::string cli = test::shell_quote(BURLA_TEST_CLI) + " --job-dir " + test::shell_quote(root) + " ";
+  auto done = [&](const std::string& id) {  // N of `progress N/M done`
+    const std::string s = test::shell(cli + "status " + id);
+    const auto at = s.find("progress");
+    return at == std::string::npos ? 0ul
+                                   : std::strtoul(s.c_str() + s.find_first_not_of(' ', at + 8), nullptr, 10);
+  };
+  test::terminal term(base, "env BURLA_JOBS_DIR=" + test::shell_quote(root) + " " +
+                                test::shell_quote(BURLA_TEST_HELPER) + " map_slow " + std::to_string(n) +
+                                " 500");
+  std::string id;
+  ASSERT_TRUE(test::eventually([&] {
+    const auto ids = test::file_names(root);
+    if (ids.size() != 1) return false;
+    id = ids[0];
+    return test::catches_sigint(term.pid()) && done(id) >= 2;
+  })) << "the program never waited for its job:\n"
+      << term.err();
+  const std::string dir = root + "/" + id, slurm_job = slurm_id(dir);
+  term.ctrl_c();
+  ASSERT_TRUE(test::eventually([&] { return term.ended(); })) << "still running after Ctrl-C:\n"
+                                                              << term.err();
+  EXPECT_EQ(term.exit_code(), 130) << term.err();
+  const auto finished = test::count_in_last_line(
+      term.err(), "burla: job " + id + " cancelled \\(Ctrl-C\\): ([0-9]+) of " + std::to_string(n) +
+                      " calls finished; resume with `burla resume " + id + "`");
+  ASSERT_TRUE(finished) << term.err();
+  EXPECT_GE(*finished, 2u);
+  // The master ended the run: the journal's end record and results.h5's summary say cancelled.
+  EXPECT_NE(test::shell(cli + "status " + id).find("cancelled"), std::string::npos);
+  EXPECT_EQ(done(id), *finished);
+  EXPECT_NE(test::h5dump(dir + "/results.h5", "-a /state").find("\"cancelled\""), std::string::npos);
+  EXPECT_TRUE(test::eventually([&] {
+    return test::shell("squeue -h -j " + slurm_job + " 2>/dev/null").empty();
+  })) << "Slurm still lists job "
+      << slurm_job;
+  EXPECT_TRUE(test::eventually([&] { return test::job_processes(dir).empty(); }));
+
+  const std::string resumed = test::shell(cli + "resume " + id + " 2>&1");
+  EXPECT_NE(resumed.find("job " + id + ": completed"), std::string::npos) << resumed;
+  std::istringstream rows(test::shell(cli + "results " + id));
+  int x = 0;
+  for (std::string line; std::getline(rows, line); ++x)
+    EXPECT_EQ(line, std::to_string(x) + "\tok\t" + std::to_string(x * x));
+  EXPECT_EQ(x, n);
 }
 
 }  // namespace
