@@ -320,7 +320,11 @@ class followed_job final : public job_state {
     ctrl_c_seen_ = ctrl_c::caught();
     const std::string resume = "; resume with `burla resume " + spec_.id + "`";
     if (cancelling_) {
-      launch_->kill();
+      try {
+        launch_->kill();
+      } catch (const error& e) {  // scancel failed: say so, and still end as Ctrl-C asks
+        say(e.what());
+      }
       say("burla: job " + spec_.id + " killed (Ctrl-C during its cancel): " + finished() + resume);
       ctrl_c::end_program();
     }
@@ -356,10 +360,7 @@ class followed_job final : public job_state {
            " calls finished";
   }
 
-  void say(const std::string& line) {
-    console_.clear();
-    console_.forward(2, line + "\n");
-  }
+  void say(const std::string& line) { console_.forward(2, line + "\n"); }
 
   /// What a batch means on the terminal: the calls' output, the attempts that run again, progress.
   void show(const core::reply_view& r, const core::journal_fold::batch_change& change) {

@@ -10,9 +10,11 @@
 //                          exits at once, leaving the job running
 //   cli_helper map N MS    remote_parallel_map of 0..N-1 -> x*x, each call sleeping MS ms;
 //                          prints the results (what tests/cli/cli_test.cpp interrupts with Ctrl-C)
+//   cli_helper own_handler N MS  the same, with a SIGINT handler of the program's own
 // The functions are repeated in cli_test.cpp's expectations on purpose: the test computes what
 // each input must give, it never takes the CLI's word for it.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <burla/burla.hpp>
@@ -121,7 +123,16 @@ int main(int argc, char** argv) {
           upto(n), quiet);
       print_id(job);
       return 0;  // the job runs on without us
-    } else if (cmd == "map" && argc > 3) {
+    } else if ((cmd == "map" || cmd == "own_handler") && argc > 3) {
+      if (cmd == "own_handler") {  // SIGINT handling of the program's own, which burla leaves alone
+        struct sigaction sa {};
+        sa.sa_handler = [](int) {
+          const char said[] = "the program's own SIGINT handler ran\n";
+          if (::write(2, said, sizeof said - 1) < 0) {
+          }
+        };
+        ::sigaction(SIGINT, &sa, nullptr);
+      }
       const int ms = std::atoi(argv[3]);
       const auto squares = burla::remote_parallel_map(
           [ms](int x) {
@@ -132,7 +143,8 @@ int main(int argc, char** argv) {
       for (int r : squares) std::cout << r << "\n";
     } else {
       std::cerr
-          << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | slow N MS | map N MS\n";
+          << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | slow N MS | map N MS | "
+             "own_handler N MS\n";
       return 2;
     }
   } catch (const std::exception& e) {

@@ -802,9 +802,9 @@ class CtrlC : public Cli {
 
   /// Starts it and waits until the program waits for its job (burla catches SIGINT then) and at
   /// least `done_first` calls have finished; returns the job's id.
-  std::string start_in_terminal(std::size_t done_first) {
-    term_.emplace(base_, "env BURLA_JOBS_DIR=" + quote(root_) + " " + quote(BURLA_TEST_HELPER) + " map " +
-                             std::to_string(n) + " 500");
+  std::string start_in_terminal(std::size_t done_first, const std::string& command = "map") {
+    term_.emplace(base_, "env BURLA_JOBS_DIR=" + quote(root_) + " " + quote(BURLA_TEST_HELPER) + " " +
+                             command + " " + std::to_string(n) + " 500");
     std::string id;
     const bool waiting = eventually([&] {
       const auto ids = test::file_names(root_);
@@ -897,6 +897,38 @@ TEST_F(CtrlC, ASecondDuringTheCancelKillsTheJobAtOnce) {
   EXPECT_GE(finished, 2u);
   EXPECT_EQ(state(id).rfind("ended early (", 0), 0u) << state(id);  // killed: no end record
   expect_stopped_then_resumed(id);
+}
+
+TEST_F(CtrlC, AProgramsOwnSigintHandlerIsLeftAloneAndTheJobRunsToItsEnd) {
+  const std::string id = start_in_terminal(2, "own_handler");
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return term_->ended(); })) << term_->err();
+  EXPECT_EQ(term_->exit_code(), 0) << term_->err();
+  EXPECT_NE(term_->err().find("the program's own SIGINT handler ran\n"), std::string::npos) << term_->err();
+  EXPECT_EQ(term_->err().find("(Ctrl-C)"), std::string::npos) << term_->err();
+  std::string want;
+  for (int x = 0; x < n; ++x) want += std::to_string(square(x)) + "\n";
+  EXPECT_EQ(term_->out(), want);
+  EXPECT_EQ(state(id), "completed");
+}
+
+// A job the program only follows (attach, `burla logs --follow`) is not its to cancel.
+TEST_F(CtrlC, StopsFollowingAJobItDidNotStartWhichRunsOn) {
+  const std::string id = start("slow 4 60000");  // cli_helper exits; inputs 2 and 3 run for a minute
+  term_.emplace(base_, quote(BURLA_TEST_CLI) + " --job-dir " + quote(root_) + " logs " + id + " --follow");
+  ASSERT_TRUE(eventually([&] { return test::catches_sigint(term_->pid()); })) << term_->err();
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return term_->ended(); })) << "still following after Ctrl-C:\n"
+                                                          << term_->err();
+  EXPECT_EQ(term_->exit_code(), 130) << term_->err();
+  const std::string line = "burla: stopped following job " + id + " (Ctrl-C); it runs on: `burla status " +
+                           id + "`, `burla cancel " + id + "`\n";
+  const std::string err = term_->err();
+  EXPECT_TRUE(err.size() >= line.size() && err.compare(err.size() - line.size(), line.size(), line) == 0)
+      << err;
+  EXPECT_NE(live_launcher(dir_of(id)), 0) << "the job was stopped";
+  EXPECT_EQ(state(id), "running");
+  EXPECT_FALSE(fs::exists(dir_of(id) + "/cancel"));
 }
 
 }  // namespace
