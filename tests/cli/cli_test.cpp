@@ -915,6 +915,7 @@ TEST_F(CtrlC, AProgramsOwnSigintHandlerIsLeftAloneAndTheJobRunsToItsEnd) {
 // A job the program only follows (attach, `burla logs --follow`) is not its to cancel.
 TEST_F(CtrlC, StopsFollowingAJobItDidNotStartWhichRunsOn) {
   const std::string id = start("slow 4 60000");  // cli_helper exits; inputs 2 and 3 run for a minute
+  ASSERT_TRUE(eventually([&] { return state(id) == "running"; })) << state(id);
   term_.emplace(base_, quote(BURLA_TEST_CLI) + " --job-dir " + quote(root_) + " logs " + id + " --follow");
   ASSERT_TRUE(eventually([&] { return test::catches_sigint(term_->pid()); })) << term_->err();
   term_->ctrl_c();
