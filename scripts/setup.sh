@@ -7,7 +7,8 @@ packages=(build-essential cmake g++ libgtest-dev
           libhdf5-dev hdf5-tools
           slurm-wlm munge
           clang-14 libclang-rt-14-dev
-          python3-mpi4py python3-h5py)
+          python3-mpi4py python3-h5py
+          tmux)  # a real terminal for the Ctrl-C tests
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -275,6 +275,7 @@ int cmd_resume(const context& c, const std::vector<std::string>& args) {
   o.job_dir = c.root;
   o.spinner = posix::is_terminal(2);
   auto job = burla::detail::resume_job(c.dir_of(id), o, vm.count("failed") > 0);
+  burla::detail::ctrl_c_guard waiting;  // Ctrl-C cancels this run, as in a program (docs/usage.md)
   burla::detail::finished_batch b;
   while (job->next(b)) {
   }

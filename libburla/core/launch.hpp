@@ -31,6 +31,9 @@ class launch {
   virtual int dead_rank() { return -1; }
   /// Stops the job's processes (the master did not stop on request, or had not started).
   virtual void stop() = 0;
+  /// Kills the job's processes now, without waiting for them (a second Ctrl-C): SIGKILL to
+  /// mpirun, whose ranks die with it; scancel for a Slurm job.
+  virtual void kill() = 0;
   /// The job object is gone while the job may still run: let it run on.
   virtual void release() {}
 };

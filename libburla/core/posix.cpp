@@ -15,12 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 
@@ -60,12 +62,21 @@ pid_t spawn(const std::vector<std::string>& argv, char* const* envp, int out, in
   posix_spawn_file_actions_t actions;
   if (const int rc = posix_spawn_file_actions_init(&actions); rc != 0)
     fail_with(rc, "cannot start " + argv.at(0));
+  posix_spawnattr_t attr;
+  if (const int rc = posix_spawnattr_init(&attr); rc != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    fail_with(rc, "cannot start " + argv.at(0));
+  }
   // Each step returns its error instead of setting errno; the first that fails is the cause.
   int rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
   if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err, 2);
+  // Set in the child before it runs: no signal to the terminal's group can reach it first.
+  if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
+  if (rc == 0) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   pid_t pid = -1;
-  if (rc == 0) rc = ::posix_spawn(&pid, argv.at(0).c_str(), &actions, nullptr, args.data(), envp);
+  if (rc == 0) rc = ::posix_spawn(&pid, argv.at(0).c_str(), &actions, &attr, args.data(), envp);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) fail_with(rc, "cannot start " + argv[0]);
   return pid;
@@ -489,10 +500,77 @@ saved_signals::saved_signals(std::initializer_list<int> signals) {
   }
 }
 
+bool saved_signals::is_default(int sig) const {
+  for (const auto& [s, sa] : saved_)
+    if (s == sig) return !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL;
+  return false;
+}
+
 void saved_signals::restore() const {
   for (const auto& [sig, sa] : saved_)
     if (::sigaction(sig, &sa, nullptr) != 0)
       fail("cannot restore the handler of signal " + std::to_string(sig));
+}
+
+namespace {
+
+std::atomic<std::uint64_t> counted[NSIG];
+std::atomic<int> counted_wake_read{-1}, counted_wake_write{-1};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+              "a signal handler may only use lock-free atomics");
+
+void on_counted_signal(int sig) {
+  const int saved = errno;
+  counted[sig].fetch_add(1);
+  // A full pipe already holds a wake-up.
+  if (const int w = counted_wake_write.load(); w >= 0 && ::write(w, "", 1) < 0) {
+  }
+  errno = saved;
+}
+
+}  // namespace
+
+void count_signal(int sig) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pipe_ends p = make_pipe("to wake up for signals",
+                            O_NONBLOCK);  // kept for the process's life: a handler may write any time
+    counted_wake_read = p.read.release();
+    counted_wake_write = p.write.release();
+  });
+  struct sigaction sa {};
+  sa.sa_handler = on_counted_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (::sigaction(sig, &sa, nullptr) != 0) fail("cannot set the handler of signal " + std::to_string(sig));
+}
+
+std::uint64_t signals_counted(int sig) {
+  return counted[sig].load();
+}
+
+int counted_signal_fd() {
+  return counted_wake_read.load();
+}
+
+void drain_counted_signals() {
+  char buf[64];
+  if (const int r = counted_wake_read.load(); r >= 0)
+    while (::read(r, buf, sizeof buf) > 0) {
+    }
+}
+
+void die_by_signal(int sig) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(sig, &dfl, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  ::raise(sig);
+  ::_exit(128 + sig);  // a signal whose default action is not to end the process
 }
 
 void redirect(int from, int to, const std::string& what) {
@@ -512,12 +590,15 @@ std::string find_on_path(const std::string& name) {
   return "";
 }
 
+pipe_ends make_pipe(const std::string& what, int flags) {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC | flags) != 0) fail("cannot create a pipe " + what);
+  return {fd(ends[0]), fd(ends[1])};
+}
+
 command_result run(const std::vector<std::string>& argv, int timeout_seconds) {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) fail("cannot create a pipe for " + argv.at(0));
-  fd out_r(out_pipe[0]), out_w(out_pipe[1]);
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail("cannot create a pipe for " + argv.at(0));
-  fd err_r(err_pipe[0]), err_w(err_pipe[1]);
+  auto [out_r, out_w] = make_pipe("for the output of " + argv.at(0));
+  auto [err_r, err_w] = make_pipe("for the errors of " + argv.at(0));
 
   const pid_t pid = spawn(argv, environ, out_w.get(), err_w.get());
   out_w = fd();

@@ -121,10 +121,23 @@ class saved_signals {
  public:
   explicit saved_signals(std::initializer_list<int> signals);
   void restore() const;
+  /// Whether sig was left at its default action (no handler, not ignored) when it was read.
+  bool is_default(int sig) const;
 
  private:
   std::vector<std::pair<int, struct sigaction>> saved_;
 };
+/// Catches sig (SA_RESTART) with an async-signal-safe handler that counts it and makes
+/// counted_signal_fd() readable, a self-pipe for poll loops (saved_signals gives the old one back).
+void count_signal(int sig);
+/// How many times sig was caught by count_signal, in this process.
+std::uint64_t signals_counted(int sig);
+/// Readable after a counted signal until drain_counted_signals(); -1 before any count_signal.
+int counted_signal_fd();
+void drain_counted_signals();
+/// Ends this process by sig's default action, as if it had never been caught (a shell shows
+/// 128 + sig as its exit status).
+[[noreturn]] void die_by_signal(int sig);
 /// dup2(2): `to` becomes a copy of `from`.
 void redirect(int from, int to, const std::string& what);
 /// The executable `name` found on PATH (or `name` itself if it has a '/'); empty if none.
@@ -138,8 +151,16 @@ std::optional<fd> try_lock(const std::string& path);
 /// process; nullopt if it has already been reaped (ESRCH).
 std::optional<fd> open_pidfd(pid_t pid);
 
-/// posix_spawn(argv[0], a path) with stdin from /dev/null and stdout, stderr on out, err.
+/// posix_spawn(argv[0], a path) with stdin from /dev/null and stdout, stderr on out, err, in a
+/// process group of its own: the terminal's Ctrl-C (SIGINT to its foreground group) reaches only
+/// this program, which decides what it means for the child (docs/usage.md, "Ctrl-C").
 pid_t spawn(const std::vector<std::string>& argv, char* const* envp, int out, int err);
+
+/// pipe2(2) with O_CLOEXEC, plus `flags` (O_NONBLOCK); `what`: "for the output of sbatch".
+struct pipe_ends {
+  fd read, write;
+};
+pipe_ends make_pipe(const std::string& what, int flags = 0);
 
 /// What a finished command printed and how it ended.
 struct command_result {

@@ -188,6 +188,7 @@ class process_launch final : public launch {
       if (p_.exited()) return;
     }
   }
+  void kill() override { p_.signal(SIGKILL); }
   void release() override {
     if (!p_.exited()) abandon(std::move(p_));
   }
@@ -219,6 +220,7 @@ class gone final : public launch {
   std::string describe_end() override { return "its processes are no longer running"; }
   std::string end_state() override { return "crashed"; }
   void stop() override {}
+  void kill() override {}
 };
 
 }  // namespace

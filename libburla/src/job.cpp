@@ -16,6 +16,7 @@
 
 #include "backends.hpp"
 #include "console.hpp"
+#include "ctrl_c.hpp"
 #include "job_dir.hpp"
 #include "jobs.hpp"
 #include "libburla/core/input_file.hpp"
@@ -91,11 +92,13 @@ std::string tail_of_file(const std::string& path, std::size_t lines) {
 /// A job followed through its journal, whatever runs it.
 class followed_job final : public job_state {
  public:
-  /// replay_output: forward what earlier runs' calls printed too (attach); a resumed run shows
-  /// only its own calls' output.
+  /// started_here: this process started the run (submit, resume), so a Ctrl-C while it waits
+  /// cancels it; one it only follows (attach) runs on. replay_output: forward what earlier runs'
+  /// calls printed too (attach); a resumed run shows only its own calls' output.
   followed_job(core::job_spec spec, std::string dir, std::unique_ptr<core::launch> l, bool spinner,
-               bool replay_output = true)
-      : replay_output_(replay_output),
+               bool started_here, bool replay_output = true)
+      : started_here_(started_here),
+        replay_output_(replay_output),
         spec_(std::move(spec)),
         dir_(std::move(dir)),
         launch_(std::move(l)),
@@ -127,7 +130,9 @@ class followed_job final : public job_state {
   }
 
   bool next(finished_batch& out) override {
+    ctrl_c_guard waiting;
     for (;;) {
+      act_on_ctrl_c();  // also between batches: a caller catching up may never wait in poll
       const bool exited = launch_->ended();  // before reading: all it wrote is then in the file
       core::record rec;
       while (journal_.next(rec)) {
@@ -159,6 +164,7 @@ class followed_job final : public job_state {
   }
 
   void finish(bool throw_call_errors) override {
+    ctrl_c_guard waiting;
     finished_batch ignored;
     while (next(ignored)) {
     }
@@ -252,6 +258,8 @@ class followed_job final : public job_state {
   }
 
   void cancel() override {
+    ctrl_c_guard waiting;
+    cancelling_ = true;  // a Ctrl-C now kills the job at once
     posix::write_file_atomic(dir_ + "/cancel", "cancelled by the caller\n");
     if (launch_->pending()) {  // still queued: nothing would read the cancel file
       launch_->stop();
@@ -303,17 +311,71 @@ class followed_job final : public job_state {
   }
 
   void wait_for_news() {
-    pollfd fds[2] = {{inotify_ ? inotify_.get() : -1, POLLIN, 0}, {launch_->end_fd(), POLLIN, 0}};
-    ::poll(fds, 2, inotify_ ? 200 : 20);
+    pollfd fds[3] = {{inotify_ ? inotify_.get() : -1, POLLIN, 0},
+                     {launch_->end_fd(), POLLIN, 0},
+                     {ctrl_c::wake_fd(), POLLIN, 0}};
+    ::poll(fds, 3, inotify_ ? 200 : 20);
     if (inotify_ && (fds[0].revents & POLLIN)) {
       char buf[4096];
       while (::read(inotify_.get(), buf, sizeof buf) > 0) {
       }
     }
+    if (fds[2].revents & POLLIN) ctrl_c::drain();
+    act_on_ctrl_c();
     if (!fold_.started())
       if (std::string waiting = launch_->waiting_status(); !waiting.empty()) console_.set_status(waiting);
     console_.tick();
   }
+
+  /// A Ctrl-C caught while waiting (docs/usage.md, "Ctrl-C"): the first cancels a job started
+  /// here through cancel(), the path of job.cancel() and `burla cancel`; one during a cancel
+  /// kills the job at once; a job only followed runs on. The program then ends as Ctrl-C would.
+  void act_on_ctrl_c() {
+    if (ctrl_c::caught() == ctrl_c_seen_) return;
+    ctrl_c_seen_ = ctrl_c::caught();
+    const std::string resume = "; resume with `burla resume " + spec_.id + "`";
+    if (cancelling_) {
+      try {
+        launch_->kill();
+      } catch (const error& e) {  // scancel failed: say so, and still end as Ctrl-C asks
+        say(e.what());
+      }
+      say("burla: job " + spec_.id + " killed (Ctrl-C during its cancel): " + finished() + resume);
+      ctrl_c::end_program();
+    }
+    if (!started_here_) {
+      say("burla: stopped following job " + spec_.id + " (Ctrl-C); it runs on: `burla status " + spec_.id +
+          "`, `burla cancel " + spec_.id + "`");
+      ctrl_c::end_program();
+    }
+    console_.set_status("cancelling (Ctrl-C again to kill it at once)");
+    cancel();
+    for (core::record rec; journal_.next(rec);) {  // what finished meanwhile, and the end record
+      if (const auto* r = std::get_if<core::reply_view>(&rec))
+        show(*r, fold_.apply(*r));
+      else
+        fold_.apply(rec);
+    }
+    const auto& end = fold_.end();
+    if (end && end->state == end_state::completed)
+      say("burla: job " + spec_.id + " completed before Ctrl-C could cancel it; its results are in " + dir_ +
+          "/results.h5");
+    else if ((end && end->state == end_state::cancelled) || !fold_.started())
+      say("burla: job " + spec_.id + " cancelled (Ctrl-C): " + finished() + resume);
+    else
+      say("burla: job " + spec_.id + " stopped (Ctrl-C): " +
+          (end ? "it ended " + std::string(core::to_string(end->state))
+               : std::string("it did not stop on request, so the caller killed it")) +
+          "; " + finished() + resume);
+    ctrl_c::end_program();
+  }
+
+  std::string finished() const {
+    return std::to_string(fold_.ok() + fold_.failed()) + " of " + std::to_string(spec_.n_inputs) +
+           " calls finished";
+  }
+
+  void say(const std::string& line) { console_.forward(2, line + "\n"); }
 
   /// What a batch means on the terminal: the calls' output, the attempts that run again, progress.
   void show(const core::reply_view& r, const core::journal_fold::batch_change& change) {
@@ -360,7 +422,9 @@ class followed_job final : public job_state {
     return out;
   }
 
-  bool replay_output_;
+  bool started_here_, replay_output_;
+  bool cancelling_ = false;
+  std::uint64_t ctrl_c_seen_ = ctrl_c::caught();
   std::uint64_t quiet_before_ = 0;  // journal bytes whose output is not forwarded
   core::job_spec spec_;
   std::string dir_;
@@ -461,7 +525,8 @@ std::shared_ptr<job_state> job_state::start(const options& opts, std::uint64_t n
   validate(opts);
   auto p = prepare_job(opts, n_inputs, std::move(types), write, choose_backend(opts));
   auto launch = backend_of(p.spec.backend).start(p.spec, p.dir);
-  return std::make_shared<followed_job>(std::move(p.spec), p.dir, std::move(launch), opts.spinner);
+  return std::make_shared<followed_job>(std::move(p.spec), p.dir, std::move(launch), opts.spinner,
+                                        /*started_here=*/true);
 }
 
 job_script job_state::write_script(const options& opts, std::uint64_t n_inputs, job_types types,
@@ -485,7 +550,8 @@ std::unique_ptr<core::launch> follow_launch(const core::job_spec& spec, const st
 std::shared_ptr<job_state> open_job(const std::string& dir, bool spinner) {
   core::job_spec spec = core::read_job_spec(dir + "/job.ini");
   auto launch = follow_launch(spec, dir);
-  return std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), spinner);
+  return std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), spinner,
+                                        /*started_here=*/false);
 }
 
 std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opts, bool rerun_failed) {
@@ -535,7 +601,7 @@ std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opt
   core::write_job_spec(dir + "/job.ini", spec);
   auto launch = where.start(spec, dir);
   return std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner,
-                                        /*replay_output=*/false);
+                                        /*started_here=*/true, /*replay_output=*/false);
 }
 
 std::shared_ptr<job_state> job_state::resume(const std::string& id, const options& opts,
@@ -553,7 +619,8 @@ std::shared_ptr<job_state> job_state::attach(const std::string& id, const option
   core::job_spec spec = core::read_job_spec(dir + "/job.ini");
   check_result_type(spec, id, result_type, result_kind, "attach");
   auto launch = follow_launch(spec, dir);
-  auto job = std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner);
+  auto job = std::make_shared<followed_job>(std::move(spec), dir, std::move(launch), opts.spinner,
+                                            /*started_here=*/false);
   if (!replay_output) job->skip_past_output();
   return job;
 }

@@ -84,6 +84,7 @@ class slurm_launch final : public core::launch {
     cancel(id_);
     for (int i = 0; i < 300 && !ended(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  void kill() override { cancel(id_); }
 
  private:
   std::string id_, dir_;
@@ -108,6 +109,9 @@ class submitted_later final : public core::launch {
   std::string hint() override { return job() ? job()->hint() : ""; }
   void stop() override {
     if (job()) job()->stop();
+  }
+  void kill() override {
+    if (job()) job()->kill();
   }
 
  private:

@@ -8,9 +8,13 @@
 //   cli_helper retry       40,000 strings; the first attempt of input 1 throws, max_retries = 1; waits
 //   cli_helper slow N MS   0..N-1 -> x*x; inputs 0 and 1 return at once, the others sleep MS ms;
 //                          exits at once, leaving the job running
+//   cli_helper map N MS    remote_parallel_map of 0..N-1 -> x*x, each call sleeping MS ms;
+//                          prints the results (what tests/cli/cli_test.cpp interrupts with Ctrl-C)
+//   cli_helper own_handler N MS  the same, with a SIGINT handler of the program's own
 // The functions are repeated in cli_test.cpp's expectations on purpose: the test computes what
 // each input must give, it never takes the CLI's word for it.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <burla/burla.hpp>
@@ -119,8 +123,28 @@ int main(int argc, char** argv) {
           upto(n), quiet);
       print_id(job);
       return 0;  // the job runs on without us
+    } else if ((cmd == "map" || cmd == "own_handler") && argc > 3) {
+      if (cmd == "own_handler") {  // SIGINT handling of the program's own, which burla leaves alone
+        struct sigaction sa {};
+        sa.sa_handler = [](int) {
+          const char said[] = "the program's own SIGINT handler ran\n";
+          if (::write(2, said, sizeof said - 1) < 0) {
+          }
+        };
+        ::sigaction(SIGINT, &sa, nullptr);
+      }
+      const int ms = std::atoi(argv[3]);
+      const auto squares = burla::remote_parallel_map(
+          [ms](int x) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            return x * x;
+          },
+          upto(n));
+      for (int r : squares) std::cout << r << "\n";
     } else {
-      std::cerr << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | slow N MS\n";
+      std::cerr
+          << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | slow N MS | map N MS | "
+             "own_handler N MS\n";
       return 2;
     }
   } catch (const std::exception& e) {

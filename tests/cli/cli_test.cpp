@@ -14,12 +14,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "tests/integration/terminal.hpp"
 
 namespace {
 
@@ -61,16 +64,9 @@ std::vector<row> squares(int n) {
 
 // ---- running commands ----------------------------------------------------------------------------
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+const auto& quote = test::shell_quote;
+const auto& read_file = test::file_text;
+using test::eventually;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -267,17 +263,6 @@ pid_t live_launcher(const std::string& job_dir) {
   fields >> state;
   for (int i = 4; i <= 22; ++i) fields >> field;
   return field == started && state != "Z" ? static_cast<pid_t>(pid) : 0;
-}
-
-/// Polls until pred() holds. The limit is only there so that a broken job fails the test
-/// instead of hanging it; nothing is asserted about how long it takes.
-template <class Pred>
-bool eventually(Pred pred) {
-  for (auto end = std::chrono::steady_clock::now() + 90s; std::chrono::steady_clock::now() < end;) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
 }
 
 // ---- the fixture ---------------------------------------------------------------------------------
@@ -806,6 +791,145 @@ TEST_F(Cli, GcRefusesABadAgeAndRemovesNothing) {
     EXPECT_NE(o.err.find("--older-than"), std::string::npos) << o.err;
     EXPECT_EQ(root_entries(), std::set<std::string>{old});
   }
+}
+
+// ---- Ctrl-C in a terminal -------------------------------------------------------------------------
+
+/// `cli_helper map N MS` (remote_parallel_map) typed into a terminal (tmux), as a user would.
+class CtrlC : public Cli {
+ protected:
+  static constexpr int n = 40;
+
+  /// Starts it and waits until the program waits for its job (burla catches SIGINT then) and at
+  /// least `done_first` calls have finished; returns the job's id.
+  std::string start_in_terminal(std::size_t done_first, const std::string& command = "map") {
+    term_.emplace(base_, "env BURLA_JOBS_DIR=" + quote(root_) + " " + quote(BURLA_TEST_HELPER) + " " +
+                             command + " " + std::to_string(n) + " 500");
+    std::string id;
+    const bool waiting = eventually([&] {
+      const auto ids = test::file_names(root_);
+      if (ids.size() != 1) return false;
+      id = ids[0];
+      return test::catches_sigint(term_->pid()) && done(id) >= done_first;
+    });
+    if (!waiting) throw std::runtime_error("the program never waited for its job: " + term_->err());
+    // The terminal's Ctrl-C goes to its foreground process group: the program's alone.
+    const long foreground = test::stat_field(term_->pid(), 8);
+    EXPECT_EQ(test::stat_field(term_->pid(), 5), foreground);
+    for (pid_t p : test::job_processes(dir_of(id)))
+      EXPECT_NE(test::stat_field(p, 5), foreground)
+          << "process " << p << " of the job gets the terminal's Ctrl-C";
+    return id;
+  }
+
+  /// The line the program printed last, on stderr, matching `pattern`; its first group, a count.
+  std::size_t count_in_last_line(const std::string& pattern) const {
+    const auto count = test::count_in_last_line(term_->err(), pattern);
+    if (!count) throw std::runtime_error("stderr does not end with /" + pattern + "/:\n" + term_->err());
+    return *count;
+  }
+
+  /// Nothing of the job is left running, and resume finishes it with every result exact.
+  void expect_stopped_then_resumed(const std::string& id) const {
+    EXPECT_TRUE(eventually([&] { return test::job_processes(dir_of(id)).empty(); }))
+        << test::job_processes(dir_of(id)).size() << " processes of the job still run";
+    const output o = burla("resume " + id);
+    ASSERT_EQ(o.rc, 0) << o.out << o.err;
+    EXPECT_NE(o.out.find("job " + id + ": completed"), std::string::npos) << o.out;
+    expect_results(id, squares(n), false, "completed");
+  }
+
+  std::optional<test::terminal> term_;
+};
+
+TEST_F(CtrlC, TheFirstCancelsTheJobKeepsWhatFinishedAndEndsTheProgramBySigint) {
+  const std::string id = start_in_terminal(2);
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return term_->ended(); })) << "still running after Ctrl-C:\n" << term_->err();
+  EXPECT_EQ(term_->exit_code(), 130) << term_->err();
+  EXPECT_EQ(term_->out(), "");  // it never returned its results
+  const std::size_t finished =
+      count_in_last_line("burla: job " + id + " cancelled \\(Ctrl-C\\): ([0-9]+) of " + std::to_string(n) +
+                         " calls finished; "
+                         "resume with `burla resume " +
+                         id + "`");
+  EXPECT_GE(finished, 2u);
+  EXPECT_LT(finished, static_cast<std::size_t>(n));
+  // The journal ends with the master's end record, and results.h5 has its summary.
+  EXPECT_EQ(state(id), "cancelled");
+  EXPECT_EQ(done(id), finished);
+  const std::string h5 = quote(dir_of(id) + "/results.h5");
+  EXPECT_NE(run("h5dump -a /state " + h5, base_ + "/h5err").out.find("\"cancelled\""), std::string::npos);
+  EXPECT_NE(
+      run("h5dump -a /n_ok " + h5, base_ + "/h5err").out.find("(0): " + std::to_string(finished) + "\n"),
+      std::string::npos);
+  // Every call that finished kept its exact result; the others did not run.
+  std::vector<row> want = squares(n);
+  std::size_t ok = 0;
+  const auto rows = parse_csv(burla("results " + id + " --format csv").out);
+  for (std::size_t i = 1; i < rows.size() && i <= want.size(); ++i)
+    if (rows[i].size() > 1 && rows[i][1] == "ok")
+      ++ok;
+    else
+      want[i - 1] = {"not_run", "", ""};
+  EXPECT_EQ(ok, finished);
+  expect_results(id, want, false, "cancelled");
+  expect_stopped_then_resumed(id);
+}
+
+TEST_F(CtrlC, ASecondDuringTheCancelKillsTheJobAtOnce) {
+  const std::string id = start_in_terminal(2);
+  // With its master stopped (SIGSTOP), the job cannot end on request: the cancel the first
+  // Ctrl-C starts waits, and the second comes during it.
+  const auto master = test::job_processes(dir_of(id), 0);
+  ASSERT_EQ(master.size(), 1u);
+  ASSERT_EQ(::kill(master[0], SIGSTOP), 0);
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return fs::exists(dir_of(id) + "/cancel"); })) << "no cancel began";
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return term_->ended(); })) << "still running after two Ctrl-C:\n"
+                                                          << term_->err();
+  EXPECT_EQ(term_->exit_code(), 130) << term_->err();
+  const std::size_t finished =
+      count_in_last_line("burla: job " + id + " killed \\(Ctrl-C during its cancel\\): ([0-9]+) of " +
+                         std::to_string(n) + " calls finished; resume with `burla resume " + id + "`");
+  EXPECT_EQ(term_->err().find("cancelled (Ctrl-C)"), std::string::npos) << term_->err();
+  EXPECT_GE(finished, 2u);
+  EXPECT_EQ(state(id).rfind("ended early (", 0), 0u) << state(id);  // killed: no end record
+  expect_stopped_then_resumed(id);
+}
+
+TEST_F(CtrlC, AProgramsOwnSigintHandlerIsLeftAloneAndTheJobRunsToItsEnd) {
+  const std::string id = start_in_terminal(2, "own_handler");
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return term_->ended(); })) << term_->err();
+  EXPECT_EQ(term_->exit_code(), 0) << term_->err();
+  EXPECT_NE(term_->err().find("the program's own SIGINT handler ran\n"), std::string::npos) << term_->err();
+  EXPECT_EQ(term_->err().find("(Ctrl-C)"), std::string::npos) << term_->err();
+  std::string want;
+  for (int x = 0; x < n; ++x) want += std::to_string(square(x)) + "\n";
+  EXPECT_EQ(term_->out(), want);
+  EXPECT_EQ(state(id), "completed");
+}
+
+// A job the program only follows (attach, `burla logs --follow`) is not its to cancel.
+TEST_F(CtrlC, StopsFollowingAJobItDidNotStartWhichRunsOn) {
+  const std::string id = start("slow 4 60000");  // cli_helper exits; inputs 2 and 3 run for a minute
+  ASSERT_TRUE(eventually([&] { return state(id) == "running"; })) << state(id);
+  term_.emplace(base_, quote(BURLA_TEST_CLI) + " --job-dir " + quote(root_) + " logs " + id + " --follow");
+  ASSERT_TRUE(eventually([&] { return test::catches_sigint(term_->pid()); })) << term_->err();
+  term_->ctrl_c();
+  ASSERT_TRUE(eventually([&] { return term_->ended(); })) << "still following after Ctrl-C:\n"
+                                                          << term_->err();
+  EXPECT_EQ(term_->exit_code(), 130) << term_->err();
+  const std::string line = "burla: stopped following job " + id + " (Ctrl-C); it runs on: `burla status " +
+                           id + "`, `burla cancel " + id + "`\n";
+  const std::string err = term_->err();
+  EXPECT_TRUE(err.size() >= line.size() && err.compare(err.size() - line.size(), line.size(), line) == 0)
+      << err;
+  EXPECT_NE(live_launcher(dir_of(id)), 0) << "the job was stopped";
+  EXPECT_EQ(state(id), "running");
+  EXPECT_FALSE(fs::exists(dir_of(id) + "/cancel"));
 }
 
 }  // namespace

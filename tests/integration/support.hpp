@@ -1,7 +1,6 @@
 // Helpers for integration tests: job directories and reading results.h5 as a user would.
 #pragma once
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -9,6 +8,8 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "terminal.hpp"
 
 namespace test {
 
@@ -20,13 +21,7 @@ inline std::string jobs_dir() {
 
 /// The job directories under root (default: jobs_dir()).
 inline std::vector<std::string> job_dirs(const std::string& root = jobs_dir()) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(root.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return out;
+  return file_names(root);
 }
 
 /// A jobs root of the test's own, so that jobs of tests running in parallel don't show up in it.

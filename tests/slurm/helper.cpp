@@ -1,8 +1,11 @@
 // A second program for the Slurm tests: `helper submit` submits a job and exits at once, printing
 // its id; `helper map` runs a map with the automatic backend (inside salloc: srun in the
-// allocation) and prints the results and where it ran.
+// allocation) and prints the results and where it ran; `helper map_slow N MS` maps 0..N-1 -> x*x
+// on Slurm, each call sleeping MS ms, and prints the results.
 #include <burla/burla.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -32,6 +35,19 @@ int main(int argc, char** argv) {
     std::cout << "directory = " << dir << "\n";
     return 0;
   }
-  std::cerr << "usage: helper submit|map\n";
+  if (argc > 3 && std::strcmp(argv[1], "map_slow") == 0) {  // what the Ctrl-C test interrupts
+    std::vector<int> in(static_cast<std::size_t>(std::atoi(argv[2])));
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<int>(i);
+    const int ms = std::atoi(argv[3]);
+    const auto squares = burla::remote_parallel_map(
+        [ms](int x) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+          return x * x;
+        },
+        in, {.backend = burla::backend::slurm});
+    for (int r : squares) std::cout << r << "\n";
+    return 0;
+  }
+  std::cerr << "usage: helper submit|map|map_slow N MS\n";
   return 2;
 }

@@ -6,8 +6,12 @@
 #include <burla/burla.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -362,6 +366,102 @@ TEST(Slurm, TheBurlaCommandCancelsAJob) {
     EXPECT_TRUE(e.state() == "cancelled" || e.state() == "CANCELLED") << e.what();
   }
   EXPECT_NE(test::shell(std::string(BURLA_TEST_CLI) + " jobs").find(job.id()), std::string::npos);
+}
+
+// Ctrl-C typed into a real terminal (tmux) while remote_parallel_map waits for its Slurm job: as
+// on the local backend (tests/cli), the job is cancelled cleanly and the program ends by SIGINT.
+class slurm_map_in_terminal {
+ public:
+  static constexpr int n = 40;
+
+  /// `helper map_slow` in a terminal, once it waits for its Slurm job and two calls finished.
+  explicit slurm_map_in_terminal(const std::string& name)
+      : base_(test::own_jobs_root(name)),
+        root_(base_ + "/jobs"),
+        cli_(test::shell_quote(BURLA_TEST_CLI) + " --job-dir " + test::shell_quote(root_) + " ") {
+    (void)test::shell("rm -rf " + test::shell_quote(base_) + "/* && mkdir " + test::shell_quote(root_));
+    term.emplace(base_, "env BURLA_JOBS_DIR=" + test::shell_quote(root_) + " " +
+                            test::shell_quote(BURLA_TEST_HELPER) + " map_slow " + std::to_string(n) + " 500");
+    const bool waiting = test::eventually([&] {
+      const auto ids = test::file_names(root_);
+      if (ids.size() != 1) return false;
+      id = ids[0];
+      return test::catches_sigint(term->pid()) && done() >= 2;
+    });
+    if (!waiting) throw std::runtime_error("the program never waited for its job:\n" + term->err());
+    dir = root_ + "/" + id;
+    slurm_job = slurm_id(dir);
+  }
+
+  std::string command(const std::string& args) const { return test::shell(cli_ + args); }
+  /// N of `burla status`'s `progress N/M done`.
+  std::size_t done() const {
+    const std::string s = command("status " + id);
+    const auto at = s.find("progress");
+    return at == std::string::npos ? 0
+                                   : std::strtoul(s.c_str() + s.find_first_not_of(' ', at + 8), nullptr, 10);
+  }
+  /// The program ended by SIGINT, its last line matched `pattern` (a count in its first group).
+  std::size_t ended_by_ctrl_c_saying(const std::string& pattern) const {
+    if (!test::eventually([&] { return term->ended(); }))
+      throw std::runtime_error("still running after Ctrl-C:\n" + term->err());
+    EXPECT_EQ(term->exit_code(), 130) << term->err();
+    const auto count = test::count_in_last_line(term->err(), pattern);
+    if (!count) throw std::runtime_error("stderr does not end with /" + pattern + "/:\n" + term->err());
+    return *count;
+  }
+  /// Slurm no longer lists the job, none of its processes is left, and resume finishes it exactly.
+  void expect_gone_then_resumed() const {
+    EXPECT_TRUE(test::eventually([&] {
+      return test::shell("squeue -h -j " + slurm_job + " 2>/dev/null").empty();
+    })) << "Slurm still lists job "
+        << slurm_job;
+    EXPECT_TRUE(test::eventually([&] { return test::job_processes(dir).empty(); }));
+    const std::string resumed = command("resume " + id + " 2>&1");
+    EXPECT_NE(resumed.find("job " + id + ": completed"), std::string::npos) << resumed;
+    std::istringstream rows(command("results " + id));
+    int x = 0;
+    for (std::string line; std::getline(rows, line); ++x)
+      EXPECT_EQ(line, std::to_string(x) + "\tok\t" + std::to_string(x * x));
+    EXPECT_EQ(x, n);
+  }
+
+  std::optional<test::terminal> term;
+  std::string id, dir, slurm_job;
+
+ private:
+  std::string base_, root_, cli_;
+};
+
+TEST(Slurm, CtrlCInATerminalCancelsTheJobAndResumeFinishesIt) {
+  slurm_map_in_terminal t("ctrl-c");
+  t.term->ctrl_c();
+  const std::size_t finished = t.ended_by_ctrl_c_saying(
+      "burla: job " + t.id + " cancelled \\(Ctrl-C\\): ([0-9]+) of " + std::to_string(t.n) +
+      " calls finished; resume with `burla resume " + t.id + "`");
+  EXPECT_GE(finished, 2u);
+  // The master ended the run: the journal's end record and results.h5's summary say cancelled.
+  EXPECT_NE(t.command("status " + t.id).find("cancelled"), std::string::npos);
+  EXPECT_EQ(t.done(), finished);
+  EXPECT_NE(test::h5dump(t.dir + "/results.h5", "-a /state").find("\"cancelled\""), std::string::npos);
+  t.expect_gone_then_resumed();
+}
+
+TEST(Slurm, ASecondCtrlCDuringTheCancelScancelsTheJobAtOnce) {
+  slurm_map_in_terminal t("ctrl-c-twice");
+  // With its master stopped (SIGSTOP), the job cannot end on request, nor by itself: the second
+  // Ctrl-C comes during the cancel, and only its scancel ends the job.
+  const auto master = test::job_processes(t.dir, 0);
+  ASSERT_EQ(master.size(), 1u);
+  ASSERT_EQ(::kill(master[0], SIGSTOP), 0);
+  t.term->ctrl_c();
+  ASSERT_TRUE(test::eventually([&] { return std::ifstream(t.dir + "/cancel").good(); })) << "no cancel began";
+  t.term->ctrl_c();
+  const std::size_t finished = t.ended_by_ctrl_c_saying(
+      "burla: job " + t.id + " killed \\(Ctrl-C during its cancel\\): ([0-9]+) of " + std::to_string(t.n) +
+      " calls finished; resume with `burla resume " + t.id + "`");
+  EXPECT_GE(finished, 2u);
+  t.expect_gone_then_resumed();
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ class job {
   /// job itself failed.
   void wait() {
     if (!impl_) return;
+    detail::ctrl_c_guard waiting;  // held between batches too: Ctrl-C cancels the job (docs/usage.md)
     while (pump()) {
     }
     impl_->state->finish();
@@ -65,6 +66,7 @@ class job {
   std::vector<outcome<R>> outcomes() {
     std::vector<outcome<R>> out;
     if (!impl_) return out;
+    detail::ctrl_c_guard waiting;
     while (pump()) {
     }
     impl_->state->finish(false);
@@ -188,6 +190,7 @@ class job {
     void advance() {
       current_.reset();
       if (!s_) return;
+      detail::ctrl_c_guard waiting;  // not between items: the loop's body is the program's
       while (s_->fresh.empty()) {
         if (!pump(*s_)) {
           s_->state->finish();  // throws the job's error, if any

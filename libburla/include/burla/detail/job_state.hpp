@@ -51,6 +51,18 @@ void validate(const options& opts);
 /// burla::init: the job's processes would not see the change (submit calls it in debug builds).
 void warn_about_changed_globals();
 
+/// While one exists (burla is waiting for a job), Ctrl-C is caught and the job being waited for
+/// decides what it means, instead of the program ending at once (docs/usage.md, "Ctrl-C");
+/// nested ones share the first. Only where the program left SIGINT at its default: a handler of
+/// its own, or SIG_IGN, is left alone. The last one gone puts the program's disposition back.
+class ctrl_c_guard {
+ public:
+  ctrl_c_guard();
+  ~ctrl_c_guard();
+  ctrl_c_guard(const ctrl_c_guard&) = delete;
+  ctrl_c_guard& operator=(const ctrl_c_guard&) = delete;
+};
+
 class job_state {
  public:
   using input_writer = std::function<void(input_sink&, std::uint64_t segment_items)>;
