@@ -12,6 +12,7 @@
 
 #include "libburla/core/journal_fold.hpp"
 #include "libburla/core/posix.hpp"
+#include "libburla/core/type_code.hpp"
 #include "libburla/src/job_dir.hpp"
 #include "libburla/src/jobs.hpp"
 
@@ -488,25 +489,64 @@ std::string csv_field(std::string_view s) {
   return out + "\"";
 }
 
-/// One fixed-size value as text, from its HDF5 type code.
-std::string format_fixed(const std::string& code, std::string_view raw) {
+/// One number as text, from its scalar code. In JSON, NaN and infinities are strings: JSON has
+/// no such numbers.
+std::string format_scalar(const std::string& code, const char* raw, bool json) {
   auto get = [&](auto v) {
-    std::memcpy(&v, raw.data(), sizeof v);
+    std::memcpy(&v, raw, sizeof v);
     return v;
   };
   char buf[64];
+  std::string out;
   if (code == "bool") return get(std::uint8_t{}) ? "true" : "false";
-  if (code == "f32") return std::snprintf(buf, sizeof buf, "%.9g", get(float{})), buf;
-  if (code == "f64") return std::snprintf(buf, sizeof buf, "%.17g", get(double{})), buf;
-  if (code == "i8") return std::to_string(get(std::int8_t{}));
-  if (code == "i16") return std::to_string(get(std::int16_t{}));
-  if (code == "i32") return std::to_string(get(std::int32_t{}));
-  if (code == "i64") return std::to_string(get(std::int64_t{}));
-  if (code == "u8") return std::to_string(get(std::uint8_t{}));
-  if (code == "u16") return std::to_string(get(std::uint16_t{}));
-  if (code == "u32") return std::to_string(get(std::uint32_t{}));
-  if (code == "u64") return std::to_string(get(std::uint64_t{}));
-  throw burla::error("burla: results of HDF5 type '" + code + "' cannot be printed");
+  if (code == "f32")
+    out = (std::snprintf(buf, sizeof buf, "%.9g", get(float{})), buf);
+  else if (code == "f64")
+    out = (std::snprintf(buf, sizeof buf, "%.17g", get(double{})), buf);
+  else if (code == "i8")
+    return std::to_string(get(std::int8_t{}));
+  else if (code == "i16")
+    return std::to_string(get(std::int16_t{}));
+  else if (code == "i32")
+    return std::to_string(get(std::int32_t{}));
+  else if (code == "i64")
+    return std::to_string(get(std::int64_t{}));
+  else if (code == "u8")
+    return std::to_string(get(std::uint8_t{}));
+  else if (code == "u16")
+    return std::to_string(get(std::uint16_t{}));
+  else if (code == "u32")
+    return std::to_string(get(std::uint32_t{}));
+  else if (code == "u64")
+    return std::to_string(get(std::uint64_t{}));
+  else  // the one other scalar code: long double
+    out = (std::snprintf(buf, sizeof buf, "%.21Lg", get(static_cast<long double>(0))), buf);
+  return json && (out == "nan" || out == "-nan" || out == "inf" || out == "-inf") ? json_string(out) : out;
+}
+
+/// A number or a complex number: "1+2i" as text, {"r": 1, "i": 2} in JSON.
+std::string format_element(const core::type_code& t, const char* raw, bool json) {
+  if (!t.complex) return format_scalar(t.scalar, raw, json);
+  const std::string r = format_scalar(t.scalar, raw, json),
+                    i = format_scalar(t.scalar, raw + t.scalar_size, json);
+  if (json) return "{\"r\": " + r + ", \"i\": " + i + "}";
+  return r + (i.starts_with('-') || i.starts_with('+') ? "" : "+") + i + "i";
+}
+
+/// One typed value (fixed or sequence) as text, from its type code; arrays and vectors as
+/// [a, b, ...] in every format.
+std::string format_typed(const core::type_code& t, std::string_view raw, bool json) {
+  const std::uint64_t n = t.sequence ? raw.size() / t.element_size : 1;
+  const std::uint64_t per = t.array ? t.array : 1, size = t.element_size / per;
+  std::string out = t.sequence ? "[" : "";
+  for (std::uint64_t k = 0; k < n; ++k) {
+    out += k ? ", " : "";
+    out += t.array ? "[" : "";
+    for (std::uint64_t j = 0; j < per; ++j)
+      out += (j ? ", " : "") + format_element(t, raw.data() + k * t.element_size + j * size, json);
+    out += t.array ? "]" : "";
+  }
+  return out + (t.sequence ? "]" : "");
 }
 
 int cmd_results(const context& c, const std::vector<std::string>& args) {
@@ -527,35 +567,38 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
                        ", stored as Boost archives: read them in C++ with burla::attach<" + t.result_type +
                        ">(\"" + spec.id + "\").results(), or from " + dir + "/results.h5");
 
-  // The fold decides each input's status; a batch gives a value only where it says ok.
+  // The fold decides each input's status; a batch gives a value only where it says ok. Values
+  // are kept encoded until the format is known.
   const std::size_t n = spec.n_inputs;
+  const bool typed = t.result_kind == core::value_kind::fixed || t.result_kind == core::value_kind::sequence;
+  const auto code = typed ? core::parse_type_code(t.result_h5) : std::nullopt;
   std::vector<std::string> values(n);
   const job_view v = read_job(dir, [&](const core::reply_view& r) {
     burla::detail::byte_reader in(r.results, "the results of a batch");
     for (std::uint32_t k = 0; k < r.head.done; ++k) {
-      std::string value;
+      std::string_view value;
       if (t.result_kind == core::value_kind::fixed)
-        value = format_fixed(t.result_h5, in.take(t.result_size));
-      else if (t.result_kind == core::value_kind::string)
-        value = std::string(in.get_bytes());
-      if (r.status[k] == static_cast<std::uint8_t>(call_status::ok))
-        values[r.head.first + k] = std::move(value);
+        value = in.take(t.result_size);
+      else if (t.result_kind != core::value_kind::none)
+        value = in.get_bytes();
+      if (r.status[k] == static_cast<std::uint8_t>(call_status::ok)) values[r.head.first + k] = value;
     }
   });
+  auto shown = [&](std::size_t i, bool json) {
+    if (code) return format_typed(*code, values[i], json);
+    return json ? json_string(values[i]) : values[i];
+  };
   const auto& status = v.fold.status();
   std::vector<std::string> errors(n);
   for (const auto& [index, f] : v.fold.failures()) errors[index] = failure_text(f);
   const std::string state = state_of(v);
-  const bool text = t.result_kind == core::value_kind::string;
   const bool has_value = t.result_kind != core::value_kind::none;
   auto status_name = [&](std::size_t i) { return burla::to_string(static_cast<call_status>(status[i])); };
   if (format == "json") {
     std::printf("{\"job\": %s, \"state\": %s, \"result_type\": %s, \"results\": [",
                 json_string(spec.id).c_str(), json_string(state).c_str(), json_string(t.result_type).c_str());
     for (std::size_t i = 0; i < n; ++i) {
-      std::string value = "null";
-      if (status[i] == 1 && has_value) value = text ? json_string(values[i]) : values[i];
-      if (value == "nan" || value == "inf" || value == "-inf") value = json_string(value);  // JSON has no NaN
+      const std::string value = status[i] == 1 && has_value ? shown(i, true) : "null";
       std::printf("%s\n  {\"index\": %zu, \"status\": \"%s\", \"result\": %s", i ? "," : "", i,
                   status_name(i), value.c_str());
       if (!errors[i].empty()) std::printf(", \"error\": %s", json_string(errors[i]).c_str());
@@ -565,11 +608,12 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
   } else if (format == "csv") {
     std::printf("index,status,result,error\n");
     for (std::size_t i = 0; i < n; ++i)
-      std::printf("%zu,%s,%s,%s\n", i, status_name(i), status[i] == 1 ? csv_field(values[i]).c_str() : "",
-                  csv_field(errors[i]).c_str());
+      std::printf("%zu,%s,%s,%s\n", i, status_name(i),
+                  status[i] == 1 ? csv_field(shown(i, false)).c_str() : "", csv_field(errors[i]).c_str());
   } else {
     for (std::size_t i = 0; i < n; ++i)
-      std::printf("%zu\t%s\t%s\n", i, status_name(i), status[i] == 1 ? values[i].c_str() : errors[i].c_str());
+      std::printf("%zu\t%s\t%s\n", i, status_name(i),
+                  status[i] == 1 ? shown(i, false).c_str() : errors[i].c_str());
   }
   if (!v.damage.empty()) {
     std::fprintf(stderr, "%s\nburla: the rows above are what the journal holds before the damage\n",

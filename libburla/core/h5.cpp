@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "type_code.hpp"
+
 namespace burla::h5 {
 namespace {
 
@@ -55,9 +57,8 @@ handle::~handle() {
   if (id_ >= 0) H5Idec_ref(id_);
 }
 
-handle type_for_code(const std::string& code) {
-  quiet();
-  hid_t native = H5I_INVALID_HID;
+namespace {
+handle scalar_type(const std::string& code) {
   if (code == "bool") {  // as h5py writes numpy bools: an enum FALSE/TRUE on int8
     handle t(H5Tenum_create(H5T_NATIVE_INT8), "create the bool type");
     const signed char f = 0, tr = 1;
@@ -65,31 +66,35 @@ handle type_for_code(const std::string& code) {
     check_status(H5Tenum_insert(t.get(), "TRUE", &tr), "define the bool type");
     return t;
   }
-  if (code == "i8")
-    native = H5T_NATIVE_INT8;
-  else if (code == "i16")
-    native = H5T_NATIVE_INT16;
-  else if (code == "i32")
-    native = H5T_NATIVE_INT32;
-  else if (code == "i64")
-    native = H5T_NATIVE_INT64;
-  else if (code == "u8")
-    native = H5T_NATIVE_UINT8;
-  else if (code == "u16")
-    native = H5T_NATIVE_UINT16;
-  else if (code == "u32")
-    native = H5T_NATIVE_UINT32;
-  else if (code == "u64")
-    native = H5T_NATIVE_UINT64;
-  else if (code == "f32")
-    native = H5T_NATIVE_FLOAT;
-  else if (code == "f64")
-    native = H5T_NATIVE_DOUBLE;
-  else if (code == "f128" || code == "f96" || code == "f80")
-    native = H5T_NATIVE_LDOUBLE;
-  else
-    throw error("burla: no HDF5 type for element code '" + code + "'");
-  return handle(H5Tcopy(native), "copy a native type");
+  static const std::pair<const char*, hid_t> natives[] = {
+      {"i8", H5T_NATIVE_INT8},    {"i16", H5T_NATIVE_INT16},  {"i32", H5T_NATIVE_INT32},
+      {"i64", H5T_NATIVE_INT64},  {"u8", H5T_NATIVE_UINT8},   {"u16", H5T_NATIVE_UINT16},
+      {"u32", H5T_NATIVE_UINT32}, {"u64", H5T_NATIVE_UINT64}, {"f32", H5T_NATIVE_FLOAT},
+      {"f64", H5T_NATIVE_DOUBLE}};
+  for (const auto& [name, native] : natives)
+    if (code == name) return handle(H5Tcopy(native), "copy a native type");
+  return handle(H5Tcopy(H5T_NATIVE_LDOUBLE), "copy a native type");  // the one other code parse gives
+}
+}  // namespace
+
+handle type_for_code(const std::string& code) {
+  quiet();
+  const auto t = core::parse_type_code(code);
+  if (!t) throw error("burla: no HDF5 type for type code '" + code + "'");
+  handle type = scalar_type(t->scalar);
+  if (t->complex) {  // h5py's convention: a compound {r, i}, read as numpy complex
+    const std::string what = "create the complex type " + code;
+    handle c(H5Tcreate(H5T_COMPOUND, 2 * t->scalar_size), what);
+    check_status(H5Tinsert(c.get(), "r", 0, type.get()), what);
+    check_status(H5Tinsert(c.get(), "i", t->scalar_size, type.get()), what);
+    type = std::move(c);
+  }
+  if (t->array) {
+    const hsize_t dims[1] = {t->array};
+    type = handle(H5Tarray_create2(type.get(), 1, dims), "create the array type " + code);
+  }
+  if (t->sequence) type = handle(H5Tvlen_create(type.get()), "create the sequence type " + code);
+  return type;
 }
 
 handle vlen_string_type() {

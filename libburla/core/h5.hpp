@@ -42,7 +42,7 @@ class handle {
 handle create_file(const std::string& path);
 handle open_file(const std::string& path);
 
-/// The element type for a burla type code ("i32", "f64", "bool", ...).
+/// The HDF5 type for a type code (core::parse_type_code): "i32", "c128", "a3:f64", "v:f64", ...
 handle type_for_code(const std::string& code);
 handle vlen_string_type();
 handle vlen_bytes_type();

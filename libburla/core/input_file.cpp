@@ -12,9 +12,8 @@ namespace burla::core {
 
 namespace {
 constexpr std::uint64_t max_batch_bytes = 4u << 20;
-// Larger than any encoding burla writes (long double: 16 bytes; segments: 64 inputs), small
-// enough that products with them cannot overflow 64 bits.
-constexpr std::uint64_t max_fixed_size = 64;
+// Small enough that products with them cannot overflow 64 bits.
+constexpr std::uint64_t max_fixed_size = detail::max_fixed_bytes;
 constexpr std::uint64_t max_segment_items = 1u << 20;
 
 [[noreturn]] void damaged(const std::string& dir, const std::string& what) {
@@ -45,7 +44,7 @@ std::string block_checksums::finish() const {
 
 input_file::input_file(const std::string& dir, const job_spec& spec) : spec_(spec), dir_(dir) {
   const auto kind = spec.types.input_kind;
-  if (kind != value_kind::fixed && kind != value_kind::string && kind != value_kind::serialized)
+  if (kind == value_kind::none)
     damaged(dir, "job.ini gives input_kind " + std::to_string(static_cast<int>(kind)));
   fd_ = posix::open_file(dir + "/inputs.bin", O_RDONLY);
   const std::uint64_t size = posix::file_size(fd_.get(), dir + "/inputs.bin");

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "posix.hpp"
+#include "type_code.hpp"
 
 namespace burla::core {
 
@@ -118,28 +119,16 @@ std::string read_bounded(const std::string& path) {
   return out;
 }
 
-/// Bytes of a fixed-size value with this HDF5 element code (as h5_code writes them); 0 if none.
-std::uint64_t code_size(const std::string& code) {
-  static const std::pair<const char*, std::uint64_t> codes[] = {
-      {"bool", 1}, {"i8", 1},  {"u8", 1},  {"i16", 2}, {"u16", 2}, {"i32", 4},
-      {"u32", 4},  {"f32", 4}, {"i64", 8}, {"u64", 8}, {"f64", 8}};
-  for (const auto& [name, size] : codes)
-    if (code == name) return size;
-  return code == detail::h5_code<long double>() ? sizeof(long double) : 0;
-}
-
 /// What readers of a job_spec rely on: values in range, sizes that match their types, and as
 /// many inputs as the input files next to job.ini hold (so that nothing sized by n_inputs can
 /// be absurd). Inputs already removed are not checked.
 void check_values(const std::string& path, const job_spec& s) {
   const int input_kind = static_cast<int>(s.types.input_kind);
-  const int result_kind = static_cast<int>(s.types.result_kind);
   auto damaged = [&](const std::string& what) {
     throw error("burla: the job description " + path + " is damaged: " + what +
                 ". It is written once when the job is created; submit the job again");
   };
-  if (input_kind < 0 || input_kind > 2) damaged("input_kind " + std::to_string(input_kind));
-  if (result_kind < 0 || result_kind > 3) damaged("result_kind " + std::to_string(result_kind));
+  if (s.types.input_kind == value_kind::none) damaged("input_kind " + std::to_string(input_kind));
   // Segments of up to 64 inputs are written; the limit keeps n_inputs arithmetic in range.
   if (s.segment_items < 1 || s.segment_items > (1u << 20))
     damaged("segment_items " + std::to_string(s.segment_items));
@@ -150,10 +139,19 @@ void check_values(const std::string& path, const job_spec& s) {
   if (s.func_cpu < 1 || s.func_gpu < 0 || !std::isfinite(s.func_ram) || s.func_ram < 0)
     damaged("func_cpu, func_ram or func_gpu out of range");
   const job_types& t = s.types;
-  if (input_kind == 0 && (t.input_size == 0 || code_size(t.input_h5) != t.input_size))
-    damaged("input_size " + std::to_string(t.input_size) + " does not fit input_h5 '" + t.input_h5 + "'");
-  if (result_kind == 0 && (t.result_size == 0 || code_size(t.result_h5) != t.result_size))
-    damaged("result_size " + std::to_string(t.result_size) + " does not fit result_h5 '" + t.result_h5 + "'");
+  // Fixed values have the size their code gives; sequences a code of one (older job.ini files
+  // have neither: their values are archives).
+  auto check_code = [&](value_kind kind, const std::string& code, std::uint64_t size, const char* side) {
+    if (kind != value_kind::fixed && kind != value_kind::sequence) return;
+    const auto parsed = parse_type_code(code);
+    const bool fits = parsed && parsed->sequence == (kind == value_kind::sequence) &&
+                      (kind == value_kind::sequence || (size != 0 && parsed->fixed_size() == size));
+    if (!fits)
+      damaged(std::string(side) + "_size " + std::to_string(size) + " does not fit " + side + "_h5 '" + code +
+              "'");
+  };
+  check_code(t.input_kind, t.input_h5, t.input_size, "input");
+  check_code(t.result_kind, t.result_h5, t.result_size, "result");
 
   const std::string dir = path.substr(0, path.rfind('/') + 1);
   if (!posix::exists(dir + "inputs.bin")) return;
@@ -280,7 +278,7 @@ class ini_reader {
     auto& raw = ints_.emplace_back();
     number(key, raw);
     then_.push_back([this, key, &raw, &target] {
-      if (raw < 0 || raw > static_cast<int>(value_kind::none))
+      if (raw < 0 || raw > static_cast<int>(value_kind::sequence))
         damaged(std::string(key) + " " + std::to_string(raw));
       target = static_cast<value_kind>(raw);
     });

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "posix.hpp"
+#include "type_code.hpp"
 
 namespace burla::core {
 namespace {
@@ -10,6 +11,7 @@ namespace {
 const char* encoding_name(value_kind k) {
   switch (k) {
     case value_kind::fixed:
+    case value_kind::sequence:
       return "native";
     case value_kind::string:
       return "string";
@@ -19,6 +21,25 @@ const char* encoding_name(value_kind k) {
       return "none";
   }
   return "unknown";
+}
+
+/// HDF5's variable-length rows over encoded values (pointing into them) of `element`-byte elements.
+std::vector<hvl_t> sequence_rows(const std::string_view* encoded, std::uint32_t n, std::uint64_t element) {
+  std::vector<hvl_t> rows;
+  rows.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (encoded[i].size() % element != 0)
+      throw error("burla: a sequence of " + std::to_string(encoded[i].size()) +
+                  " bytes is no whole number of " + std::to_string(element) +
+                  "-byte elements; the reply is damaged");
+    rows.push_back({encoded[i].size() / element, const_cast<char*>(encoded[i].data())});
+  }
+  return rows;
+}
+
+/// Bytes of one element of a sequence type code (checked when job.ini was read).
+std::uint64_t sequence_element(const std::string& code) {
+  return parse_type_code(code).value().element_size;
 }
 
 }  // namespace
@@ -50,6 +71,7 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
   error_message_ = h5::create_dataset(f, "error_message", string_type_.get(), n);
   switch (t.result_kind) {
     case value_kind::fixed:
+    case value_kind::sequence:
       result_type_ = h5::type_for_code(t.result_h5);
       break;
     case value_kind::string:
@@ -62,7 +84,9 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
       break;
   }
   if (result_type_) result_ = h5::create_dataset(f, "result", result_type_.get(), n);
-  if (t.input_kind == value_kind::fixed) {
+  if (t.result_kind == value_kind::sequence) result_element_ = sequence_element(t.result_h5);
+  if (t.input_kind == value_kind::sequence) input_element_ = sequence_element(t.input_h5);
+  if (t.input_kind == value_kind::fixed || t.input_kind == value_kind::sequence) {
     input_type_ = h5::type_for_code(t.input_h5);
     input_ = h5::create_dataset(f, "input", input_type_.get(), n);
   }
@@ -168,10 +192,9 @@ void results_writer::write_rows(std::uint64_t first, std::uint32_t n, const std:
       h5::write_range(result_.get(), result_type_.get(), first, n, p.data(), "write results");
       break;
     }
-    case value_kind::serialized: {
-      std::vector<hvl_t> v;
-      for (std::uint32_t i = 0; i < n; ++i)
-        v.push_back({encoded[i].size(), const_cast<char*>(encoded[i].data())});
+    case value_kind::serialized:  // bytes
+    case value_kind::sequence: {
+      const auto v = sequence_rows(encoded, n, result_element_);
       h5::write_range(result_.get(), result_type_.get(), first, n, v.data(), "write results");
       break;
     }
@@ -182,7 +205,15 @@ void results_writer::write_rows(std::uint64_t first, std::uint32_t n, const std:
 
 void results_writer::write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes) {
   if (!input_) return;
-  h5::write_range(input_.get(), input_type_.get(), first, count, bytes.data(), "write inputs");
+  if (spec_.types.input_kind != value_kind::sequence) {
+    h5::write_range(input_.get(), input_type_.get(), first, count, bytes.data(), "write inputs");
+    return;
+  }
+  detail::byte_reader in(bytes, "the inputs of a batch");
+  std::vector<std::string_view> encoded(count);
+  for (auto& e : encoded) e = in.get_bytes();
+  const auto rows = sequence_rows(encoded.data(), static_cast<std::uint32_t>(count), input_element_);
+  h5::write_range(input_.get(), input_type_.get(), first, count, rows.data(), "write inputs");
 }
 
 void results_writer::flush() {

@@ -2,9 +2,10 @@
 // Layout (see docs/results-file.md):
 //   /status          enum uint8 {not_run, ok, failed, crashed, timed_out, out_of_memory, worker_lost}
 //   /attempts        uint8, how many times each input ran
-//   /result          typed (arithmetic), variable-length string, or variable-length bytes
-//                    (a Boost binary archive) per input; absent for functions returning void
-//   /input           typed inputs, when the input type is arithmetic
+//   /result          typed (numbers, complex, arrays: native types; vectors: variable-length
+//                    sequences), variable-length string, or variable-length bytes (a Boost
+//                    binary archive) per input; absent for functions returning void
+//   /input           typed inputs, when the input type is typed as /result is
 //   /rank            int32, the MPI rank that ran the call (-1: not run)
 //   /stdout /stderr  variable-length strings: what each call printed
 //   /error_type /error_message   variable-length strings: what a failed call threw
@@ -31,7 +32,7 @@ class results_writer {
   /// Records one finished batch; calls skipped or to be retried are left out. `attempts`: per
   /// input, the times it ran.
   void write(const reply_view& reply, const std::uint8_t* attempts);
-  /// Records the inputs of a dispatched batch (arithmetic inputs only).
+  /// Records the inputs of a dispatched batch (typed inputs only: fixed and sequences).
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
   void flush();
@@ -58,6 +59,7 @@ class results_writer {
   h5::handle file_;
   h5::handle status_, attempts_, result_, input_, rank_, stdout_, stderr_, error_type_, error_message_;
   h5::handle result_type_, input_type_, string_type_, status_type_;
+  std::uint64_t result_element_ = 1, input_element_ = 1;  ///< bytes per element of sequences and bytes
 };
 
 }  // namespace burla::core

@@ -509,7 +509,11 @@ prepared prepare_job(const options& opts, std::uint64_t n_inputs, job_types type
 
 void check_result_type(const core::job_spec& spec, const std::string& id, const std::string& result_type,
                        value_kind result_kind, const char* how) {
-  if (spec.types.result_type != result_type || spec.types.result_kind != result_kind)
+  // Same type, other encoding: a job of a burla that archived complex numbers, arrays and vectors.
+  if (spec.types.result_type == result_type && spec.types.result_kind != result_kind)
+    throw error("burla: job " + spec.id + " stores its " + result_type +
+                " results in an encoding of another version of burla; read them with that version");
+  if (spec.types.result_type != result_type)
     throw error("burla: job " + spec.id + " returns " + spec.types.result_type + ", not " + result_type +
                 "; use burla::" + how + "<" + spec.types.result_type + ">(\"" + id + "\")");
 }

@@ -189,13 +189,12 @@ class master {
     begin_batch(msg, first, static_cast<std::uint32_t>(count), item.skip);
     const std::size_t header = msg.size();
     inputs_.read(item.unit, item.units, msg);
-    if (spec_.types.input_kind == detail::value_kind::fixed &&
-        item.skip.empty()) {  // while the workers compute
+    if (typed_inputs() && item.skip.empty()) {  // while the workers compute
       results_->write_inputs(first, count, std::string_view(msg).substr(header));
-      if (!inputs_written_.empty() && inputs_written_.back().second == first)
-        inputs_written_.back().second += count;
+      if (!inputs_written_.empty() && inputs_written_.back().second == item.unit)
+        inputs_written_.back().second += item.units;
       else
-        inputs_written_.emplace_back(first, first + count);
+        inputs_written_.emplace_back(item.unit, item.unit + item.units);
     }
     if (!dispatched_any_) first_dispatch_ = clock::now(), dispatched_any_ = true;
     outbox_.send(w, tag_batch, std::move(msg));
@@ -399,9 +398,15 @@ class master {
     }
   }
 
+  /// Inputs with a row in /input: fixed ones and sequences, which the master can read.
+  bool typed_inputs() const {
+    return spec_.types.input_kind == detail::value_kind::fixed ||
+           spec_.types.input_kind == detail::value_kind::sequence;
+  }
+
   /// Inputs not dispatched whole in this run still get their row of /input.
   void write_remaining_inputs() {
-    if (spec_.types.input_kind != detail::value_kind::fixed) return;  // one unit per input
+    if (!typed_inputs()) return;
     std::sort(inputs_written_.begin(), inputs_written_.end());
     inputs_written_.emplace_back(inputs_.units(), inputs_.units());
     std::string bytes;
@@ -411,7 +416,8 @@ class master {
         const std::uint64_t k = std::min(inputs_.max_units_per_batch(), from - u);
         bytes.clear();
         inputs_.read(u, k, bytes);
-        results_->write_inputs(u, k, bytes);
+        const std::uint64_t first = inputs_.first_item(u);
+        results_->write_inputs(first, inputs_.first_item(u + k) - first, bytes);
         u += k;
       }
       u = std::max(u, to);
@@ -434,7 +440,7 @@ class master {
   std::vector<int> dispatch_to_;     // workers that answered since the last dispatch
   mpi::outbox outbox_;
   std::vector<worker_state> workers_;                                    // by rank; [0] unused
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // [from, to) of /input
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // units [from, to) in /input
   std::uint64_t todo_ = 0;                                               // inputs this run has yet to settle
   bool stopping_ = false, draining_ = false, dispatched_any_ = false, disk_full_ = false;
   core::end_record end_;

@@ -6,6 +6,9 @@
 //   cli_helper fail_late N the same, but each call prints "finished x" and input 1 sleeps 2 s
 //                          first, so that it fails after inputs 4, 7, ...; waits
 //   cli_helper retry       40,000 strings; the first attempt of input 1 throws, max_retries = 1; waits
+//   cli_helper complex N   0..N-1 -> (x + 0.5) + (1 - x)i (int -> std::complex<double>); waits
+//   cli_helper arrays N    0..N-1 -> {x, -x, x*x} (int -> std::array<int, 3>); waits
+//   cli_helper vectors N   0..N-1 -> x values x + 0.5k, k = 0..x-1 (int -> std::vector<double>); waits
 //   cli_helper slow N MS   0..N-1 -> x*x; inputs 0 and 1 return at once, the others sleep MS ms;
 //                          exits at once, leaving the job running
 //   cli_helper map N MS    remote_parallel_map of 0..N-1 -> x*x, each call sleeping MS ms;
@@ -17,8 +20,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <burla/burla.hpp>
 #include <chrono>
+#include <complex>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -65,6 +70,20 @@ std::string echo_retried(const std::string& s) {
   return "r" + s;
 }
 
+std::complex<double> complex_of(int x) {
+  return {x + 0.5, 1.0 - x};
+}
+
+std::array<int, 3> array_of(int x) {
+  return {x, -x, x * x};
+}
+
+std::vector<double> vector_of(int x) {
+  std::vector<double> v;
+  for (int k = 0; k < x; ++k) v.push_back(x + 0.5 * k);
+  return v;
+}
+
 std::vector<int> upto(int n) {
   std::vector<int> v(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
@@ -74,6 +93,13 @@ std::vector<int> upto(int n) {
 template <class Job>
 void print_id(const Job& job) {
   std::cout << job.id() << std::endl;
+}
+
+/// Prints the id of a job and waits for it.
+template <class Job>
+void waiting(Job job) {
+  print_id(job);
+  job.wait();
 }
 
 /// Prints the id of a job whose calls may fail, and waits for it.
@@ -113,6 +139,12 @@ int main(int argc, char** argv) {
       auto job = burla::submit(echo_retried, in, {.max_retries = 1, .spinner = false});
       print_id(job);
       job.wait();
+    } else if (cmd == "complex") {
+      waiting(burla::submit(complex_of, upto(n), quiet));
+    } else if (cmd == "arrays") {
+      waiting(burla::submit(array_of, upto(n), quiet));
+    } else if (cmd == "vectors") {
+      waiting(burla::submit(vector_of, upto(n), quiet));
     } else if (cmd == "slow" && argc > 3) {
       const int ms = std::atoi(argv[3]);
       auto job = burla::submit(
@@ -143,8 +175,8 @@ int main(int argc, char** argv) {
       for (int r : squares) std::cout << r << "\n";
     } else {
       std::cerr
-          << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | slow N MS | map N MS | "
-             "own_handler N MS\n";
+          << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | complex N | arrays N | "
+             "vectors N | slow N MS | map N MS | own_handler N MS\n";
       return 2;
     }
   } catch (const std::exception& e) {

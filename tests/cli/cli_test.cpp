@@ -401,6 +401,28 @@ class Cli : public testing::Test {
     }
   }
 
+  /// `burla results ID` of a typed job (complex numbers, arrays, vectors): the table's and the CSV's
+  /// third field is `text(x)`, and the JSON's result passes `json_right(result, x)`.
+  template <class Text, class JsonRight>
+  void expect_typed_results(const std::string& id, int n, Text text, JsonRight json_right) const {
+    const output table = burla("results " + id);
+    ASSERT_EQ(table.rc, 0) << table.err;
+    const auto lines = lines_of(table.out);
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(n));
+    for (int x = 0; x < n; ++x) EXPECT_EQ(lines[x], std::to_string(x) + "\tok\t" + text(x));
+    const output csv = burla("results " + id + " --format csv");
+    ASSERT_EQ(csv.rc, 0) << csv.err;
+    const auto rows = parse_csv(csv.out);
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(n) + 1);
+    for (int x = 0; x < n; ++x)
+      EXPECT_EQ(rows[x + 1], (std::vector<std::string>{std::to_string(x), "ok", text(x), ""}));
+    const output o = burla("results " + id + " --format json");
+    ASSERT_EQ(o.rc, 0) << o.err;
+    const json doc = json::parse(o.out);
+    ASSERT_EQ(doc["results"].items.size(), static_cast<std::size_t>(n));
+    for (int x = 0; x < n; ++x) EXPECT_TRUE(json_right(doc["results"].items[x]["result"], x)) << o.out;
+  }
+
   /// `burla jobs` as id -> backend, Slurm id, done/total, state (the rest of the line).
   std::map<std::string, std::vector<std::string>> jobs() const {
     const output o = burla("jobs");
@@ -522,6 +544,55 @@ TEST_F(Cli, ResultsOfFailedCallsGiveTheirErrorInEveryFormat) {
   for (int x = 0; x < n; ++x)
     want.push_back(throws(x) ? row{"failed", "", error_of(x)} : row{"ok", std::to_string(square(x)), ""});
   expect_results(id, want, false, "failed");
+}
+
+/// A number as the test spells it: the values here are short decimals.
+std::string num(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+bool is_number(const json& j, double v) {
+  return j.type == json::number && std::stod(j.text) == v;
+}
+
+TEST_F(Cli, ResultsOfComplexNumbersInEveryFormat) {
+  const int n = 4;  // (x + 0.5) + (1 - x)i: imaginary parts 1, 0, -1, -2
+  expect_typed_results(
+      start("complex " + std::to_string(n)), n,
+      [](int x) { return num(x + 0.5) + (x > 1 ? "" : "+") + num(1.0 - x) + "i"; },
+      [](const json& r, int x) {
+        return r.type == json::object && r.members.size() == 2 && is_number(r["r"], x + 0.5) &&
+               is_number(r["i"], 1.0 - x);
+      });
+}
+
+TEST_F(Cli, ResultsOfStdArraysInEveryFormat) {
+  const int n = 4;
+  expect_typed_results(
+      start("arrays " + std::to_string(n)), n,
+      [](int x) { return "[" + num(x) + ", " + num(-x) + ", " + num(x * x) + "]"; },
+      [](const json& r, int x) {
+        return r.type == json::array && r.items.size() == 3 && is_number(r.items[0], x) &&
+               is_number(r.items[1], -x) && is_number(r.items[2], x * x);
+      });
+}
+
+TEST_F(Cli, ResultsOfVectorsInEveryFormatEmptyOnesToo) {
+  const int n = 4;  // x values x + 0.5k
+  expect_typed_results(
+      start("vectors " + std::to_string(n)), n,
+      [](int x) {
+        std::string out = "[";
+        for (int k = 0; k < x; ++k) out += (k ? ", " : "") + num(x + 0.5 * k);
+        return out + "]";
+      },
+      [](const json& r, int x) {
+        if (r.type != json::array || r.items.size() != static_cast<std::size_t>(x)) return false;
+        for (int k = 0; k < x; ++k)
+          if (!is_number(r.items[k], x + 0.5 * k)) return false;
+        return true;
+      });
 }
 
 // Known bug: 40,000 string inputs travel in segments of two, and the retry of input 1 leaves input

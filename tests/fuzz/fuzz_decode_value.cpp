@@ -1,5 +1,5 @@
 // Results as the caller decodes them from a batch in the journal: decode_value<R> over a byte
-// range, value after value, for a few result types (raw, string, Boost archives). Each value
+// range, value after value, for a few result types (raw, string, sequence, Boost archives). Each value
 // must decode or throw burla::error. Input: a type selector byte, then the encoded values.
 #include <burla/detail/codec.hpp>
 #include <burla/error.hpp>

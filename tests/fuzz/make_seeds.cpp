@@ -230,9 +230,12 @@ void regression_seeds(const std::string& tmp) {
   std::string bytes(1, 6);
   burla::detail::encode_value(bytes, std::pair<std::set<long>, std::list<std::string>>{{1}, {"a", "b", "c"}});
   seed("decode_value", "regression-list-count", patched(bytes, 3, std::uint64_t{1} << 60));
+  bytes.assign(1, 4);  // a std::vector inside an archive: std::vector<double> itself is a sequence
+  burla::detail::encode_value(bytes, std::map<std::string, std::vector<int>>{{"a", {1, 2}}});
+  seed("decode_value", "regression-vector-count", patched(bytes, 2, std::uint64_t{1} << 40, 9));
   bytes.assign(1, 2);
   burla::detail::encode_value(bytes, std::vector<double>{1, 2});
-  seed("decode_value", "regression-vector-count", patched(bytes, 2, std::uint64_t{1} << 40, 9));
+  seed("decode_value", "sequence-length", patched(bytes, 16, std::uint64_t{1} << 40, 1));
   bytes.assign(1, 3);
   burla::detail::encode_value(bytes, std::vector<std::string>{"xxxxx"});
   seed("decode_value", "regression-string-length", patched(bytes, 5, std::uint64_t{1} << 50, 9));

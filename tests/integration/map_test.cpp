@@ -272,7 +272,7 @@ TEST(Errors, ADamagedResultInTheJournalNamesTheFileAndTheInput) {
   auto job = burla::submit([](int x) { return std::vector<double>(3, x); }, std::vector<int>{1, 2, 3},
                            {.spinner = false});
   ASSERT_EQ(job.results().size(), 3u);
-  // The first result's element count, just before its three 1.0s, becomes 2^40.
+  // The first result's length (24 bytes: three doubles), just before its three 1.0s, becomes 2^40.
   const std::string path = job.directory() + "/journal";
   std::stringstream whole;
   whole << std::ifstream(path, std::ios::binary).rdbuf();
@@ -280,9 +280,9 @@ TEST(Errors, ADamagedResultInTheJournalNamesTheFileAndTheInput) {
   const double one[3] = {1, 1, 1};
   const auto values = bytes.find(std::string(reinterpret_cast<const char*>(one), sizeof one));
   ASSERT_NE(values, std::string::npos);
-  const std::uint64_t three = 3, huge = std::uint64_t{1} << 40;
-  const auto count = bytes.rfind(std::string(reinterpret_cast<const char*>(&three), 8), values);
-  ASSERT_TRUE(count != std::string::npos && values - count <= 16);
+  const std::uint64_t length = sizeof one, huge = std::uint64_t{1} << 40;
+  const auto count = bytes.rfind(std::string(reinterpret_cast<const char*>(&length), 8), values);
+  ASSERT_TRUE(count != std::string::npos && values - count == 8);
   bytes.replace(count, 8, reinterpret_cast<const char*>(&huge), 8);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   try {

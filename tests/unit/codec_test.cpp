@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <burla/burla.hpp>
+#include <complex>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,6 +69,21 @@ TEST(Codec, RoundTripsEveryEncoding) {
   EXPECT_EQ(round_trip(p), p);
   const std::map<std::string, std::vector<int>> m{{"a", {1, 2}}, {"b", {}}};
   EXPECT_EQ(round_trip(m), m);
+  EXPECT_EQ(round_trip(std::complex<double>(1.5, -2)), std::complex<double>(1.5, -2));
+  EXPECT_EQ(round_trip(std::array<int, 3>{7, -8, 9}), (std::array<int, 3>{7, -8, 9}));
+  EXPECT_EQ(round_trip(std::vector<double>{0.5, -1e300}), (std::vector<double>{0.5, -1e300}));
+  EXPECT_EQ(round_trip(std::vector<double>{}), std::vector<double>{});
+}
+
+TEST(Codec, ASequenceIsItsLengthThenItsElementsRaw) {
+  std::string bytes;
+  burla::detail::encode_value(bytes, std::vector<std::int16_t>{1, -2});
+  const std::string want = {4, 0, 0, 0, 0, 0, 0, 0, 1, 0, '\xfe', '\xff'};  // little-endian
+  EXPECT_EQ(bytes, want);
+  // A length that is no whole number of elements is damage.
+  const std::string odd = {3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2};
+  burla::detail::byte_reader in(odd, "test");
+  EXPECT_THROW(burla::detail::decode_value<std::vector<std::int16_t>>(in), burla::error);
 }
 
 TEST(Codec, MissingValuesDecodeAsDefault) {

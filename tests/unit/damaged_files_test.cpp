@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <list>
@@ -309,8 +310,8 @@ TEST(DamagedResults, BogusListCountIsAnErrorNotAHang) {
 }
 
 TEST(DamagedResults, BogusCountsAndLengthsAllocateNothingLarge) {
-  const std::vector<double> v{1, 2};
-  expect_decode_error<std::vector<double>>(encode_patched(v, 2, std::uint64_t{1} << 40), "container count");
+  const std::deque<double> v{1, 2};  // std::vector<double> is a sequence, not an archive
+  expect_decode_error<std::deque<double>>(encode_patched(v, 2, std::uint64_t{1} << 40), "container count");
   const std::vector<std::string> s{std::string(5, 'x')};
   expect_decode_error<std::vector<std::string>>(encode_patched(s, 5, std::uint64_t{1} << 50),
                                                 "string length");
@@ -371,10 +372,29 @@ struct input_batch final : burla::detail::batch_context {
 // Workers read inputs through the checked archive too: a damaged count fails that call only.
 TEST(DamagedInputs, HugeCountInASerializedInputIsAnErrorNotAnAllocation) {
   const std::string bytes =
-      patched(segment_of<std::vector<double>>({{1, 2, 3}, {4}}), 3, std::uint64_t{1} << 40);
+      patched(segment_of<std::deque<double>>({{1, 2, 3}, {4}}), 3, std::uint64_t{1} << 40);
   input_batch batch(bytes, 2);
-  burla::detail::input_cursor<std::vector<double>> inputs(batch);
+  burla::detail::input_cursor<std::deque<double>> inputs(batch);
   expect_error([&] { inputs.next(0); }, {"cannot decode input 0", "container count", "damaged"});
+}
+
+// Vectors of numbers travel as a byte count and raw elements: a count past the batch, or no whole
+// number of elements, fails that input.
+TEST(DamagedInputs, BadLengthsInASequenceInputAreErrorsNotAllocations) {
+  std::string bytes;
+  burla::detail::encode_value(bytes, std::vector<double>{1, 2, 3});
+  burla::detail::encode_value(bytes, std::vector<double>{4});
+  {
+    const std::string huge = patched(bytes, 24, std::uint64_t{1} << 40);
+    input_batch batch(huge, 2);
+    burla::detail::input_cursor<std::vector<double>> inputs(batch);
+    expect_error([&] { inputs.next(0); }, {"cannot decode input 0", "damaged"});
+  }
+  const std::string odd = patched(bytes, 8, 7, 32);  // the second input's length
+  input_batch batch(odd, 2);
+  burla::detail::input_cursor<std::vector<double>> inputs(batch);
+  EXPECT_EQ(inputs.next(0), (std::vector<double>{1, 2, 3}));
+  expect_error([&] { inputs.next(1); }, {"cannot decode input 1", "whole number", "damaged"});
 }
 
 TEST(DamagedInputs, BogusListCountInASerializedInputIsAnErrorNotAHang) {

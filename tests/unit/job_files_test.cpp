@@ -62,6 +62,31 @@ TEST(JobSpec, RoundTripsEvenHostileStrings) {
   EXPECT_FALSE(r.types.callable_is_function);
 }
 
+TEST(JobSpec, TypeCodesOfComplexArraysAndVectorsAreCheckedAgainstTheirSizes) {
+  const std::string dir = temp_dir();
+  auto s = sample_spec();  // no inputs.bin: only the codes and sizes are checked
+  s.types.input_kind = burla::detail::value_kind::sequence;
+  s.types.input_h5 = "v:f64";
+  s.types.result_h5 = "a3:c128";
+  s.types.result_size = 48;
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  const auto r = burla::core::read_job_spec(dir + "/job.ini");
+  EXPECT_EQ(r.types.input_kind, burla::detail::value_kind::sequence);
+  EXPECT_EQ(r.types.input_h5, "v:f64");
+  EXPECT_EQ(r.types.result_h5, "a3:c128");
+  auto refused = [&](auto change) {
+    auto bad = s;
+    change(bad);
+    burla::core::write_job_spec(dir + "/job.ini", bad);
+    EXPECT_THROW(burla::core::read_job_spec(dir + "/job.ini"), burla::error);
+  };
+  refused([](auto& b) { b.types.result_size = 24; });      // 3 complex doubles are 48 bytes
+  refused([](auto& b) { b.types.result_h5 = "v:c128"; });  // a sequence is no fixed value
+  refused([](auto& b) { b.types.input_h5 = "f64"; });      // a fixed code for a sequence
+  refused([](auto& b) { b.types.input_h5 = ""; });         // sequences need their code
+  refused([](auto& b) { b.types.input_kind = burla::detail::value_kind::none; });
+}
+
 TEST(JobSpec, LibstdcxxsLongStringNameOfOlderJobsReadsAsStdString) {
   // attach<std::string> compares against this name: jobs written before it was shortened match.
   const std::string dir = temp_dir();

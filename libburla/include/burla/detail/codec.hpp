@@ -1,6 +1,9 @@
 // How inputs and results travel: which types are allowed, and their encodings.
-//  - fixed:      arithmetic and enum types, raw bytes (typed HDF5 datasets)
+//  - fixed:      arithmetic and enum types, std::complex of a float type, std::array of those
+//                (up to max_fixed_bytes), raw bytes (typed HDF5 datasets)
 //  - string:     std::string, raw bytes (HDF5 variable-length strings)
+//  - sequence:   std::vector of fixed elements (not bool): a length, then the elements' raw
+//                bytes (HDF5 variable-length sequences)
 //  - serialized: anything else Boost.Serialization handles, as binary archives
 #pragma once
 
@@ -113,18 +116,52 @@ struct serializable_trait<std::unordered_map<K, V, H, E, A>>
 
 // ---- encodings ----------------------------------------------------------------------------
 
-enum class value_kind : std::uint8_t { fixed = 0, string = 1, serialized = 2, none = 3 };
+enum class value_kind : std::uint8_t { fixed = 0, string = 1, serialized = 2, none = 3, sequence = 4 };
+
+/// Largest std::array that travels as raw bytes; larger ones are archives. Keeps batches and
+/// rows small, and products with n_inputs far from overflow.
+inline constexpr std::size_t max_fixed_bytes = 4096;
+
+template <class T>
+inline constexpr bool is_complex_v = false;
+template <class F>
+inline constexpr bool is_complex_v<std::complex<F>> = std::is_floating_point_v<F>;
+
+/// An element of a typed std::array or std::vector: a number (not bool: std::vector<bool> has
+/// no elements in memory), an enum, or a complex number.
+template <class T>
+inline constexpr bool is_typed_element_v =
+    (is_plain_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T> || is_complex_v<T>;
+
+template <class T>
+inline constexpr bool is_typed_array_v = false;
+template <class E, std::size_t N>
+inline constexpr bool is_typed_array_v<std::array<E, N>> = is_typed_element_v<E>&& N > 0 &&
+                                                           sizeof(std::array<E, N>) <= max_fixed_bytes;
+
+template <class T>
+inline constexpr bool is_typed_vector_v = false;
+template <class E>
+inline constexpr bool is_typed_vector_v<std::vector<E>> = is_typed_element_v<E> || is_typed_array_v<E>;
 
 template <class T>
 constexpr value_kind kind_of() {
   if constexpr (std::is_void_v<T>)
     return value_kind::none;
-  else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>)
+  else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T> || is_complex_v<T> || is_typed_array_v<T>)
     return value_kind::fixed;
   else if constexpr (std::is_same_v<T, std::string>)
     return value_kind::string;
+  else if constexpr (is_typed_vector_v<T>)
+    return value_kind::sequence;
   else
     return value_kind::serialized;
+}
+
+/// A std::vector's elements as raw bytes (the sequence encoding, after its length).
+template <class T>
+std::string_view sequence_bytes(const T& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(typename T::value_type)};
 }
 
 inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
@@ -223,6 +260,8 @@ void encode_value(std::string& out, const T& value) {
     out.append(reinterpret_cast<const char*>(&value), sizeof(T));
   } else if constexpr (kind_of<T>() == value_kind::string) {
     byte_writer(out).put_bytes(value);
+  } else if constexpr (kind_of<T>() == value_kind::sequence) {
+    byte_writer(out).put_bytes(sequence_bytes(value));
   } else {  // length, then the archive written in place
     const std::size_t at = out.size();
     out.append(sizeof(std::uint64_t), '\0');
@@ -294,6 +333,18 @@ T decode_archive(std::string_view bytes) {
   return value;
 }
 
+/// A std::vector from its elements' raw bytes.
+template <class T>
+T decode_sequence(std::string_view bytes) {
+  using E = typename T::value_type;
+  if (bytes.size() % sizeof(E) != 0)
+    throw error("burla: a sequence of " + std::to_string(bytes.size()) + " bytes is no whole number of " +
+                std::to_string(sizeof(E)) + "-byte elements; the data is damaged");
+  T value(bytes.size() / sizeof(E));
+  if (!bytes.empty()) std::memcpy(value.data(), bytes.data(), bytes.size());
+  return value;
+}
+
 /// Reads one value written by encode_value (or encode_missing).
 template <class T>
 T decode_value(byte_reader& in) {
@@ -306,6 +357,8 @@ T decode_value(byte_reader& in) {
     return in.get<T>();
   } else if constexpr (kind_of<T>() == value_kind::string) {
     return std::string(in.get_bytes());
+  } else if constexpr (kind_of<T>() == value_kind::sequence) {
+    return decode_sequence<T>(in.get_bytes());
   } else {
     return decode_archive<T>(in.get_bytes());
   }

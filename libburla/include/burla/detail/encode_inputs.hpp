@@ -1,5 +1,6 @@
 // How submit writes a job's inputs: fixed-size values as raw bytes (one write for a contiguous
-// range), others as Boost binary archives, one per segment of segment_items inputs.
+// range), sequences as their encoding (encode_value), others as Boost binary archives, one per
+// segment of segment_items inputs.
 #pragma once
 
 #include <burla/detail/codec.hpp>
@@ -27,6 +28,21 @@ void encode_inputs(input_sink& sink, const Inputs& inputs, std::uint64_t segment
     for (const auto& element : inputs) {
       const In x = element;
       buf.append(reinterpret_cast<const char*>(&x), sizeof(In));
+      if (buf.size() >= (1u << 20)) {
+        sink.write(buf);
+        buf.clear();
+      }
+    }
+  } else if constexpr (kind_of<In>() == value_kind::sequence) {
+    std::uint64_t i = 0;
+    for (const auto& element : inputs) {
+      if (i++ % segment_items == 0) {
+        sink.write(buf);
+        buf.clear();
+        sink.mark_segment();
+      }
+      const In& x = element;
+      encode_value(buf, x);
       if (buf.size() >= (1u << 20)) {
         sink.write(buf);
         buf.clear();

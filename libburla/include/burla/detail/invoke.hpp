@@ -53,7 +53,11 @@ template <class In>
 class input_cursor {
  public:
   explicit input_cursor(const batch_context& ctx)
-      : raw_(ctx.input.data()), first_(ctx.first), buf_(ctx.input), segment_(ctx.segment_items) {
+      : raw_(ctx.input.data()),
+        first_(ctx.first),
+        buf_(ctx.input),
+        sequence_(ctx.input, "the inputs of a batch"),
+        segment_(ctx.segment_items) {
     if (kind_of<In>() == value_kind::fixed && ctx.input.size() != ctx.count * fixed_size<In>())
       throw error("burla: a batch message holds " + std::to_string(ctx.input.size()) +
                   " bytes of inputs, expected " + std::to_string(ctx.count * fixed_size<In>()));
@@ -64,6 +68,13 @@ class input_cursor {
       In value;
       std::memcpy(&value, raw_ + (index - first_) * sizeof(In), sizeof(In));
       return value;
+    } else if constexpr (kind_of<In>() == value_kind::sequence) {  // read in order, like archives
+      try {
+        return decode_value<In>(sequence_);
+      } catch (const error& e) {
+        throw error("burla: cannot decode input " + std::to_string(index) + ": " + e.what() +
+                    "; the inputs file is damaged");
+      }
     } else {
       auto fail = [&](const std::string& why) {
         return error("burla: cannot decode input " + std::to_string(index) + ": " + why);
@@ -119,6 +130,7 @@ class input_cursor {
   const char* raw_;
   std::uint64_t first_;
   view_buf buf_;
+  byte_reader sequence_;
   std::uint64_t segment_;
   bool open_ = false, unchecked_ = false;
   std::uint64_t segment_first_ = 0;

@@ -34,7 +34,7 @@ struct job_types {
   value_kind result_kind = value_kind::fixed;
   std::uint64_t input_size = 0;   ///< fixed encodings only
   std::uint64_t result_size = 0;  ///< fixed encodings only
-  std::string input_h5;           ///< HDF5 element type of fixed inputs ("i32", "f64", "bool", ...)
+  std::string input_h5;           ///< HDF5 type of fixed and sequence inputs (h5_code)
   std::string result_h5;          ///< same for results
   module_address batch_function;  ///< run_batch<F, In, R>
   bool callable_is_function = false;
@@ -47,9 +47,19 @@ struct job_types {
   std::uint32_t state_crc = 0;
 };
 
+/// The HDF5 type code of a fixed or sequence type, as job.ini records it (read by
+/// core::parse_type_code): "bool", "i8".."u64", "f32", "f64", "f128" (long double); "c128" for
+/// std::complex<double> (the bits of both parts); "a3:f64" for std::array<double, 3>; "v:f64"
+/// for std::vector<double>. Empty for other types.
 template <class T>
 std::string h5_code() {
-  if constexpr (std::is_enum_v<T>) {
+  if constexpr (is_typed_vector_v<T>) {
+    return "v:" + h5_code<typename T::value_type>();
+  } else if constexpr (is_typed_array_v<T>) {
+    return "a" + std::to_string(std::tuple_size_v<T>) + ":" + h5_code<typename T::value_type>();
+  } else if constexpr (is_complex_v<T>) {
+    return "c" + std::to_string(sizeof(T) * 8);
+  } else if constexpr (std::is_enum_v<T>) {
     return h5_code<std::underlying_type_t<T>>();
   } else if constexpr (std::is_same_v<T, bool>) {
     return "bool";
