@@ -12,6 +12,7 @@
 
 #include "libburla/core/journal_fold.hpp"
 #include "libburla/core/posix.hpp"
+#include "libburla/core/results_reader.hpp"
 #include "libburla/core/type_code.hpp"
 #include "libburla/src/job_dir.hpp"
 #include "libburla/src/jobs.hpp"
@@ -573,8 +574,9 @@ int cmd_results(const context& c, const std::vector<std::string>& args) {
   const bool typed = t.result_kind == core::value_kind::fixed || t.result_kind == core::value_kind::sequence;
   const auto code = typed ? core::parse_type_code(t.result_h5) : std::nullopt;
   std::vector<std::string> values(n);
+  core::batch_results results(dir + "/results.h5", t);
   const job_view v = read_job(dir, [&](const core::reply_view& r) {
-    burla::detail::byte_reader in(r.results, "the results of a batch");
+    burla::detail::byte_reader in(results.of(r), "the results of a batch");
     for (std::uint32_t k = 0; k < r.head.done; ++k) {
       std::string_view value;
       if (t.result_kind == core::value_kind::fixed)

@@ -162,6 +162,16 @@ void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t co
   check_status(H5Dread(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
 }
 
+vlen_buffers::~vlen_buffers() {
+  if (count_ == 0) return;
+  const hsize_t n[1] = {count_};
+  const hid_t space = H5Screate_simple(1, n, nullptr);
+  if (space >= 0) {
+    H5Dvlen_reclaim(type_, space, H5P_DEFAULT, data_);
+    H5Sclose(space);
+  }
+}
+
 namespace {
 void replace_attribute(hid_t object, const std::string& name, hid_t type, hid_t space, const void* data) {
   const std::string what = "write attribute " + name;

@@ -60,6 +60,21 @@ void write_points(hid_t dataset, hid_t type, const std::vector<hsize_t>& points,
 void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, void* data,
                 const std::string& what);
 
+/// The memory HDF5 allocated for the variable-length values read into `data` (count of them),
+/// freed when this goes.
+class vlen_buffers {
+ public:
+  vlen_buffers(hid_t type, std::uint64_t count, void* data) : type_(type), count_(count), data_(data) {}
+  ~vlen_buffers();
+  vlen_buffers(const vlen_buffers&) = delete;
+  vlen_buffers& operator=(const vlen_buffers&) = delete;
+
+ private:
+  hid_t type_;
+  std::uint64_t count_;
+  void* data_;
+};
+
 void set_attribute(hid_t object, const std::string& name, const std::string& value);
 void set_attribute(hid_t object, const std::string& name, long long value);
 void set_attribute(hid_t object, const std::string& name, double value);

@@ -4,8 +4,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 #include "checksum.hpp"
 
@@ -97,6 +99,12 @@ record decode(record_type type, std::string_view payload) {
       return decode_dispatch(payload);
     case record_type::batch:
       return parse_reply(payload);
+    case record_type::stored_batch: {
+      reply_view r = parse_reply(payload);
+      if (!r.results.empty()) throw error("burla: corrupted stored batch (it holds results)");
+      r.results_stored = true;
+      return r;
+    }
     case record_type::end:
       break;
   }
@@ -156,6 +164,79 @@ void journal_writer::append_batch(std::string_view reply) {
 void journal_writer::append(const end_record& r) {
   append(record_type::end, encode(r));
 }
+void journal_writer::append_stored(const reply_view& r) {
+  std::string payload;
+  build_reply(payload, r.head, {reinterpret_cast<const char*>(r.status), r.head.done}, {}, r.notes);
+  append(record_type::stored_batch, payload);
+}
+
+void journal_writer::append(const record& r) {
+  std::visit(
+      [&](const auto& v) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, reply_view>) {
+          append(v);
+        } else if (v.results_stored) {
+          append_stored(v);
+        } else {
+          std::string payload;
+          build_reply(payload, v.head, {reinterpret_cast<const char*>(v.status), v.head.done}, v.results,
+                      v.notes);
+          append_batch(payload);
+        }
+      },
+      r);
+}
+
+journal_writer journal_writer::create_next_to(const std::string& path) {
+  posix::temp_file t = posix::create_temp_file(path);
+  journal_writer w(std::move(t.file), std::move(t.path));
+  posix::write_all(w.fd_.get(), journal_magic, w.path_);
+  return w;
+}
+
+journal_compactor::journal_compactor(std::string journal_path) : path_(std::move(journal_path)) {
+  try {
+    copy_.emplace(journal_writer::create_next_to(path_));
+  } catch (const error&) {  // a read-only or full job directory: the journal stays as it is
+  }
+}
+
+journal_compactor::~journal_compactor() {
+  drop();
+}
+
+void journal_compactor::take(const record& r) {
+  if (!copy_) return;
+  try {
+    if (const auto* b = std::get_if<reply_view>(&r)) {
+      if (b->results_stored) return drop();  // compact already
+      copy_->append_stored(*b);
+    } else {
+      copy_->append(r);
+    }
+  } catch (const error&) {
+    drop();
+  }
+}
+
+bool journal_compactor::commit() {
+  if (!copy_) return false;
+  const std::string temp = copy_->path();
+  copy_.reset();
+  try {
+    posix::rename_file(temp, path_);
+    return true;
+  } catch (const error&) {
+    ::unlink(temp.c_str());
+    return false;
+  }
+}
+
+void journal_compactor::drop() {
+  if (!copy_) return;
+  ::unlink(copy_->path().c_str());
+  copy_.reset();
+}
 
 std::string record_head(record_type type, std::string_view payload, std::uint64_t size) {
   std::string head;
@@ -189,20 +270,31 @@ bool journal_reader::fill() {
     if (!posix::exists(path_)) return false;
     fd_ = posix::open_file(path_, O_RDONLY);
   }
-  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
-    buf_.erase(0, pos_);
+  if (pos_ > 0 && pos_ >= end_ / 2) {
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
     pos_ = 0;
   }
-  const std::size_t old = buf_.size();
-  buf_.resize(old + (1 << 20));
-  const std::size_t n = posix::read_some(fd_.get(), buf_.data() + old, 1 << 20, path_);
-  buf_.resize(old + n);
+  // Room for a megabyte more, or for the whole of the record being read.
+  std::size_t want = std::size_t{1} << 20;
+  if (header_checked_ && end_ - pos_ >= head_size) {
+    const std::string_view head(buf_.data() + pos_, head_size);
+    std::uint64_t size = 0;
+    std::uint32_t head_crc = 0;
+    std::memcpy(&size, head.data() + 8, 8);
+    std::memcpy(&head_crc, head.data() + 16, 4);
+    if (crc32c(head.substr(0, 16)) == head_crc && size <= max_record_bytes && head_size + size > end_ - pos_)
+      want = std::max<std::size_t>(want, head_size + size - (end_ - pos_));
+  }
+  if (buf_.size() < end_ + want) buf_.resize(end_ + want);
+  const std::size_t n = posix::read_some(fd_.get(), buf_.data() + end_, buf_.size() - end_, path_);
+  end_ += n;
   return n > 0;
 }
 
 bool journal_reader::next(record& out) {
   for (;;) {
-    std::string_view avail(buf_.data() + pos_, buf_.size() - pos_);
+    std::string_view avail(buf_.data() + pos_, end_ - pos_);
     if (!header_checked_ && avail.size() >= journal_magic.size()) {
       if (avail.substr(0, journal_magic.size()) != journal_magic)
         throw error("burla: " + path_ +
@@ -226,7 +318,7 @@ bool journal_reader::next(record& out) {
       if (crc32c(avail.substr(0, 16)) != head_crc)
         damaged(path_, "a record head that fails its checksum " + at);
       if (type < static_cast<std::uint32_t>(record_type::start) ||
-          type > static_cast<std::uint32_t>(record_type::end))
+          type > static_cast<std::uint32_t>(record_type::stored_batch))
         damaged(path_, "a record of type " + std::to_string(type) + " " + at);
       if (size > max_record_bytes) damaged(path_, "a record of " + std::to_string(size) + " bytes " + at);
       if (avail.size() - head_size >= size) {

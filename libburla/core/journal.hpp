@@ -5,10 +5,13 @@
 // first 16 bytes, u32 zero) and the payload. A record cut short at the end of the file is one
 // still being written (or torn by a kill); any other damaged byte fails a checksum and is an
 // error naming the byte. Each record is decoded once, as it is read, into a typed value;
-// journal_fold.hpp says what the records mean.
+// journal_fold.hpp says what the records mean. Once a job has completed and results.h5 holds
+// every result, the caller replaces the journal with a compacted copy whose batches keep their
+// statuses and output but not their results (journal_compactor).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -60,7 +63,8 @@ struct end_record {
 using record = std::variant<start_record, dispatch_record, reply_view, end_record>;
 
 /// The record layout, for writers and for tests that build or damage a journal by hand.
-enum class record_type : std::uint32_t { start = 1, dispatch = 2, batch = 3, end = 4 };
+/// stored_batch: a batch of a compacted journal, its results left out (results.h5 has them).
+enum class record_type : std::uint32_t { start = 1, dispatch = 2, batch = 3, end = 4, stored_batch = 5 };
 std::string encode(const start_record& r);
 std::string encode(const dispatch_record& r);
 std::string encode(const end_record& r);
@@ -83,13 +87,43 @@ class journal_writer {
   void append(const dispatch_record& r);
   /// A batch reply, verbatim.
   void append_batch(std::string_view reply);
+  /// A batch without its results (a compacted journal's).
+  void append_stored(const reply_view& r);
+  /// A record read from another journal, as it was there.
+  void append(const record& r);
   void append(const end_record& r);
+  /// A new journal under a temporary name next to `path` (see path()).
+  static journal_writer create_next_to(const std::string& path);
+  const std::string& path() const { return path_; }
 
  private:
   journal_writer(posix::fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
   void append(record_type type, std::string_view payload);
   posix::fd fd_;
   std::string path_;
+};
+
+/// The compacted copy of a journal, written next to it while its records are read: the same
+/// records, each batch without its result bytes. It replaces the journal (commit) once the job
+/// has completed and results.h5 holds every result; otherwise it is removed. Writing it is
+/// best effort: a failure (a full disk) drops the copy and leaves the journal as it is.
+class journal_compactor {
+ public:
+  explicit journal_compactor(std::string journal_path);
+  ~journal_compactor();
+  journal_compactor(const journal_compactor&) = delete;
+  journal_compactor& operator=(const journal_compactor&) = delete;
+  /// The next record of the journal, in order.
+  void take(const record& r);
+  /// Results that results.h5 cannot hold as they are (a string with a NUL byte) keep the journal.
+  void keep_journal() { drop(); }
+  /// Replaces the journal with the copy; false if there is no copy (dropped, or already compact).
+  bool commit();
+
+ private:
+  void drop();
+  std::string path_;
+  std::optional<journal_writer> copy_;
 };
 
 /// Follows a journal that may still be growing.
@@ -108,8 +142,8 @@ class journal_reader {
   bool fill();
   std::string path_;
   posix::fd fd_;
-  std::string buf_;
-  std::size_t pos_ = 0;
+  std::string buf_;  ///< bytes read are [pos_, end_); it only grows, so reads fill it without zeroing
+  std::size_t pos_ = 0, end_ = 0;
   std::uint64_t consumed_ = 0;
   std::uint64_t records_ = 0;
   bool header_checked_ = false;

@@ -48,6 +48,8 @@ struct reply_view {
   const std::uint8_t* status = nullptr;  ///< `done` call_status values (or the two above)
   std::string_view results;
   std::vector<note> notes;
+  /// A batch of a compacted journal: `results` is empty, results.h5 holds them (batch_results).
+  bool results_stored = false;
 };
 
 void build_reply(std::string& out, const reply_header& head, std::string_view status,

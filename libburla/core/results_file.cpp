@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 
+#include <cstring>
+#include <type_traits>
+
 #include "posix.hpp"
+#include "results_reader.hpp"
 #include "type_code.hpp"
 
 namespace burla::core {
@@ -117,6 +121,10 @@ void results_writer::write(const reply_view& r, const std::uint8_t* attempts) {
   const std::uint64_t first = r.head.first;
   const std::uint32_t done = r.head.done;
   if (done == 0) return;
+  if (r.results_stored)  // only a completed job's journal is compacted, and it has nothing to resume
+    throw error(
+        "burla: the journal is compacted (its results are in results.h5 alone); it cannot rebuild "
+        "results.h5");
   if (first + done > spec_.n_inputs) throw error("burla: batch reply beyond the last input");
 
   // Each call's encoded result (fixed-size ones lie end to end), then the rows to write: calls
@@ -245,6 +253,121 @@ void results_writer::finish(const end_record& end, const run_figures& figures) {
   status_ = {}, attempts_ = {}, result_ = {}, input_ = {}, rank_ = {}, stdout_ = {}, stderr_ = {};
   error_type_ = {}, error_message_ = {};
   h5::check_status(H5Fclose(file_.release()), "close " + path_);
+}
+
+struct results_reader::impl {
+  std::string path;
+  value_kind kind;
+  std::uint64_t size;  ///< of a fixed result
+  h5::handle file, result, result_type;
+  std::uint64_t result_element = 1;
+};
+
+results_reader::~results_reader() = default;
+
+results_reader::results_reader(const std::string& path, const job_types& types) : impl_(new impl) {
+  impl& m = *impl_;
+  m.path = path;
+  m.kind = types.result_kind;
+  m.size = types.result_size;
+  m.file = h5::open_file(path);
+  if (h5::string_attribute(m.file.get(), "state") != "completed")
+    throw error("burla: " + path + " is not the results file of a completed job");
+  switch (m.kind) {
+    case value_kind::fixed:
+    case value_kind::sequence:
+      m.result_type = h5::type_for_code(types.result_h5);
+      break;
+    case value_kind::string:
+      m.result_type = h5::vlen_string_type();
+      break;
+    case value_kind::serialized:
+      m.result_type = h5::vlen_bytes_type();
+      break;
+    case value_kind::none:
+      return;
+  }
+  if (m.kind == value_kind::sequence) m.result_element = sequence_element(types.result_h5);
+  m.result = h5::open_dataset(m.file.get(), "result");
+}
+
+bool results_reader::completed(const std::string& path) {
+  try {
+    return h5::string_attribute(h5::open_file(path).get(), "state") == "completed";
+  } catch (const error&) {
+    return false;
+  }
+}
+
+void results_reader::read(std::uint64_t first, std::uint32_t n, const std::uint8_t* status,
+                          std::string& out) {
+  const impl& m = *impl_;
+  out.clear();
+  const std::string what = "read results from " + m.path;
+  auto ok = [&](std::uint32_t i) { return status[i] == static_cast<std::uint8_t>(call_status::ok); };
+  detail::byte_writer w(out);
+  switch (m.kind) {
+    case value_kind::fixed:
+      out.resize(n * m.size);
+      h5::read_range(m.result.get(), m.result_type.get(), first, n, out.data(), what);
+      for (std::uint32_t i = 0; i < n; ++i)
+        if (!ok(i)) std::memset(out.data() + i * m.size, 0, m.size);
+      break;
+    case value_kind::string: {
+      std::vector<char*> p(n);
+      h5::read_range(m.result.get(), m.result_type.get(), first, n, p.data(), what);
+      h5::vlen_buffers owned(m.result_type.get(), n, p.data());
+      for (std::uint32_t i = 0; i < n; ++i)
+        w.put_bytes(ok(i) && p[i] ? std::string_view(p[i]) : std::string_view());
+      break;
+    }
+    case value_kind::serialized:
+    case value_kind::sequence: {
+      std::vector<hvl_t> v(n);
+      h5::read_range(m.result.get(), m.result_type.get(), first, n, v.data(), what);
+      h5::vlen_buffers owned(m.result_type.get(), n, v.data());
+      for (std::uint32_t i = 0; i < n; ++i)
+        w.put_bytes(ok(i) ? std::string_view(static_cast<const char*>(v[i].p), v[i].len * m.result_element)
+                          : std::string_view());
+      break;
+    }
+    case value_kind::none:
+      break;
+  }
+}
+
+std::string_view batch_results::of(const reply_view& r) {
+  if (!r.results_stored) return r.results;
+  if (!reader_) reader_.emplace(path_, types_);
+  reader_->read(r.head.first, r.head.done, r.status, buf_);
+  return buf_;
+}
+
+bool expand_journal(const std::string& dir, const job_types& types) {
+  const std::string path = dir + "/journal";
+  if (!posix::exists(path)) return false;
+  journal_reader in(path);
+  journal_writer out = journal_writer::create_next_to(path);
+  batch_results results(dir + "/results.h5", types);
+  bool compacted = false;
+  try {
+    for (record r; in.next(r);) {
+      if (auto* b = std::get_if<reply_view>(&r); b && b->results_stored) {
+        compacted = true;
+        b->results = results.of(*b);
+        b->results_stored = false;
+      }
+      out.append(r);
+    }
+  } catch (...) {
+    ::unlink(out.path().c_str());
+    throw;
+  }
+  if (compacted)
+    posix::rename_file(out.path(), path);
+  else
+    ::unlink(out.path().c_str());
+  return compacted;
 }
 
 }  // namespace burla::core

@@ -24,6 +24,7 @@
 #include "libburla/core/module.hpp"
 #include "libburla/core/posix.hpp"
 #include "libburla/core/process.hpp"
+#include "libburla/core/results_reader.hpp"
 
 namespace burla::detail {
 
@@ -104,7 +105,9 @@ class followed_job final : public job_state {
         launch_(std::move(l)),
         console_(spec_.id, spinner),
         journal_(dir_ + "/journal"),
-        fold_(spec_, dir_ + "/journal") {
+        fold_(spec_, dir_ + "/journal"),
+        results_(dir_ + "/results.h5", spec_.types),
+        compactor_(dir_ + "/journal") {
     // On a shared filesystem, writes from other nodes may not wake inotify: the poll below
     // also has a timeout.
     inotify_ = posix::fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
@@ -136,12 +139,14 @@ class followed_job final : public job_state {
       const bool exited = launch_->ended();  // before reading: all it wrote is then in the file
       core::record rec;
       while (journal_.next(rec)) {
+        compactor_.take(rec);
         if (const auto* r = std::get_if<core::reply_view>(&rec)) {
           show(*r, fold_.apply(*r));
           out.first = r->head.first;
           out.count = r->head.done;
           out.status = r->status;
-          out.results = r->results;
+          out.results = results_.of(*r);
+          if (spec_.types.result_kind == value_kind::string && holds_nul(*r)) compactor_.keep_journal();
           return true;
         }
         fold_.apply(rec);
@@ -149,7 +154,10 @@ class followed_job final : public job_state {
           console_.set_status("running on " + std::to_string(spec_.workers) + " workers");
         if (fold_.end() && !end_seen_) end_seen_ = clock::now();
       }
-      if (exited || (end_seen_ && !launch_->wait_after_end())) return false;
+      if (exited || (end_seen_ && !launch_->wait_after_end())) {
+        compact_journal();
+        return false;
+      }
       if (end_seen_ && !terminated_ && clock::now() - *end_seen_ > std::chrono::seconds(10))
         terminate_stuck_job();
       if (!fold_.started() && !terminated_) watch_start_up();
@@ -272,6 +280,25 @@ class followed_job final : public job_state {
   }
 
  private:
+  /// Once the job has completed, its results.h5 holds every result: the journal keeps the rest
+  /// (statuses, output, errors) and drops its copy of them (docs/failure-model.md).
+  void compact_journal() {
+    if (fold_.end() && fold_.end()->state == end_state::completed &&
+        core::results_reader::completed(dir_ + "/results.h5"))
+      compactor_.commit();
+    else
+      compactor_.keep_journal();
+  }
+
+  /// A string result with a NUL byte, which results.h5's strings would cut there.
+  bool holds_nul(const core::reply_view& r) const {
+    if (r.results_stored) return false;
+    byte_reader in(r.results, "the results of a batch");
+    for (std::uint32_t i = 0; i < r.head.done; ++i)
+      if (in.get_bytes().find('\0') != std::string_view::npos) return true;
+    return false;
+  }
+
   // The job has reported its end but its processes did not exit: stop them, and say so.
   void terminate_stuck_job() {
     terminated_ = true;
@@ -432,6 +459,8 @@ class followed_job final : public job_state {
   console console_;
   core::journal_reader journal_;
   core::journal_fold fold_;
+  core::batch_results results_;
+  core::journal_compactor compactor_;
   posix::fd inotify_;
   std::optional<clock::time_point> end_seen_;       // when this run's end record was read
   std::optional<clock::time_point> running_since_;  // when the job left the queue, before it started
@@ -589,6 +618,9 @@ std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opt
   if (posix::exists(dir + "/journal"))
     posix::truncate_file(posix::open_file(dir + "/journal", O_WRONLY).get(), journal.complete_bytes(),
                          dir + "/journal");
+  // A completed job's journal was compacted; this one lost its end record (damage): the new run
+  // rebuilds results.h5 from the journal, which gets its results back first.
+  core::expand_journal(dir, spec.types);
   for (const char* stale : {"cancel", "launcher.pid"}) ::unlink((dir + "/" + stale).c_str());
   const std::string log = dir + "/job.log";
   if (posix::exists(log)) posix::rename_file(log, log + "." + std::to_string(spec.run));

@@ -166,6 +166,15 @@ void journal_seeds(const std::string& tmp) {
     end.message = "input 1 failed; the job stopped";
     w.append(end);
   });
+  // The first job's journal compacted (its results in results.h5).
+  journal([&](proto::journal_writer& w) {
+    w.append(proto::start_record{{"node0", "node1"}});
+    std::string whole = reply(0, ok + ok, std::string(16, '\0'), {{1, proto::note_kind::out, "hi\n"}});
+    w.append_stored(proto::parse_reply(whole));
+    proto::end_record end;
+    end.n_ok = 2;
+    w.append(end);
+  });
   journal([&](proto::journal_writer&) {});
   // A bare reply, as a worker sends it to the master.
   std::string results;

@@ -248,6 +248,11 @@ TEST(DamagedJournal, TruncatedRecordPayloadNamesTheFile) {
                {path, "dispatch"});
   expect_error([&] { read_journal(path, record(proto::record_type::batch, "123456789", 9)); },
                {path, "batch"});
+  // A compacted journal's batch that holds results after all.
+  std::string reply;
+  proto::build_reply(reply, {0, 1, 1, 1, 0}, std::string(1, '\1'), "12345678", {});
+  expect_error([&] { read_journal(path, record(proto::record_type::stored_batch, reply, reply.size())); },
+               {path, "stored batch"});
 }
 
 TEST(DamagedJournal, AbsurdRecordSizeIsAnErrorNotAWait) {

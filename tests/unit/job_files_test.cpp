@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <list>
 #include <string>
 
 #include "libburla/core/job_spec.hpp"
 #include "libburla/core/journal.hpp"
 #include "libburla/core/posix.hpp"
+#include "libburla/core/reply.hpp"
 
 namespace proto = burla::core;
 
@@ -340,4 +342,96 @@ TEST(Posix, OpenRefusesPlantedSymlinks) {
   const std::string dir = temp_dir();
   ASSERT_EQ(::symlink("/etc/passwd", (dir + "/results.h5").c_str()), 0);
   EXPECT_THROW(burla::posix::open_file(dir + "/results.h5", O_WRONLY | O_CREAT), burla::error);
+}
+
+namespace {
+/// A reply of `status.size()` calls from `first` with `results` and one line of output.
+std::string batch(std::uint64_t first, const std::string& status, const std::string& results) {
+  std::string out;
+  proto::build_reply(
+      out,
+      {first, static_cast<std::uint32_t>(status.size()), static_cast<std::uint32_t>(status.size()), 1, 5},
+      status, results, {{0, proto::note_kind::out, "printed\n"}});
+  return out;
+}
+
+std::vector<proto::record> records_of(const std::string& path, std::list<std::string>& keep) {
+  proto::journal_reader reader(path);
+  std::vector<proto::record> out;
+  for (proto::record r; reader.next(r);) {
+    if (auto* b = std::get_if<proto::reply_view>(&r)) {  // views die with the reader's next read
+      b->results = keep.emplace_back(b->results);
+      const std::string_view notes = keep.emplace_back(b->notes.empty() ? "" : b->notes[0].text);
+      b->notes.assign(1, {0, proto::note_kind::out, notes});
+      b->status = nullptr;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+}  // namespace
+
+TEST(Journal, ACompactedCopyKeepsEverythingButTheResults) {
+  const std::string dir = temp_dir(), path = dir + "/journal";
+  const std::string big(3u << 20, 'r');  // larger than one read of the reader
+  {
+    auto w = proto::journal_writer::create(path);
+    w.append(proto::start_record{{"a", "b"}, 1});
+    w.append(proto::dispatch_record{0, 2, 1});
+    w.append_batch(batch(0, std::string(2, '\1'), big));
+    proto::end_record end;
+    end.n_ok = 2;
+    w.append(end);
+  }
+  std::list<std::string> keep;
+  const auto before = records_of(path, keep);
+  ASSERT_EQ(before.size(), 4u);
+  EXPECT_EQ(std::get<proto::reply_view>(before[2]).results, big);
+  {
+    proto::journal_compactor c(path);
+    proto::journal_reader reader(path);
+    for (proto::record r; reader.next(r);) c.take(r);
+    EXPECT_TRUE(c.commit());
+  }
+  EXPECT_LT(burla::posix::file_size(burla::posix::open_file(path, O_RDONLY).get(), path), 1000u);
+  EXPECT_EQ(burla::posix::list_dir(dir).size(), 1u) << "the copy was not renamed";
+  const auto after = records_of(path, keep);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(std::get<proto::start_record>(after[0]).hosts, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(std::get<proto::dispatch_record>(after[1]).count, 2u);
+  const auto& b = std::get<proto::reply_view>(after[2]);
+  EXPECT_TRUE(b.results_stored);
+  EXPECT_TRUE(b.results.empty());
+  EXPECT_EQ(b.head.done, 2u);
+  EXPECT_EQ(b.head.elapsed_ns, 5u);
+  EXPECT_EQ(b.notes.at(0).text, "printed\n");
+  EXPECT_EQ(std::get<proto::end_record>(after[3]).n_ok, 2u);
+  // Compact already: a second compaction has nothing to do.
+  proto::journal_compactor again(path);
+  proto::journal_reader reader(path);
+  for (proto::record r; reader.next(r);) again.take(r);
+  EXPECT_FALSE(again.commit());
+}
+
+TEST(Journal, ACompactionNotCommittedLeavesTheJournalAsItWas) {
+  const std::string dir = temp_dir(), path = dir + "/journal";
+  {
+    auto w = proto::journal_writer::create(path);
+    w.append_batch(batch(0, std::string(1, '\1'), "12345678"));
+  }
+  const std::string bytes = burla::posix::read_file(path);
+  {
+    proto::journal_compactor c(path);
+    proto::journal_reader reader(path);
+    for (proto::record r; reader.next(r);) c.take(r);
+    c.keep_journal();
+    EXPECT_FALSE(c.commit());
+  }
+  {
+    proto::journal_compactor c(path);  // destroyed without a commit
+    proto::journal_reader reader(path);
+    for (proto::record r; reader.next(r);) c.take(r);
+  }
+  EXPECT_EQ(burla::posix::read_file(path), bytes);
+  EXPECT_EQ(burla::posix::list_dir(dir).size(), 1u) << "a copy was left behind";
 }

@@ -1,0 +1,133 @@
+// A completed job keeps each result once: results.h5 holds them, and the journal, compacted by
+// the caller once it has seen the end, keeps statuses and output. Everything that reads a job
+// afterwards (attach, stream, resume, `burla results`) gets the same results as before.
+#include <gtest/gtest.h>
+
+#include <boost/serialization/string.hpp>
+#include <burla/burla.hpp>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+namespace {
+
+const burla::options quiet{.spinner = false};
+
+std::uintmax_t bytes_of(const std::string& path) {
+  return std::filesystem::file_size(path);
+}
+
+std::vector<double> ramp(int n) {
+  std::printf("ramp %d\n", n);
+  std::vector<double> v(static_cast<std::size_t>(n) * 1000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = n + static_cast<double>(i) * 0.5;
+  return v;
+}
+
+struct labelled {
+  std::string label;
+  int n = 0;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& label& n;
+  }
+  bool operator==(const labelled&) const = default;
+};
+
+labelled label(int n) {
+  return {"input " + std::to_string(n), n * n};
+}
+
+}  // namespace
+
+TEST(Journal, ACompletedJobKeepsEachResultOnceAndEveryReaderStillGetsIt) {
+  std::vector<int> in;
+  for (int i = 1; i <= 20; ++i) in.push_back(i);
+  std::vector<std::vector<double>> expected;
+  for (int i : in) expected.push_back(ramp(i));
+  auto job = burla::submit(ramp, in, quiet);
+  EXPECT_EQ(job.results(), expected);
+  const std::string dir = job.directory();
+  std::uintmax_t result_bytes = 0;
+  for (const auto& r : expected) result_bytes += r.size() * sizeof(double);
+  // 1.68 MB of results: in results.h5, not in the journal too.
+  EXPECT_GE(bytes_of(dir + "/results.h5"), result_bytes);
+  EXPECT_LT(bytes_of(dir + "/journal"), result_bytes / 20) << "the journal still holds the results";
+
+  // Each reader of the finished job: values from results.h5, output from the journal.
+  std::string printed;
+  {
+    test::captured_stdout out;
+    EXPECT_EQ(burla::attach<std::vector<double>>(job.id(), quiet).results(), expected);
+    printed = out.take();
+  }
+  for (int i : in) EXPECT_NE(printed.find("ramp " + std::to_string(i) + "\n"), std::string::npos) << printed;
+  std::size_t streamed = 0;
+  for (const auto& [i, r] : burla::attach<std::vector<double>>(job.id(), quiet).stream()) {
+    EXPECT_EQ(r, expected[i]);
+    ++streamed;
+  }
+  EXPECT_EQ(streamed, in.size());
+  EXPECT_EQ(burla::resume<std::vector<double>>(job.id(), quiet).results(), expected);
+  // The CLI prints the values results.h5 holds.
+  const std::string table =
+      test::shell(std::string(BURLA_TEST_CLI) + " results " + job.id() + " --format csv");
+  EXPECT_NE(table.find("\n19,ok,\"[20, 20.5, 21, 21.5,"), std::string::npos) << table.substr(0, 300);
+}
+
+TEST(Journal, StringsAndArchivedResultsComeBackExactFromACompactedJournal) {
+  const std::vector<int> in{1, 2, 3, 4, 5};
+  auto strings = burla::submit(
+      [](int x) { return std::string(static_cast<std::size_t>(x) * 100, static_cast<char>('a' + x)); }, in,
+      quiet);
+  const auto s = strings.results();
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_LT(bytes_of(strings.directory() + "/journal"), 1500u);
+  EXPECT_EQ(burla::attach<std::string>(strings.id(), quiet).results(), s);
+
+  auto archived = burla::submit(label, in, quiet);
+  const auto a = archived.results();
+  ASSERT_EQ(a.size(), 5u);
+  EXPECT_EQ(a[2], label(3));
+  EXPECT_EQ(burla::attach<labelled>(archived.id(), quiet).results(), a);
+}
+
+TEST(Journal, AStringWithANulByteKeepsTheJournalWhole) {
+  // results.h5's strings end at a NUL: the journal is then the only exact copy, and stays.
+  auto job = burla::submit([](int x) { return std::string("a\0b", 3) + std::to_string(x); },
+                           std::vector<int>{1, 2}, quiet);
+  const auto first = job.results();
+  ASSERT_EQ(first[0], std::string("a\0b1", 4));
+  EXPECT_EQ(burla::attach<std::string>(job.id(), quiet).results(), first);
+}
+
+TEST(Journal, AJobThatDidNotCompleteKeepsItsJournalWhole) {
+  auto job = burla::submit(
+      [](int x) {
+        if (x == 2) throw std::runtime_error("so that resume has work to do");
+        return ramp(x);
+      },
+      std::vector<int>{1, 2, 3}, {.on_error = burla::on_error::collect, .spinner = false});
+  ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
+  // Resume rebuilds results.h5 from the journal, which must still hold the results.
+  EXPECT_GT(bytes_of(job.directory() + "/journal"), (1000 + 3000) * sizeof(double));
+}
+
+TEST(Journal, ACompactedJournalWhoseResultsFileIsGoneIsAClearError) {
+  auto job = burla::submit(ramp, std::vector<int>{1, 2}, quiet);
+  ASSERT_EQ(job.results().size(), 2u);
+  const std::string h5 = job.directory() + "/results.h5";
+  std::filesystem::rename(h5, h5 + ".moved");
+  try {
+    burla::attach<std::vector<double>>(job.id(), quiet).results();
+    ADD_FAILURE() << "no error without results.h5";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find(h5), std::string::npos) << e.what();
+  }
+  std::filesystem::rename(h5 + ".moved", h5);
+  EXPECT_EQ(burla::attach<std::vector<double>>(job.id(), quiet).results().size(), 2u);
+}
