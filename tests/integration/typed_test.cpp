@@ -270,10 +270,15 @@ TEST(Typed, VectorsAndArraysOfStructsAreCompoundsToo) {
   EXPECT_EQ(vectors.results(), (std::vector<std::vector<unnamed>>{{}, {{2, 2.5f}, {2, 2.5f}}, {{1, -1}}}));
   auto arrays = burla::submit(pair, in, quiet);
   EXPECT_EQ(arrays.results()[1], (std::array<unnamed, 2>{unnamed{2, 2.5f}, unnamed{-2, -2.5f}}));
+  // h5py 3.7 (Debian 12) cannot read an empty row of a vector of compounds ("Cannot create
+  // cython.array from NULL pointer", its own files too): h5dump shows row 0.
   EXPECT_EQ(python(vectors.directory() + "/results.h5", R"(
 assert h5py.check_vlen_dtype(f['result'].dtype).names == ('m0', 'm1'), f['result'].dtype
-assert [v.tolist() for v in f['result'][:]] == [[], [(2, 2.5), (2, 2.5)], [(1, -1)]], f['result'][:])"),
+assert [v.tolist() for v in f['result'][1:]] == [[(2, 2.5), (2, 2.5)], [(1, -1)]], f['result'][1:])"),
             "ok\n");
+  const std::string dump = test::h5dump(vectors.directory() + "/results.h5", "-d /result");
+  for (const char* word : {"H5T_VLEN { H5T_COMPOUND {", "H5T_STD_I64LE \"m0\"", "(0): ()"})
+    EXPECT_NE(dump.find(word), std::string::npos) << word << " in\n" << dump;
   EXPECT_EQ(python(arrays.directory() + "/results.h5", R"(
 assert f['result'].dtype.subdtype[1] == (2,) and f['result'].dtype.subdtype[0].names == ('m0', 'm1'), f['result'].dtype
 assert f['result'][1].tolist() == [(2, 2.5), (-2, -2.5)], f['result'][1])"),

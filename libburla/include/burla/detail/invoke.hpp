@@ -153,12 +153,12 @@ template <class R>
 class result_writer {
  public:
   explicit result_writer(batch_context& ctx) : out_(ctx.results), base_(ctx.results.size()) {
-    if (fixed_) out_.resize(base_ + ctx.count * sizeof(R));
+    if (size_) out_.resize(base_ + ctx.count * size_);
   }
   template <class V>
   void put(std::uint32_t i, const V& value) {
     if constexpr (typed_kind<R>() == value_kind::fixed) {
-      if (fixed_) {
+      if (size_) {
         const R r = value;
         std::memcpy(out_.data() + base_ + i * sizeof(R), &r, sizeof(R));
         return;
@@ -167,14 +167,14 @@ class result_writer {
     encode_value<R>(out_, value);
   }
   void missing() {
-    if (!fixed_) encode_missing<R>(out_);  // fixed: zeros already
+    if (!size_) encode_missing<R>(out_);  // fixed: zeros already
   }
   void finish(std::uint32_t done) {
-    if (fixed_) out_.resize(base_ + done * sizeof(R));
+    if (size_) out_.resize(base_ + done * size_);
   }
 
  private:
-  const bool fixed_ = fixed_size<R>() > 0;
+  const std::size_t size_ = fixed_size<R>();  ///< 0 unless fixed
   std::string& out_;
   std::size_t base_;
 };
