@@ -178,7 +178,7 @@ TEST(Record, CodesGiveNamesOffsetsAndTypes) {
   EXPECT_EQ(h5_code<std::vector<named>>(), "v:s16{x@0:f64,n@8:i32}");
   EXPECT_EQ((h5_code<std::array<named, 3>>()), "a3:s16{x@0:f64,n@8:i32}");
   for (const std::string& code : {h5_code<named>(), h5_code<reordered>(), h5_code<std::vector<named>>(),
-                                 h5_code<std::array<named, 3>>()})
+                                  h5_code<std::array<named, 3>>()})
     EXPECT_TRUE(burla::core::parse_type_code(code)) << code;
   EXPECT_EQ(encoding_of<named>(), value_kind::fixed);
   EXPECT_EQ(encoding_of<std::vector<named>>(), value_kind::sequence);
