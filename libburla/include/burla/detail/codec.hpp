@@ -151,6 +151,9 @@ inline constexpr bool is_typed_vector_v = false;
 template <class E>
 inline constexpr bool is_typed_vector_v<std::vector<E>> = is_typed_element_v<E> || is_typed_array_v<E>;
 
+/// The encoding the type gives at compile time. For a struct that may be a record (and vectors
+/// and arrays of one) it is serialized, what it stays without a schema: encoding_of<T>() below
+/// is the encoding every process uses.
 template <class T>
 constexpr value_kind kind_of() {
   if constexpr (std::is_void_v<T>)
