@@ -525,8 +525,20 @@ std::string format_scalar(const std::string& code, const char* raw, bool json) {
   return json && (out == "nan" || out == "-nan" || out == "inf" || out == "-inf") ? json_string(out) : out;
 }
 
-/// A number or a complex number: "1+2i" as text, {"r": 1, "i": 2} in JSON.
+std::string format_typed(const core::type_code& t, std::string_view raw, bool json);
+
+/// A number, a complex number ("1+2i" as text, {"r": 1, "i": 2} in JSON) or a record
+/// ({x: 1.5, n: 7} as text, {"x": 1.5, "n": 7} in JSON).
 std::string format_element(const core::type_code& t, const char* raw, bool json) {
+  if (t.record()) {
+    std::string out = "{";
+    for (const auto& f : t.fields) {
+      out += out.size() > 1 ? ", " : "";
+      out += (json ? json_string(f.name) : f.name) + ": ";
+      out += format_typed(f.type, {raw + f.offset, f.type.fixed_size()}, json);
+    }
+    return out + "}";
+  }
   if (!t.complex) return format_scalar(t.scalar, raw, json);
   const std::string r = format_scalar(t.scalar, raw, json),
                     i = format_scalar(t.scalar, raw + t.scalar_size, json);

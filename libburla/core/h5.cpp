@@ -77,24 +77,40 @@ handle scalar_type(const std::string& code) {
 }
 }  // namespace
 
+namespace {
+/// The HDF5 type of a parsed code; a record is a compound of its members at their offsets,
+/// the struct's own layout, so that rows are written from its bytes without conversion.
+handle type_of(const core::type_code& t, const std::string& code) {
+  handle type;
+  if (t.record()) {
+    const std::string what = "create the compound type " + code;
+    type = handle(H5Tcreate(H5T_COMPOUND, t.scalar_size), what);
+    for (const auto& f : t.fields)
+      check_status(H5Tinsert(type.get(), f.name.c_str(), f.offset, type_of(f.type, code).get()), what);
+  } else {
+    type = scalar_type(t.scalar);
+  }
+  if (t.complex) {  // h5py's convention: a compound {r, i}, read as numpy complex
+    const std::string what = "create the complex type " + code;
+    handle c(H5Tcreate(H5T_COMPOUND, 2 * t.scalar_size), what);
+    check_status(H5Tinsert(c.get(), "r", 0, type.get()), what);
+    check_status(H5Tinsert(c.get(), "i", t.scalar_size, type.get()), what);
+    type = std::move(c);
+  }
+  if (t.array) {
+    const hsize_t dims[1] = {t.array};
+    type = handle(H5Tarray_create2(type.get(), 1, dims), "create the array type " + code);
+  }
+  if (t.sequence) type = handle(H5Tvlen_create(type.get()), "create the sequence type " + code);
+  return type;
+}
+}  // namespace
+
 handle type_for_code(const std::string& code) {
   quiet();
   const auto t = core::parse_type_code(code);
   if (!t) throw error("burla: no HDF5 type for type code '" + code + "'");
-  handle type = scalar_type(t->scalar);
-  if (t->complex) {  // h5py's convention: a compound {r, i}, read as numpy complex
-    const std::string what = "create the complex type " + code;
-    handle c(H5Tcreate(H5T_COMPOUND, 2 * t->scalar_size), what);
-    check_status(H5Tinsert(c.get(), "r", 0, type.get()), what);
-    check_status(H5Tinsert(c.get(), "i", t->scalar_size, type.get()), what);
-    type = std::move(c);
-  }
-  if (t->array) {
-    const hsize_t dims[1] = {t->array};
-    type = handle(H5Tarray_create2(type.get(), 1, dims), "create the array type " + code);
-  }
-  if (t->sequence) type = handle(H5Tvlen_create(type.get()), "create the sequence type " + code);
-  return type;
+  return type_of(*t, code);
 }
 
 handle vlen_string_type() {

@@ -9,6 +9,8 @@
 //   cli_helper complex N   0..N-1 -> (x + 0.5) + (1 - x)i (int -> std::complex<double>); waits
 //   cli_helper arrays N    0..N-1 -> {x, -x, x*x} (int -> std::array<int, 3>); waits
 //   cli_helper vectors N   0..N-1 -> x values x + 0.5k, k = 0..x-1 (int -> std::vector<double>); waits
+//   cli_helper records N   0..N-1 -> {x: x + 0.25, n: -x, ok: x even, w: {x, 2x}} (int -> a struct
+//                          with make_nvp names); waits
 //   cli_helper slow N MS   0..N-1 -> x*x; inputs 0 and 1 return at once, the others sleep MS ms;
 //                          exits at once, leaving the job running
 //   cli_helper map N MS    remote_parallel_map of 0..N-1 -> x*x, each call sleeping MS ms;
@@ -84,6 +86,22 @@ std::vector<double> vector_of(int x) {
   return v;
 }
 
+struct sample {
+  double x;
+  int n;
+  bool ok;
+  std::array<short, 2> w;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& BOOST_SERIALIZATION_NVP(x) & BOOST_SERIALIZATION_NVP(n) & BOOST_SERIALIZATION_NVP(ok) &
+        BOOST_SERIALIZATION_NVP(w);
+  }
+};
+
+sample record_of(int x) {
+  return {x + 0.25, -x, x % 2 == 0, {static_cast<short>(x), static_cast<short>(2 * x)}};
+}
+
 std::vector<int> upto(int n) {
   std::vector<int> v(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
@@ -145,6 +163,8 @@ int main(int argc, char** argv) {
       waiting(burla::submit(array_of, upto(n), quiet));
     } else if (cmd == "vectors") {
       waiting(burla::submit(vector_of, upto(n), quiet));
+    } else if (cmd == "records") {
+      waiting(burla::submit(record_of, upto(n), quiet));
     } else if (cmd == "slow" && argc > 3) {
       const int ms = std::atoi(argv[3]);
       auto job = burla::submit(
@@ -176,7 +196,7 @@ int main(int argc, char** argv) {
     } else {
       std::cerr
           << "usage: cli_helper ok N | strings N | fail N | fail_late N | retry | complex N | arrays N | "
-             "vectors N | slow N MS | map N MS | own_handler N MS\n";
+             "vectors N | records N | slow N MS | map N MS | own_handler N MS\n";
       return 2;
     }
   } catch (const std::exception& e) {

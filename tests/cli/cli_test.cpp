@@ -595,6 +595,23 @@ TEST_F(Cli, ResultsOfVectorsInEveryFormatEmptyOnesToo) {
       });
 }
 
+TEST_F(Cli, ResultsOfStructsInEveryFormatWithTheirMemberNames) {
+  const int n = 4;
+  expect_typed_results(
+      start("records " + std::to_string(n)), n,
+      [](int x) {
+        return "{x: " + num(x + 0.25) + ", n: " + std::to_string(-x) +
+               ", ok: " + (x % 2 == 0 ? "true" : "false") + ", w: [" + std::to_string(x) + ", " +
+               std::to_string(2 * x) + "]}";
+      },
+      [](const json& r, int x) {
+        return r.type == json::object && r.members.size() == 4 && is_number(r["x"], x + 0.25) &&
+               is_number(r["n"], -x) && r["ok"].text == (x % 2 == 0 ? "true" : "false") &&
+               r["w"].type == json::array && r["w"].items.size() == 2 && is_number(r["w"].items[0], x) &&
+               is_number(r["w"].items[1], 2 * x);
+      });
+}
+
 // Known bug: 40,000 string inputs travel in segments of two, and the retry of input 1 leaves input
 // 0, of the same segment, shown as `unknown` without its value (and the CSV row of input 1 with the
 // error of its first attempt).

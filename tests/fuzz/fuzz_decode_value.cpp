@@ -1,6 +1,6 @@
 // Results as the caller decodes them from a batch in the journal: decode_value<R> over a byte
-// range, value after value, for a few result types (raw, string, sequence, Boost archives). Each value
-// must decode or throw burla::error. Input: a type selector byte, then the encoded values.
+// range, value after value, for a few result types (raw, string, sequence, Boost archives, records). Each
+// value must decode or throw burla::error. Input: a type selector byte, then the encoded values.
 #include <burla/detail/codec.hpp>
 #include <burla/error.hpp>
 
@@ -9,6 +9,7 @@
 namespace {
 
 using fuzz::point;
+using fuzz::sample;
 
 template <class R>
 void decode_all(std::string_view bytes) {
@@ -24,7 +25,7 @@ void decode_all(std::string_view bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 11) {
     case 0:
       decode_all<int>(bytes);
       break;
@@ -51,6 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 8:
       decode_all<bool>(bytes);
+      break;
+    case 9:
+      decode_all<sample>(bytes);
+      break;
+    case 10:
+      decode_all<std::vector<sample>>(bytes);
       break;
   }
   return 0;

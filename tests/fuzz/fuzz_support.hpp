@@ -78,4 +78,15 @@ struct point {
   }
 };
 
+/// A record (codec.hpp): raw bytes with a compound type code.
+struct sample {
+  double x = 0;
+  int n = 0;
+  bool ok = false;
+  template <class A>
+  void serialize(A& ar, unsigned) {
+    ar& x& n& ok;
+  }
+};
+
 }  // namespace fuzz

@@ -74,6 +74,14 @@ void job_spec_seeds(const std::string& tmp) {
     burla::core::write_job_spec(tmp + "/job.ini", sample_spec(in, out, fn));
     seed("job_spec", "written-" + std::to_string(i++), burla::posix::read_file(tmp + "/job.ini"));
   }
+  // Records (a struct's layout in the type code): as an input and in a sequence of results.
+  auto s = sample_spec(value_kind::fixed, value_kind::sequence, true);
+  s.types.input_size = 16;
+  s.types.input_h5 = "s16{x@0:f64,n@8:i32,ok@12:bool}";
+  s.types.result_size = 0;
+  s.types.result_h5 = "v:s24{x@0:f64,n@8:i32,ok@12:bool,w@14:a2:i16}";
+  burla::core::write_job_spec(tmp + "/job.ini", s);
+  seed("job_spec", "written-records", burla::posix::read_file(tmp + "/job.ini"));
 }
 
 // ---- inputs.bin + inputs.index ------------------------------------------------------------------
@@ -204,6 +212,8 @@ void decode_value_seeds() {
   values_seed<std::pair<std::set<long>, std::list<std::string>>>(6, "pair", {{{1, 5, 9}, {"x", "yz"}}});
   values_seed<std::vector<point>>(7, "vector_point", {{{1, 2, "p", {3}}, {0, 0, "", {}}}});
   values_seed<bool>(8, "bool", {true, false});
+  values_seed<fuzz::sample>(9, "record", {{1.5, -2, true}, {}});
+  values_seed<std::vector<fuzz::sample>>(10, "vector_record", {{{1.5, -2, true}}, {}});
 }
 
 // ---- what the fuzzers found: each fixed, replayed on every run ---------------------------------

@@ -89,6 +89,28 @@ TEST(JobSpec, TypeCodesOfComplexArraysAndVectorsAreCheckedAgainstTheirSizes) {
   refused([](auto& b) { b.types.input_kind = burla::detail::value_kind::none; });
 }
 
+TEST(JobSpec, TypeCodesOfRecordsAreCheckedAgainstTheirSizes) {
+  const std::string dir = temp_dir();
+  auto s = sample_spec();
+  s.types.input_kind = burla::detail::value_kind::sequence;
+  s.types.input_h5 = "v:s16{x@0:f64,n@8:i32}";
+  s.types.result_h5 = "s24{x@0:f64,n@8:i32,ok@12:bool,w@14:a2:i16}";
+  s.types.result_size = 24;
+  burla::core::write_job_spec(dir + "/job.ini", s);
+  const auto r = burla::core::read_job_spec(dir + "/job.ini");
+  EXPECT_EQ(r.types.input_h5, s.types.input_h5);
+  EXPECT_EQ(r.types.result_h5, s.types.result_h5);
+  auto refused = [&](auto change) {
+    auto bad = s;
+    change(bad);
+    burla::core::write_job_spec(dir + "/job.ini", bad);
+    EXPECT_THROW(burla::core::read_job_spec(dir + "/job.ini"), burla::error);
+  };
+  refused([](auto& b) { b.types.result_size = 16; });                    // the record is 24 bytes
+  refused([](auto& b) { b.types.result_h5 = "s24{x@0:f64,n@4:i32}"; });  // overlapping members
+  refused([](auto& b) { b.types.input_h5 = "s16{x@0:f64,n@8:i32}"; });   // a fixed code for a sequence
+}
+
 TEST(JobSpec, LibstdcxxsLongStringNameOfOlderJobsReadsAsStdString) {
   // attach<std::string> compares against this name: jobs written before it was shortened match.
   const std::string dir = temp_dir();

@@ -72,6 +72,68 @@ TEST(TypeCode, ReadsEachForm) {
   EXPECT_EQ(b->fixed_size(), 1u);
 }
 
+TEST(TypeCode, ReadsRecords) {
+  const auto r = parse_type_code("s24{x@0:f64,n@8:i32,ok@12:bool,v@16:a2:f32}");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->record());
+  EXPECT_EQ(r->fixed_size(), 24u);
+  ASSERT_EQ(r->fields.size(), 4u);
+  EXPECT_EQ(r->fields[0].name, "x");
+  EXPECT_EQ(r->fields[0].type.scalar, "f64");
+  EXPECT_EQ(r->fields[2].offset, 12u);
+  EXPECT_EQ(r->fields[2].type.scalar, "bool");
+  EXPECT_EQ(r->fields[3].type.array, 2u);
+  EXPECT_EQ(r->fields[3].type.fixed_size(), 8u);
+
+  const auto z = parse_type_code("s16{_z9@0:c128}");  // the order serialize gives: any
+  ASSERT_TRUE(z);
+  EXPECT_TRUE(z->fields[0].type.complex);
+  const auto back = parse_type_code("s16{b@8:u64,a@0:i8}");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->fields[0].offset, 8u);
+
+  const auto v = parse_type_code("v:s16{x@0:f64,n@8:i32}");
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->sequence);
+  EXPECT_EQ(v->element_size, 16u);
+  const auto a = parse_type_code("a3:s16{x@0:f64,n@8:i32}");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->fixed_size(), 48u);
+}
+
+TEST(TypeCode, RefusesRecordsBurlaNeverWrites) {
+  for (const char* code : {"s{x@0:f64}",
+                           "s0{x@0:f64}",
+                           "s08{x@0:f64}",
+                           "s8{}",
+                           "s8{x@0:f64",
+                           "s8x@0:f64}",
+                           "s8{x@0:f64,}",
+                           "s8{,x@0:f64}",
+                           "s8{x@1:f64}",           // past the end
+                           "s7{x@0:f64}",           // larger than the record
+                           "s16{x@0:f64,y@4:i32}",  // overlapping
+                           "s16{x@0:f64,x@8:f64}",  // one name twice
+                           "s8{9x@0:f64}",
+                           "s8{x-y@0:f64}",
+                           "s8{@0:f64}",
+                           "s8{x@:f64}",
+                           "s8{x@00:f64}",
+                           "s8{x@0}",
+                           "s8{x0:f64}",
+                           "s8{x@0:v:f64}",
+                           "s8{x@0:s8{y@0:f64}}",
+                           "s8{x@0:a2:bool}",
+                           "s8{x@0:f64} ",
+                           "s5000{x@0:f64}",
+                           "s99999999999999999999{x@0:f64}",
+                           "a2000:s8{x@0:f64}",
+                           "v:v:s8{x@0:f64}"})
+    EXPECT_FALSE(parse_type_code(code)) << "'" << code << "'";
+  EXPECT_FALSE(parse_type_code("s80{" + std::string(65, 'n') + "@0:f64}"));
+  EXPECT_TRUE(parse_type_code("s80{" + std::string(64, 'n') + "@0:f64}"));
+}
+
 TEST(TypeCode, RefusesWhatBurlaNeverWrites) {
   for (const char* code : {"",
                            "f16",

@@ -139,7 +139,7 @@ auto submit(F f, std::initializer_list<T> inputs, const Shared& shared, const op
 /// before now is printed again.
 template <class R>
 job<R> attach(const std::string& id, const options& opts = {}, past_output output = past_output::replay) {
-  return job<R>(detail::job_state::attach(id, opts, detail::type_name<R>(), detail::kind_of<R>(),
+  return job<R>(detail::job_state::attach(id, opts, detail::type_name<R>(), detail::encoding_of<R>(),
                                           output == past_output::replay));
 }
 
@@ -150,7 +150,7 @@ job<R> attach(const std::string& id, const options& opts = {}, past_output outpu
 /// the new run backend and the Slurm options.
 template <class R>
 job<R> resume(const std::string& id, const options& opts = {}, rerun which = rerun::missing) {
-  return job<R>(detail::job_state::resume(id, opts, detail::type_name<R>(), detail::kind_of<R>(),
+  return job<R>(detail::job_state::resume(id, opts, detail::type_name<R>(), detail::encoding_of<R>(),
                                           which == rerun::missing_and_failed));
 }
 

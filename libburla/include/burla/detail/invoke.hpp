@@ -58,24 +58,30 @@ class input_cursor {
         buf_(ctx.input),
         sequence_(ctx.input, "the inputs of a batch"),
         segment_(ctx.segment_items) {
-    if (kind_of<In>() == value_kind::fixed && ctx.input.size() != ctx.count * fixed_size<In>())
+    if (fixed_ && ctx.input.size() != ctx.count * fixed_size<In>())
       throw error("burla: a batch message holds " + std::to_string(ctx.input.size()) +
                   " bytes of inputs, expected " + std::to_string(ctx.count * fixed_size<In>()));
   }
 
   In next(std::uint64_t index) {
-    if constexpr (kind_of<In>() == value_kind::fixed) {  // checked once, in the constructor
-      In value;
-      std::memcpy(&value, raw_ + (index - first_) * sizeof(In), sizeof(In));
-      return value;
-    } else if constexpr (kind_of<In>() == value_kind::sequence) {  // read in order, like archives
-      try {
-        return decode_value<In>(sequence_);
-      } catch (const error& e) {
-        throw error("burla: cannot decode input " + std::to_string(index) + ": " + e.what() +
-                    "; the inputs file is damaged");
+    if constexpr (typed_kind<In>() == value_kind::fixed) {  // checked once, in the constructor
+      if (fixed_) {
+        In value;
+        std::memcpy(&value, raw_ + (index - first_) * sizeof(In), sizeof(In));
+        return value;
       }
-    } else {
+    } else if constexpr (typed_kind<In>() == value_kind::sequence) {  // read in order, like archives
+      if (encoding_of<In>() == value_kind::sequence) {
+        try {
+          return decode_value<In>(sequence_);
+        } catch (const error& e) {
+          throw error("burla: cannot decode input " + std::to_string(index) + ": " + e.what() +
+                      "; the inputs file is damaged");
+        }
+      }
+    }
+    // Strings and serialized values (records without a schema too): archives.
+    if constexpr (kind_of<In>() == value_kind::string || kind_of<In>() == value_kind::serialized) {
       auto fail = [&](const std::string& why) {
         return error("burla: cannot decode input " + std::to_string(index) + ": " + why);
       };
@@ -103,6 +109,8 @@ class input_cursor {
       } catch (const std::length_error&) {
         throw fail("a container count in it is larger than any container; the inputs file is damaged");
       }
+    } else {
+      throw error("burla: unreachable: input encoding");  // fixed and sequence returned above
     }
   }
 
@@ -127,6 +135,7 @@ class input_cursor {
     return value;
   }
 
+  const bool fixed_ = encoding_of<In>() == value_kind::fixed;
   const char* raw_;
   std::uint64_t first_;
   view_buf buf_;
@@ -144,25 +153,28 @@ template <class R>
 class result_writer {
  public:
   explicit result_writer(batch_context& ctx) : out_(ctx.results), base_(ctx.results.size()) {
-    if constexpr (kind_of<R>() == value_kind::fixed) out_.resize(base_ + ctx.count * sizeof(R));
+    if (size_) out_.resize(base_ + ctx.count * size_);
   }
   template <class V>
   void put(std::uint32_t i, const V& value) {
-    if constexpr (kind_of<R>() == value_kind::fixed) {
-      const R r = value;
-      std::memcpy(out_.data() + base_ + i * sizeof(R), &r, sizeof(R));
-    } else {
-      encode_value<R>(out_, value);
+    if constexpr (typed_kind<R>() == value_kind::fixed) {
+      if (size_) {
+        const R r = value;
+        std::memcpy(out_.data() + base_ + i * sizeof(R), &r, sizeof(R));
+        return;
+      }
     }
+    encode_value<R>(out_, value);
   }
   void missing() {
-    if constexpr (kind_of<R>() != value_kind::fixed) encode_missing<R>(out_);  // fixed: zeros already
+    if (!size_) encode_missing<R>(out_);  // fixed: zeros already
   }
   void finish(std::uint32_t done) {
-    if constexpr (kind_of<R>() == value_kind::fixed) out_.resize(base_ + done * sizeof(R));
+    if (size_) out_.resize(base_ + done * size_);
   }
 
  private:
+  const std::size_t size_ = fixed_size<R>();  ///< 0 unless fixed
   std::string& out_;
   std::size_t base_;
 };
@@ -233,7 +245,7 @@ void run_batch(batch_context& ctx) {
   for (std::uint32_t i = 0; i < ctx.count; ++i) {
     ctx.done = i + 1;
     if (!ctx.skip.empty() && ctx.skip[i]) {
-      if constexpr (kind_of<In>() != value_kind::fixed) {
+      if (fixed_size<In>() == 0) {
         try {
           (void)inputs.next(ctx.first + i);  // serialized inputs are read in order
         } catch (...) {

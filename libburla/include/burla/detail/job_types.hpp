@@ -34,7 +34,7 @@ struct job_types {
   value_kind result_kind = value_kind::fixed;
   std::uint64_t input_size = 0;   ///< fixed encodings only
   std::uint64_t result_size = 0;  ///< fixed encodings only
-  std::string input_h5;           ///< HDF5 type of fixed and sequence inputs (h5_code)
+  std::string input_h5;           ///< HDF5 type of fixed and sequence inputs (h5_code, codec.hpp)
   std::string result_h5;          ///< same for results
   module_address batch_function;  ///< run_batch<F, In, R>
   bool callable_is_function = false;
@@ -46,31 +46,6 @@ struct job_types {
   std::uint64_t state_size = 0;
   std::uint32_t state_crc = 0;
 };
-
-/// The HDF5 type code of a fixed or sequence type, as job.ini records it (read by
-/// core::parse_type_code): "bool", "i8".."u64", "f32", "f64", "f128" (long double); "c128" for
-/// std::complex<double> (the bits of both parts); "a3:f64" for std::array<double, 3>; "v:f64"
-/// for std::vector<double>. Empty for other types.
-template <class T>
-std::string h5_code() {
-  if constexpr (is_typed_vector_v<T>) {
-    return "v:" + h5_code<typename T::value_type>();
-  } else if constexpr (is_typed_array_v<T>) {
-    return "a" + std::to_string(std::tuple_size_v<T>) + ":" + h5_code<typename T::value_type>();
-  } else if constexpr (is_complex_v<T>) {
-    return "c" + std::to_string(sizeof(T) * 8);
-  } else if constexpr (std::is_enum_v<T>) {
-    return h5_code<std::underlying_type_t<T>>();
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return "bool";
-  } else if constexpr (std::is_floating_point_v<T>) {
-    return "f" + std::to_string(sizeof(T) * 8);
-  } else if constexpr (std::is_integral_v<T>) {
-    return (std::is_signed_v<T> ? "i" : "u") + std::to_string(sizeof(T) * 8);
-  } else {
-    return "";
-  }
-}
 
 template <class T>
 std::string type_name() {
@@ -85,8 +60,8 @@ job_types describe_job(const F& f, const S* shared) {
   job_types t;
   t.input_type = type_name<In>();
   t.result_type = type_name<R>();
-  t.input_kind = kind_of<In>();
-  t.result_kind = kind_of<R>();
+  t.input_kind = encoding_of<In>();
+  t.result_kind = encoding_of<R>();
   t.input_size = fixed_size<In>();
   if constexpr (!std::is_void_v<R>) t.result_size = fixed_size<R>();
   t.input_h5 = h5_code<In>();
