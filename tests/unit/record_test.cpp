@@ -173,7 +173,6 @@ TEST(Record, CodesGiveNamesOffsetsAndTypes) {
   EXPECT_TRUE(t->fields[4].type.complex);
 
   EXPECT_EQ(h5_code<reordered>(), "s" + std::to_string(sizeof(reordered)) + "{second@8:i64,first@0:i8}");
-  EXPECT_EQ(h5_code<split>(), "s16{m0@0:i32,m1@8:f64}");
   EXPECT_EQ(h5_code<bad_names>(), "s12{m0@0:i32,m1@4:i32,m2@8:i32}");
   EXPECT_EQ(h5_code<std::vector<named>>(), "v:s16{x@0:f64,n@8:i32}");
   EXPECT_EQ((h5_code<std::array<named, 3>>()), "a3:s16{x@0:f64,n@8:i32}");
@@ -197,6 +196,9 @@ void expect_serialized(const std::string& why) {
 }
 
 TEST(Record, StructsTheRecorderCannotDescribeStaySerialized) {
+  // Its own load may check or convert what it reads: travelling as bytes would skip that.
+  EXPECT_EQ(encoding_of<split>(), value_kind::serialized);
+  EXPECT_EQ(h5_code<split>(), "");
   expect_serialized<twice>("visited twice");
   expect_serialized<temporary>("not inside the object");
   expect_serialized<derived>("no number");

@@ -291,12 +291,20 @@ inline std::string schema_archive::finish() {
   return code + "}";
 }
 
+/// A struct with load and save of its own (BOOST_SERIALIZATION_SPLIT_MEMBER): its loading does
+/// something saving does not undo, which travelling as bytes would skip.
+template <class T>
+concept splits_load_and_save = requires(T& t, schema_archive& a) {
+  t.load(a, 0u);
+};
+
 /// A struct the schema recorder may make a record: raw bytes are a faithful copy (trivially
 /// copyable), its members have offsets (standard layout), and its serialize is a template.
 template <class T>
 concept record_candidate = std::is_class_v<T> && std::is_trivially_copyable_v<T> &&
-                           std::is_standard_layout_v<T> && std::is_default_constructible_v<T> && sizeof(T) <=
-                           max_fixed_bytes&& has_member_serialize<T>&& requires(T& t, schema_archive& a) {
+                               std::is_standard_layout_v<T> && std::is_default_constructible_v<T> &&
+                               sizeof(T) <= max_fixed_bytes&& has_member_serialize<T> &&
+                           !splits_load_and_save<T> && requires(T & t, schema_archive& a) {
   t.serialize(a, 0u);
 };
 
