@@ -201,7 +201,7 @@ class master {
     journal_->append(core::dispatch_record{first, static_cast<std::uint32_t>(count), w});
   }
 
-  void handle(mpi::message& m) {
+  void handle(const mpi::inbox::received& m) {
     if (m.source > 0 && m.source < static_cast<int>(workers_.size())) {
       if (!queue_->alive(m.source)) return;  // declared dead: what it held went elsewhere
       workers_[m.source].last_heard = clock::now();
@@ -213,7 +213,7 @@ class master {
       case tag_fatal:  // first byte: 'M' for a build mismatch, 'E' for any other error
         stop(!m.data.empty() && m.data[0] == 'M' ? core::end_state::mismatch : core::end_state::error,
              core::end_cause::none,
-             "rank " + std::to_string(m.source) + ": " + m.data.substr(m.data.empty() ? 0 : 1));
+             "rank " + std::to_string(m.source) + ": " + std::string(m.data.substr(m.data.empty() ? 0 : 1)));
         break;
       case tag_stopped:
         workers_[m.source].stopped = true;
@@ -223,7 +223,7 @@ class master {
     }
   }
 
-  void handle_reply(int w, std::string& data) {
+  void handle_reply(int w, std::string_view data) {
     core::reply_view r = core::parse_reply(data);
     // Exactly one reply per batch sent: another (a copy of a call process replying twice, or a
     // reply of a batch already given to another worker) would count its calls twice.
@@ -317,7 +317,7 @@ class master {
       for (int w = 1; w < static_cast<int>(workers_.size()); ++w)
         if (queue_->alive(w)) outbox_.send(w, tag_alive, {});
     }
-    if (auto m = mpi::try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
+    if (auto m = inbox_.try_receive(MPI_ANY_SOURCE, MPI_ANY_TAG)) {
       const double t0 = posix::thread_cpu_seconds();  // its work, as opposed to polling for it
       guarded([&] { handle(*m); });                   // an error stops the job, with what was done kept
       work_seconds_ += posix::thread_cpu_seconds() - t0;
@@ -439,7 +439,8 @@ class master {
   bool dispatch_all_ = true;         // see dispatch()
   std::vector<int> dispatch_to_;     // workers that answered since the last dispatch
   mpi::outbox outbox_;
-  std::vector<worker_state> workers_;                                    // by rank; [0] unused
+  mpi::inbox inbox_;                   // replies are handled before the next receive
+  std::vector<worker_state> workers_;  // by rank; [0] unused
   std::vector<std::pair<std::uint64_t, std::uint64_t>> inputs_written_;  // units [from, to) in /input
   std::uint64_t todo_ = 0;                                               // inputs this run has yet to settle
   bool stopping_ = false, draining_ = false, dispatched_any_ = false, disk_full_ = false;

@@ -42,20 +42,36 @@ environment::~environment() {
   MPI_Finalize();
 }
 
-std::optional<message> try_receive(int source, int tag) {
+namespace {
+/// The size of the message waiting from `source` with `tag`, if one is.
+std::optional<int> probe(int source, int tag, MPI_Message& handle, MPI_Status& status) {
   int flag = 0;
-  MPI_Message handle;
-  MPI_Status status;
   check(MPI_Improbe(source, tag, MPI_COMM_WORLD, &flag, &handle, &status), "probe for a message");
   if (!flag) return std::nullopt;
   int count = 0;
   check(MPI_Get_count(&status, MPI_BYTE, &count), "size a message");
-  message m;
-  m.source = status.MPI_SOURCE;
-  m.tag = status.MPI_TAG;
-  m.data.resize(static_cast<std::size_t>(count));
-  check(MPI_Mrecv(m.data.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "receive a message");
+  return count;
+}
+}  // namespace
+
+std::optional<message> try_receive(int source, int tag) {
+  MPI_Message handle;
+  MPI_Status status;
+  const auto count = probe(source, tag, handle, status);
+  if (!count) return std::nullopt;
+  message m{status.MPI_SOURCE, status.MPI_TAG, std::string(static_cast<std::size_t>(*count), '\0')};
+  check(MPI_Mrecv(m.data.data(), *count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "receive a message");
   return m;
+}
+
+std::optional<inbox::received> inbox::try_receive(int source, int tag) {
+  MPI_Message handle;
+  MPI_Status status;
+  const auto count = probe(source, tag, handle, status);
+  if (!count) return std::nullopt;
+  if (buf_.size() < static_cast<std::size_t>(*count)) buf_.resize(static_cast<std::size_t>(*count));
+  check(MPI_Mrecv(buf_.data(), *count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "receive a message");
+  return received{status.MPI_SOURCE, status.MPI_TAG, {buf_.data(), static_cast<std::size_t>(*count)}};
 }
 
 namespace {

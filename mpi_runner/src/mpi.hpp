@@ -9,6 +9,7 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace burla::mpi {
@@ -43,6 +44,20 @@ struct message {
 
 /// A received message, if one from `source` with `tag` is waiting.
 std::optional<message> try_receive(int source, int tag);
+/// Receives into one buffer that only grows, so that a receiver of megabyte replies neither
+/// allocates nor zeroes each one. A message's bytes stay valid until the next receive.
+class inbox {
+ public:
+  struct received {
+    int source = -1;
+    int tag = -1;
+    std::string_view data;
+  };
+  std::optional<received> try_receive(int source, int tag);
+
+ private:
+  std::string buf_;
+};
 
 /// Non-blocking sends whose buffers live until the send completes.
 class outbox {

@@ -1,7 +1,6 @@
 // A worker rank: receives batches from the master and has its call process run them. A call
 // that kills its process is reported as that call's failure (crashed, timed_out, out_of_memory)
 // and the batch goes on in a new process without it; the master gets one reply per batch.
-#include <sched.h>
 #include <signal.h>
 
 #include <burla/detail/job_state.hpp>
@@ -123,9 +122,12 @@ class worker {
   void to_master(int tag, std::string data) {
     mpi::outbox out;
     out.send(0, tag, std::move(data));
+    // A large reply is sent when the master takes it, maybe after writing others to disk: the
+    // wait sleeps, leaving the core to the master and the call processes.
+    mpi::backoff wait;
     for (out.progress(); !out.empty(); out.progress()) {
       watch_master();
-      ::sched_yield();  // as MPI_Send itself waits (mpi_yield_when_idle)
+      wait.idle();
     }
   }
 
