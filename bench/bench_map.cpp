@@ -2,6 +2,8 @@
 //   bench_map square N           squares N doubles (trivial calls)
 //   bench_map sleep N SEED       N calls sleeping 0-2 ms (uniform, fixed seed)
 //   bench_map large N MB         N calls each returning MB megabytes
+//   bench_map large_in N MB      N calls each taking MB megabytes (returning their sum)
+// Every workload also prints caller_peak_rss_kb=, the peak memory of this process alone.
 //   bench_map capacity N MS W    N calls sleeping MS ms on W workers (max_parallelism): how busy
 //                                one master keeps them (bench/capacity.sh, on the virtual cluster)
 //   bench_map lengths W MS,MS,.. calls sleeping the given lengths on W workers: how evenly a few
@@ -11,6 +13,7 @@
 //   bench_map roundtrip N        N calls of 25 ms (one per batch, none queued behind another): per
 //                                host, the median time a worker waits between the end of a call
 //                                and the start of its next, i.e. a round trip through the master
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,7 +50,8 @@ int main(int argc, char** argv) {
   burla::init(argc, argv);
   if (argc < 3) {
     std::fprintf(stderr,
-                 "usage: bench_map square N | sleep N SEED | large N MB | capacity N MS WORKERS | lengths W "
+                 "usage: bench_map square N | sleep N SEED | large N MB | large_in N MB | capacity N MS "
+                 "WORKERS | lengths W "
                  "MS,.. | shared N MB | roundtrip N\n");
     return 2;
   }
@@ -84,6 +88,20 @@ int main(int argc, char** argv) {
     std::size_t bytes = 0;
     for (const auto& [i, r] : job.stream()) bytes += r.size();
     std::printf("map_seconds=%.4f bytes=%zu job_dir=%s\n", seconds_since(t0), bytes, job.directory().c_str());
+  } else if (what == "large_in") {
+    const std::size_t mb = argc > 3 ? std::stoul(argv[3]) : 1;
+    std::vector<std::vector<char>> in(n);
+    for (std::size_t i = 0; i < n; ++i) in[i].assign(mb << 20, static_cast<char>(i % 100));
+    // The sum of bytes that are all alike, as the peer computes it: the data path, not the work.
+    auto sum = [](const std::vector<char>& v) { return static_cast<long long>(v.size()) * v.at(0); };
+    const auto t0 = std::chrono::steady_clock::now();
+    auto job = burla::submit(sum, in, opts);
+    const auto out = job.results();
+    const double t = seconds_since(t0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (out[i] != static_cast<long long>(i % 100) * static_cast<long long>(mb << 20))
+        return std::fprintf(stderr, "wrong result at %zu\n", i), 1;
+    std::printf("map_seconds=%.4f job_dir=%s\n", t, job.directory().c_str());
   } else if (what == "capacity") {
     const int ms = argc > 3 ? std::stoi(argv[3]) : 10;
     const int workers = argc > 4 ? std::stoi(argv[4]) : 8;
@@ -154,5 +172,8 @@ int main(int argc, char** argv) {
   } else {
     return 2;
   }
+  rusage self{};
+  ::getrusage(RUSAGE_SELF, &self);
+  std::printf("caller_peak_rss_kb=%ld\n", self.ru_maxrss);
   return 0;
 }

@@ -4,6 +4,7 @@ Run as 1 master + 2 workers, like burla's local jobs:
     mpiexec -n 3 --oversubscribe /usr/bin/python3 -m mpi4py.futures bench/peer_mpi4py.py square N CHUNKSIZE
     mpiexec ... bench/peer_mpi4py.py sleep SLEEP_LIST_FILE CHUNKSIZE
     mpiexec ... bench/peer_mpi4py.py large N MB CHUNKSIZE
+    mpiexec ... bench/peer_mpi4py.py large_in N MB CHUNKSIZE
 and, without mpiexec (one process, no pool):
     /usr/bin/python3 bench/peer_mpi4py.py serial SLEEP_LIST_FILE
 
@@ -29,6 +30,10 @@ def sleep_for_us(us):
 
 def large(mb):
     return b"x" * (mb << 20)
+
+
+def first_times_size(b):
+    return len(b) * b[0]
 
 
 def read_sleep_list(path):
@@ -91,6 +96,15 @@ def main(argv):
                 print("wrong result", file=sys.stderr)
                 return 1
             extra = f" bytes={nbytes}"
+        elif what == "large_in":
+            n, mb, chunksize = int(argv[2]), int(argv[3]), int(argv[4])
+            inputs = [bytes([i % 100]) * (mb << 20) for i in range(n)]
+            t0 = time.perf_counter()
+            out = list(executor.map(first_times_size, inputs, chunksize=chunksize))
+            map_seconds = time.perf_counter() - t0
+            if out != [(i % 100) * (mb << 20) for i in range(n)]:
+                print("wrong result", file=sys.stderr)
+                return 1
         else:
             print(f"unknown workload {what!r}", file=sys.stderr)
             return 2

@@ -79,7 +79,15 @@ with h5py.File(sys.argv[1], "r") as f:
 EOF
   local kv
   while read -r kv; do record "$config" "${kv%%=*}" "${kv#*=}"; done <"$WORK/attrs"
-  rm -rf "${dirs[0]}" # the large job's directory holds 4 GB (journal + results.h5)
+  record "$config" job_dir_bytes "$(du -sb "${dirs[0]}" | cut -f1)" # what the job leaves on disk
+  rm -rf "${dirs[0]}"
+}
+
+# dd_limit CONFIG MB: writing MB megabytes once, with dd, to the directory burla's jobs go to.
+dd_limit() {
+  sync
+  measure "$1" 600 dd if=/dev/zero of="$BURLA_JOBS_DIR/dd.bin" bs=1M count="$2" status=none
+  rm -f "$BURLA_JOBS_DIR/dd.bin"
 }
 
 # peer CONFIG LIMIT_S ARGS...: peer_mpi4py.py ARGS on 1 master + 2 workers.
@@ -88,6 +96,20 @@ peer() {
   shift 2
   measure "$config" "$limit" mpiexec -n 3 --oversubscribe "$PY" -m mpi4py.futures "$PEER" "$@"
 }
+
+# --- an empty MPI job: what every burla job costs before its first call ---
+cat >"$WORK/empty.c" <<'EOF'
+#include <mpi.h>
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Finalize();
+  return 0;
+}
+EOF
+mpicc -O2 -o "$WORK/empty" "$WORK/empty.c"
+# Started as burla's local backend starts its job (libburla/src/local_backend.cpp).
+EMPTY_JOB=(mpirun -np 3 --oversubscribe --bind-to none --enable-recovery --mca pml ob1 --mca btl self,vader "$WORK/empty")
+LARGE10K_REPEAT=${LARGE10K_REPEAT:-3} # 10,000 results of 1 MB: about a minute a repetition, both sides
 
 # --- the sleep list, generated exactly as bench_map does (same compiler, same libstdc++) ---
 cat >"$WORK/sleeps.cpp" <<'EOF'
@@ -161,8 +183,22 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   burla burla.sleep sleep "$N_SLEEP" "$SEED"
   for cs in "${SLEEP_CHUNKS[@]}"; do peer "peer.sleep.cs$cs" 300 sleep "$SLEEPS" "$cs"; done
 
+  dd_limit dd.2000MB 2000
   burla burla.large large 2000 1
   for cs in 1 10; do peer "peer.large.cs$cs" 300 large 2000 1 "$cs"; done
+
+  # The data path (issue 11): trivial calls from 10^4 to 10^7 against the empty job; large
+  # inputs; 10,000 large results (fewer repetitions).
+  measure empty.job 60 "${EMPTY_JOB[@]}"
+  burla burla.square10k square 10000
+  burla burla.square10M square 10000000
+  burla burla.large_in large_in 2000 1
+  peer peer.large_in.cs10 300 large_in 2000 1 10
+  if ((rep <= LARGE10K_REPEAT)); then
+    dd_limit dd.10000MB 10000
+    burla burla.large10k large 10000 1
+    peer peer.large10k.cs10 600 large 10000 1 10
+  fi
 done
 
 # --- the report ---------------------------------------------------------------------------
@@ -268,6 +304,40 @@ row("2,000 results of 1 MB: master (rank 0) peak RSS",
     cell(vals(P, "peak_rss_kb", 1 / 1024), "MiB", 0) + " (rank 0 is the caller too)", lg)
 row("2,000 results of 1 MB: caller's peak RSS (`/usr/bin/time -f %M`)",
     cell(vals("burla.large", "tree_rss_kb", 1 / 1024), "MiB", 0), cell(vals(P, "tree_rss_kb", 1 / 1024), "MiB", 0), lg)
+
+MB = 1 << 20
+print("\n### The data path (issue 11)\n")
+print("Whole process, *median, min*; the limit is measured in the same repetitions: `dd` of the "
+      "same bytes to the jobs' directory for large data, an empty 3-rank MPI job started as burla "
+      "starts its job for trivial calls. *Disk* is what the job directory holds after the job, "
+      "over the bytes of its inputs and results.\n")
+print("| workload | burla | limit | burla / limit (medians) | mpi4py.futures | disk | rank 0 peak RSS | caller peak RSS |")
+print("|---|---|---|---|---|---|---|---|")
+def ratio(a, b):
+    return f"{statistics.median(a) / statistics.median(b):.2f}" if a and b else "n/a"
+for name, cfg, limit, peer_cfg, payload in [
+        ("2,000 results of 1 MB", "burla.large", "dd.2000MB", "peer.large.cs10", 2000 * (MB + 8)),
+        ("10,000 results of 1 MB", "burla.large10k", "dd.10000MB", "peer.large10k.cs10", 10000 * (MB + 8)),
+        ("2,000 inputs of 1 MB", "burla.large_in", "dd.2000MB", "peer.large_in.cs10", 2000 * (MB + 8)),
+        ("10,000 trivial calls", "burla.square10k", "empty.job", None, 10000 * 16),
+        ("100,000 trivial calls", "burla.square100k", "empty.job", "peer.square100k.cs%d" % sq100k, 100000 * 16),
+        ("1,000,000 trivial calls", "burla.square1M", "empty.job", "peer.square1M.cs%d" % sq1m, 1000000 * 16),
+        ("10,000,000 trivial calls", "burla.square10M", "empty.job", None, 10000000 * 16)]:
+    b, l = vals(cfg, "wall"), vals(limit, "wall")
+    disk = vals(cfg, "job_dir_bytes", 1 / payload)
+    peer_cell = cell(vals(peer_cfg, "wall")) + ", chunksize " + peer_cfg.rsplit("cs", 1)[1] if peer_cfg else "not run"
+    print(f"| {name} | {cell(b)} | {cell(l)} | {ratio(b, l)} | {peer_cell} | {cell(disk, '×', 2)} | "
+          f"{cell(vals(cfg, 'master_peak_rss_kb', 1 / 1024), 'MiB', 0)} | "
+          f"{cell(vals(cfg, 'caller_peak_rss_kb', 1 / 1024), 'MiB', 0)} |")
+print("\nTrivial calls: what each call adds to the empty job (medians of whole-process time).\n")
+print("| calls | burla | empty job | per call above it |")
+print("|---|---|---|---|")
+empty = med("empty.job", "wall")
+for n, cfg in [(10000, "burla.square10k"), (100000, "burla.square100k"), (1000000, "burla.square1M"),
+               (10000000, "burla.square10M")]:
+    if vals(cfg, "wall"):
+        w = med(cfg, "wall")
+        print(f"| {n:,} | {w:.3f} s | {empty:.3f} s | {(w - empty) / n * 1e9:.0f} ns |")
 
 print("\n### mpi4py.futures, every chunksize tried\n")
 print("| workload | chunksize | whole process (median, min) | map (median, min) |")
