@@ -343,31 +343,4 @@ std::string_view batch_results::of(const reply_view& r) {
   return buf_;
 }
 
-bool expand_journal(const std::string& dir, const job_types& types) {
-  const std::string path = dir + "/journal";
-  if (!posix::exists(path)) return false;
-  journal_reader in(path);
-  journal_writer out = journal_writer::create_next_to(path);
-  batch_results results(dir + "/results.h5", types);
-  bool compacted = false;
-  try {
-    for (record r; in.next(r);) {
-      if (auto* b = std::get_if<reply_view>(&r); b && b->results_stored) {
-        compacted = true;
-        b->results = results.of(*b);
-        b->results_stored = false;
-      }
-      out.append(r);
-    }
-  } catch (...) {
-    ::unlink(out.path().c_str());
-    throw;
-  }
-  if (compacted)
-    posix::rename_file(out.path(), path);
-  else
-    ::unlink(out.path().c_str());
-  return compacted;
-}
-
 }  // namespace burla::core

@@ -47,8 +47,4 @@ class batch_results {
   std::string buf_;
 };
 
-/// A compacted journal made whole again, its batches given back their results from results.h5:
-/// a resumed run rebuilds results.h5 from the journal alone. Returns whether it was compacted.
-bool expand_journal(const std::string& dir, const job_types& types);
-
 }  // namespace burla::core

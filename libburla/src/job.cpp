@@ -283,11 +283,14 @@ class followed_job final : public job_state {
   /// Once the job has completed, its results.h5 holds every result: the journal keeps the rest
   /// (statuses, output, errors) and drops its copy of them (docs/failure-model.md).
   void compact_journal() {
-    if (fold_.end() && fold_.end()->state == end_state::completed &&
-        core::results_reader::completed(dir_ + "/results.h5"))
-      compactor_.commit();
-    else
-      compactor_.keep_journal();
+    if (!fold_.end() || fold_.end()->state != end_state::completed ||
+        !core::results_reader::completed(dir_ + "/results.h5"))
+      return compactor_.keep_journal();
+    // Typed inputs are in results.h5's /input too: a completed job runs nothing again.
+    const auto k = spec_.types.input_kind;
+    if (compactor_.commit() && (k == value_kind::fixed || k == value_kind::sequence))
+      for (const char* name : {"inputs.bin", "inputs.index", "inputs.crc"})
+        ::unlink((dir_ + "/" + name).c_str());
   }
 
   /// A string result with a NUL byte, which results.h5's strings would cut there.
@@ -607,7 +610,11 @@ std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opt
                 spec.id + "`) or stop it (`burla cancel " + spec.id + "`) before resuming it");
   core::journal_reader journal(dir + "/journal");
   core::journal_fold fold(spec, journal.path(), /*keep_failures=*/false);
-  for (core::record r; journal.next(r);) fold.apply(r);
+  bool compacted = false;
+  for (core::record r; journal.next(r);) {
+    if (const auto* b = std::get_if<core::reply_view>(&r)) compacted = compacted || b->results_stored;
+    fold.apply(r);
+  }
   const auto todo = std::count_if(fold.status().begin(), fold.status().end(), [&](std::uint8_t st) {
     return st == 0 || (rerun_failed && st != static_cast<std::uint8_t>(call_status::ok));
   });
@@ -618,9 +625,16 @@ std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opt
   if (posix::exists(dir + "/journal"))
     posix::truncate_file(posix::open_file(dir + "/journal", O_WRONLY).get(), journal.complete_bytes(),
                          dir + "/journal");
-  // A completed job's journal was compacted; this one lost its end record (damage): the new run
-  // rebuilds results.h5 from the journal, which gets its results back first.
-  core::expand_journal(dir, spec.types);
+  // Only a completed job's journal is compacted: one that lost its end record (damage) gets it
+  // back, since results.h5 holds every result and its inputs may be gone.
+  if (compacted && todo == 0 && core::results_reader::completed(dir + "/results.h5")) {
+    core::end_record end;
+    end.n_ok = fold.ok();
+    end.run = spec.run;
+    end.message = "completed (its end record restored by resume)";
+    core::journal_writer::reopen(dir + "/journal").append(end);
+    return open_job(dir, opts.spinner);
+  }
   for (const char* stale : {"cancel", "launcher.pid"}) ::unlink((dir + "/" + stale).c_str());
   const std::string log = dir + "/job.log";
   if (posix::exists(log)) posix::rename_file(log, log + "." + std::to_string(spec.run));

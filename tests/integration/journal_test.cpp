@@ -57,6 +57,9 @@ TEST(Journal, ACompletedJobKeepsEachResultOnceAndEveryReaderStillGetsIt) {
   // 1.68 MB of results: in results.h5, not in the journal too.
   EXPECT_GE(bytes_of(dir + "/results.h5"), result_bytes);
   EXPECT_LT(bytes_of(dir + "/journal"), result_bytes / 20) << "the journal still holds the results";
+  // The typed inputs are in results.h5's /input: inputs.bin went too.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/inputs.bin"));
+  EXPECT_NE(test::h5dump(dir + "/results.h5", "-y -d /input").find("20"), std::string::npos);
 
   // Each reader of the finished job: values from results.h5, output from the journal.
   std::string printed;
@@ -113,8 +116,10 @@ TEST(Journal, AJobThatDidNotCompleteKeepsItsJournalWhole) {
       },
       std::vector<int>{1, 2, 3}, {.on_error = burla::on_error::collect, .spinner = false});
   ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
-  // Resume rebuilds results.h5 from the journal, which must still hold the results.
+  // Resume rebuilds results.h5 from the journal, which must still hold the results, and runs
+  // input 2 from inputs.bin.
   EXPECT_GT(bytes_of(job.directory() + "/journal"), (1000 + 3000) * sizeof(double));
+  EXPECT_TRUE(std::filesystem::exists(job.directory() + "/inputs.bin"));
 }
 
 TEST(Journal, ACompactedJournalWhoseResultsFileIsGoneIsAClearError) {
