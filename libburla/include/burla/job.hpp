@@ -5,6 +5,8 @@
 #include <burla/detail/job_state.hpp>
 #include <burla/error.hpp>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <deque>
 #include <iterator>
 #include <memory>
@@ -38,6 +40,7 @@ class job {
   explicit job(std::shared_ptr<detail::job_state> state) : impl_(std::make_shared<impl>()) {
     impl_->state = std::move(state);
     impl_->values.resize(impl_->state->size());
+    impl_->have.resize(impl_->state->size());
   }
 
   /// The job's id (its directory's name); empty for a job with no inputs.
@@ -74,7 +77,7 @@ class job {
     out.resize(status.size());
     for (std::size_t i = 0; i < status.size(); ++i) {
       out[i].status = static_cast<call_status>(status[i]);
-      if (out[i].ok() && impl_->values[i]) out[i].value = *impl_->values[i];
+      if (out[i].ok() && impl_->have[i]) out[i].value = impl_->values[i];
       if (const auto* f = impl_->state->failure(i)) out[i].error = *f;
     }
     return out;
@@ -96,8 +99,9 @@ class job {
  private:
   struct impl {
     std::shared_ptr<detail::job_state> state;
-    std::vector<std::optional<stored>> values;
-    std::deque<std::size_t> fresh;  // finished, not yet streamed
+    std::vector<stored> values;      // handed over by results() && without a copy
+    std::vector<std::uint8_t> have;  // values[i] holds input i's result
+    std::deque<std::size_t> fresh;   // finished, not yet streamed
     bool streamed = false;
   };
 
@@ -106,21 +110,28 @@ class job {
     detail::finished_batch b;
     if (!s.state->next(b)) return false;
     detail::byte_reader in(b.results, "the results of a batch");
+    // Fixed-size results lie end to end: copied straight into place (bools are checked one by one).
+    bool raw = false;
+    if constexpr (!std::is_void_v<R> && !std::is_same_v<R, bool> && std::is_trivially_copyable_v<R>)
+      raw = detail::fixed_size<R>() == sizeof(R) && b.results.size() >= std::size_t{b.count} * sizeof(R);
     for (std::uint32_t k = 0; k < b.count; ++k) {
       const std::size_t index = b.first + k;
       const bool ok = b.status[k] == static_cast<std::uint8_t>(detail::call_status::ok);
-      if constexpr (std::is_void_v<R>) {
-        if (ok) s.values[index].emplace();
-      } else {
-        std::optional<R> value;
-        try {
-          value.emplace(detail::decode_value<R>(in));
-        } catch (const error& e) {  // say where the damaged bytes are
-          throw error(std::string(e.what()) + " (the result of input " + std::to_string(index) + " in " +
-                      s.state->directory() + "/journal)");
+      if constexpr (!std::is_void_v<R>) {
+        if (raw) {
+          if (ok)
+            std::memcpy(static_cast<void*>(&s.values[index]), b.results.data() + k * sizeof(R), sizeof(R));
+        } else {
+          try {
+            R value = detail::decode_value<R>(in);
+            if (ok) s.values[index] = std::move(value);
+          } catch (const error& e) {  // say where the damaged bytes are
+            throw error(std::string(e.what()) + " (the result of input " + std::to_string(index) + " in " +
+                        s.state->directory() + "/journal)");
+          }
         }
-        if (ok) s.values[index] = std::move(*value);
       }
+      if (ok) s.have[index] = 1;
       if (ok && s.streamed) s.fresh.push_back(index);
     }
     return true;
@@ -136,18 +147,14 @@ class job {
         throw error(
             "burla: results() after stream(): stream() hands each result over and keeps "
             "none; collect them from the stream instead");
-      out.reserve(impl_->values.size());
-      for (std::size_t i = 0; i < impl_->values.size(); ++i) {
-        auto& v = impl_->values[i];
-        if (!v)
+      for (std::size_t i = 0; i < impl_->have.size(); ++i)
+        if (!impl_->have[i])
           throw error("burla: job " + id() + " ended without a result for input " + std::to_string(i) +
                       "; see " + directory());
-        if (move)
-          out.push_back(std::move(*v));
-        else
-          out.push_back(*v);
-      }
-      if (move) impl_->values.clear(), impl_->values.resize(out.size());  // nothing left to hand over
+      if (!move) return impl_->values;
+      out = std::move(impl_->values);
+      impl_->values = {};  // nothing left to hand over
+      impl_->have.assign(out.size(), 0);
       return out;
     }
   }
@@ -202,8 +209,9 @@ class job {
       if constexpr (std::is_void_v<R>) {
         current_.emplace(index);
       } else {
-        current_.emplace(index, std::move(*s_->values[index]));
-        s_->values[index].reset();
+        current_.emplace(index, std::move(s_->values[index]));
+        s_->values[index] = stored{};
+        s_->have[index] = 0;
       }
     }
 
