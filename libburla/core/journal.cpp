@@ -224,6 +224,8 @@ bool journal_compactor::commit() {
   const std::string temp = copy_->path();
   copy_.reset();
   try {
+    // The journal's last write is the job's end: `burla gc` counts a job's age from it.
+    posix::set_modified_time(temp, posix::modified_time(path_));
     posix::rename_file(temp, path_);
     return true;
   } catch (const error&) {

@@ -474,6 +474,12 @@ std::int64_t modified_time(const std::string& path) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec);
 }
 
+void set_modified_time(const std::string& path, std::int64_t seconds) {
+  const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(seconds), 0}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    fail("cannot set the time of " + path);
+}
+
 std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;

@@ -110,6 +110,8 @@ std::uint64_t remove_tree(const std::string& path);
 std::uint64_t disk_usage(const std::string& path);
 /// When the file at path was last modified (lstat), in seconds since the epoch.
 std::int64_t modified_time(const std::string& path);
+/// Sets the modification time (seconds since the epoch) of the file at path, not following a symlink.
+void set_modified_time(const std::string& path, std::int64_t seconds);
 
 std::optional<std::string> env(const char* name);
 /// setenv(3), replacing a value already there.
