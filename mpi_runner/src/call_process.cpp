@@ -518,6 +518,7 @@ void call_process::reap_and_describe(call_status& status, std::string& what) {
   do r = ::waitpid(pid_, &ws, 0);
   while (r < 0 && errno == EINTR);
   pid_ = -1;
+  if (r >= 0 && WIFSIGNALED(ws)) fault_.signal = WTERMSIG(ws);
   if (status != call_status::crashed) return;
   if (r < 0)
     what = "its process died (its exit status was collected by someone else)";

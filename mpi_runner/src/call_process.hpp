@@ -23,6 +23,7 @@ struct call_fault {
   std::uint32_t call = 0;  ///< position in the batch
   call_status status = call_status::crashed;
   std::string what;      ///< e.g. "killed by signal 11 (SIGSEGV)"
+  int signal = 0;        ///< the signal that ended the call process, if one did
   std::string out, err;  ///< what the call printed before it died
 };
 

@@ -168,6 +168,11 @@ class worker {
       }
       if (state == call_process::state::died) {
         const call_fault& f = calls_.fault();
+        if (f.signal == SIGTERM && stop_arrives()) {  // the job is being stopped: no call failed
+          calls_.kill();
+          stopped_ = true;
+          return;
+        }
         if (f.call >= b.count) {
           // Between calls (killed from outside, or descriptors closed by a call, which the
           // next run finds): no call to blame, so the batch runs again in a new process, a few
@@ -209,6 +214,22 @@ class worker {
         return;
       }
     }
+  }
+
+  /// A call process killed by SIGTERM, which burla never sends: Slurm's scancel sends it to every
+  /// process of the job, this rank and the master too, in no set order. Waiting a moment lets
+  /// the stop arrive (this rank ends, or the master says stop) before the call is reported as
+  /// crashed: reported first, it reached a master not yet told and failed the call
+  /// (Faults.AResumedRunPrintsOnlyWhatItsOwnCallsPrint on Slurm). Other senders cost 1 s.
+  bool stop_arrives() {
+    const auto until = clock::now() + std::chrono::seconds(1);
+    mpi::backoff wait;
+    while (clock::now() < until) {
+      if (mpi::try_receive(0, tag_stop)) return true;
+      watch_master();
+      wait.idle();
+    }
+    return false;
   }
 
   /// A job whose master died would hang with its workers waiting: they end it instead (resume
