@@ -136,3 +136,15 @@ TEST(Journal, ACompactedJournalWhoseResultsFileIsGoneIsAClearError) {
   std::filesystem::rename(h5 + ".moved", h5);
   EXPECT_EQ(burla::attach<std::vector<double>>(job.id(), quiet).results().size(), 2u);
 }
+
+TEST(Journal, BoolResultsComeBackWhileRunningAndFromACompactedJournal) {
+  const std::vector<int> in{1, 2, 3, 4, 5};
+  auto job = burla::submit([](int x) { return x % 2 == 1; }, in, quiet);
+  std::vector<bool> streamed(in.size());
+  for (const auto& [i, odd] : job.stream()) streamed[i] = odd;
+  const std::vector<bool> expected{true, false, true, false, true};
+  EXPECT_EQ(streamed, expected);
+  EXPECT_EQ(burla::attach<bool>(job.id(), quiet).results(), expected);
+  EXPECT_EQ(burla::remote_parallel_map([](int x) { return x > 2; }, in, quiet),
+            (std::vector<bool>{false, false, true, true, true}));
+}

@@ -118,10 +118,11 @@ class job {
       const std::size_t index = b.first + k;
       const bool ok = b.status[k] == static_cast<std::uint8_t>(detail::call_status::ok);
       if constexpr (!std::is_void_v<R>) {
-        if (raw) {
-          if (ok)
+        if constexpr (!std::is_same_v<R, bool> && std::is_trivially_copyable_v<R>) {
+          if (raw && ok)
             std::memcpy(static_cast<void*>(&s.values[index]), b.results.data() + k * sizeof(R), sizeof(R));
-        } else {
+        }
+        if (!raw) {
           try {
             R value = detail::decode_value<R>(in);
             if (ok) s.values[index] = std::move(value);
