@@ -464,13 +464,11 @@ call_process::state call_process::wait(int ms) {
     seen_finished_ = f;
     call_since_ = now;
   }
-  if (spec_.func_timeout_ms > 0 && now - call_since_ > std::chrono::milliseconds(spec_.func_timeout_ms)) {
-    char limit[64];
-    std::snprintf(limit, sizeof limit, "%.3f s", static_cast<double>(spec_.func_timeout_ms) / 1000);
-    return died(call_status::timed_out,
-                std::string("ran longer than func_timeout = ") + limit + " and was killed");
-  }
-  if (spec_.func_ram > 0 && now - last_memory_check_ > std::chrono::milliseconds(10)) {
+  const bool too_long =
+      spec_.func_timeout_ms > 0 && now - call_since_ > std::chrono::milliseconds(spec_.func_timeout_ms);
+  // Memory first, and always before a timeout: a call over both limits (on a machine too busy to
+  // look sooner) ran out of memory, the limit to raise (Faults.EachCrashKindCostsOnlyItsCall).
+  if (spec_.func_ram > 0 && (too_long || now - last_memory_check_ > std::chrono::milliseconds(10))) {
     last_memory_check_ = now;
     const std::uint64_t used = resident_bytes(statm_.get());
     if (static_cast<double>(used) > spec_.func_ram * 1e9) {
@@ -479,6 +477,12 @@ call_process::state call_process::wait(int ms) {
                     static_cast<double>(used) / 1e9, spec_.func_ram);
       return died(call_status::out_of_memory, text);
     }
+  }
+  if (too_long) {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "%.3f s", static_cast<double>(spec_.func_timeout_ms) / 1000);
+    return died(call_status::timed_out,
+                std::string("ran longer than func_timeout = ") + limit + " and was killed");
   }
   return state::running;
 }
