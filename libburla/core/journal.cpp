@@ -196,6 +196,9 @@ journal_writer journal_writer::create_next_to(const std::string& path) {
 
 journal_compactor::journal_compactor(std::string journal_path) : path_(std::move(journal_path)) {
   try {
+    // On a nearly full file system the copy could take the room the job's master keeps.
+    if (posix::file_system_of(path_.substr(0, path_.rfind('/') + 1)).free_bytes < (std::uint64_t{64} << 20))
+      return;
     copy_.emplace(journal_writer::create_next_to(path_));
   } catch (const error&) {  // a read-only or full job directory: the journal stays as it is
   }
