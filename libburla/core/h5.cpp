@@ -178,6 +178,38 @@ void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t co
   check_status(H5Dread(dataset, type, mem.get(), file_space.get(), H5P_DEFAULT, data), what);
 }
 
+std::uint64_t chunk_rows(hid_t dataset) {
+  const std::string what = "read the chunk size of a dataset";
+  handle dcpl(H5Dget_create_plist(dataset), what);
+  hsize_t rows[1] = {0};
+  if (check(H5Pget_chunk(dcpl.get(), 1, rows), what) != 1)
+    throw error("burla: " + what + ": not 1-D chunked");
+  return rows[0];
+}
+
+std::string read_raw_chunk(hid_t dataset, std::uint64_t first) {
+  const std::string what = "read the chunk at row " + std::to_string(first) + " as stored";
+  const hsize_t offset[1] = {first};
+  hsize_t bytes = 0;
+  check_status(H5Dget_chunk_storage_size(dataset, offset, &bytes), what);
+  std::string out(bytes, '\0');
+  std::uint32_t filters = 0;
+  check_status(H5Dread_chunk(dataset, H5P_DEFAULT, offset, &filters, out.data()), what);
+  if (filters != 0) throw error("burla: " + what + ": it is filtered");
+  return out;
+}
+
+file_sizes sizes_of(hid_t file) {
+  const std::string what = "read a file's address sizes";
+  handle fcpl(H5Fget_create_plist(file), what);
+  file_sizes s;
+  hsize_t user_block = 0;
+  check_status(H5Pget_sizes(fcpl.get(), &s.address, &s.length), what);
+  check_status(H5Pget_userblock(fcpl.get(), &user_block), what);
+  s.user_block = user_block;
+  return s;
+}
+
 vlen_buffers::~vlen_buffers() {
   if (count_ == 0) return;
   const hsize_t n[1] = {count_};

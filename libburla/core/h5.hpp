@@ -57,6 +57,17 @@ void write_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t c
 /// Writes elements at the given positions.
 void write_points(hid_t dataset, hid_t type, const std::vector<hsize_t>& points, const void* data,
                   const std::string& what);
+/// Rows per chunk of a 1-D chunked dataset.
+std::uint64_t chunk_rows(hid_t dataset);
+/// The chunk of a 1-D dataset that starts at row `first`, its bytes as stored in the file.
+std::string read_raw_chunk(hid_t dataset, std::uint64_t first);
+/// Bytes of a file address and of a file length in `file` (8 and 8 unless created otherwise),
+/// and its user block (bytes before HDF5's addresses start).
+struct file_sizes {
+  std::size_t address = 0, length = 0;
+  std::uint64_t user_block = 0;
+};
+file_sizes sizes_of(hid_t file);
 void read_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, void* data,
                 const std::string& what);
 

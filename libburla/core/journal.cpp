@@ -102,7 +102,16 @@ record decode(record_type type, std::string_view payload) {
     case record_type::stored_batch: {
       reply_view r = parse_reply(payload);
       if (!r.results.empty()) throw error("burla: corrupted stored batch (it holds results)");
-      r.results_stored = true;
+      r.where = results_in::rows;
+      return r;
+    }
+    case record_type::placed_batch: {
+      detail::byte_reader in(payload, "a placed batch");
+      const auto run = in.get<std::uint32_t>();
+      reply_view r = parse_reply(payload.substr(sizeof run));
+      decode_places(r.results, r.head.done);  // checked here, once
+      r.where = results_in::places;
+      r.run = run;
       return r;
     }
     case record_type::end:
@@ -170,13 +179,24 @@ void journal_writer::append_stored(const reply_view& r) {
   append(record_type::stored_batch, payload);
 }
 
+void journal_writer::append_placed(const reply_view& r, std::uint32_t run,
+                                   const std::vector<result_place>& places) {
+  std::string payload;
+  detail::byte_writer(payload).put(run);
+  build_reply(payload, r.head, {reinterpret_cast<const char*>(r.status), r.head.done}, encode_places(places),
+              r.notes);
+  append(record_type::placed_batch, payload);
+}
+
 void journal_writer::append(const record& r) {
   std::visit(
       [&](const auto& v) {
         if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, reply_view>) {
           append(v);
-        } else if (v.results_stored) {
+        } else if (v.where == results_in::rows) {
           append_stored(v);
+        } else if (v.where == results_in::places) {
+          append_placed(v, v.run, decode_places(v.results, v.head.done));
         } else {
           std::string payload;
           build_reply(payload, v.head, {reinterpret_cast<const char*>(v.status), v.head.done}, v.results,
@@ -212,7 +232,7 @@ void journal_compactor::take(const record& r) {
   if (!copy_) return;
   try {
     if (const auto* b = std::get_if<reply_view>(&r)) {
-      if (b->results_stored) return drop();  // compact already
+      if (b->where == results_in::rows) return drop();  // compact already
       copy_->append_stored(*b);
     } else {
       copy_->append(r);
@@ -323,7 +343,7 @@ bool journal_reader::next(record& out) {
       if (crc32c(avail.substr(0, 16)) != head_crc)
         damaged(path_, "a record head that fails its checksum " + at);
       if (type < static_cast<std::uint32_t>(record_type::start) ||
-          type > static_cast<std::uint32_t>(record_type::stored_batch))
+          type > static_cast<std::uint32_t>(record_type::placed_batch))
         damaged(path_, "a record of type " + std::to_string(type) + " " + at);
       if (size > max_record_bytes) damaged(path_, "a record of " + std::to_string(size) + " bytes " + at);
       if (avail.size() - head_size >= size) {

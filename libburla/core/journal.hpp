@@ -7,7 +7,8 @@
 // error naming the byte. Each record is decoded once, as it is read, into a typed value;
 // journal_fold.hpp says what the records mean. Once a job has completed and results.h5 holds
 // every result, the caller replaces the journal with a compacted copy whose batches keep their
-// statuses and output but not their results (journal_compactor).
+// statuses and output but not their results (journal_compactor). Large results are in the
+// journal only as their places in results.h5 (placed_batch): their bytes are written once.
 #pragma once
 
 #include <cstdint>
@@ -64,7 +65,16 @@ using record = std::variant<start_record, dispatch_record, reply_view, end_recor
 
 /// The record layout, for writers and for tests that build or damage a journal by hand.
 /// stored_batch: a batch of a compacted journal, its results left out (results.h5 has them).
-enum class record_type : std::uint32_t { start = 1, dispatch = 2, batch = 3, end = 4, stored_batch = 5 };
+/// placed_batch: u32 run, then a batch whose results are their places in that run's results
+/// file (large results: their bytes are written once, there).
+enum class record_type : std::uint32_t {
+  start = 1,
+  dispatch = 2,
+  batch = 3,
+  end = 4,
+  stored_batch = 5,
+  placed_batch = 6,
+};
 std::string encode(const start_record& r);
 std::string encode(const dispatch_record& r);
 std::string encode(const end_record& r);
@@ -89,6 +99,8 @@ class journal_writer {
   void append_batch(std::string_view reply);
   /// A batch without its results (a compacted journal's).
   void append_stored(const reply_view& r);
+  /// A batch whose results are in the results file of `run`, at `places`.
+  void append_placed(const reply_view& r, std::uint32_t run, const std::vector<result_place>& places);
   /// A record read from another journal, as it was there.
   void append(const record& r);
   void append(const end_record& r);

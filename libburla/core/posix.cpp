@@ -228,6 +228,12 @@ void rename_file(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename " + from + " to " + to);
 }
 
+bool link_file(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) return true;
+  if (errno == EPERM || errno == EOPNOTSUPP || errno == EXDEV) return false;
+  fail("cannot link " + from + " as " + to);
+}
+
 void write_file_atomic(const std::string& path, std::string_view contents) {
   // Replacing a file (job.ini on resume): its data reaches the disk before the name does, so a
   // crash cannot leave `path` naming a short file. A new file is not synced: the files written

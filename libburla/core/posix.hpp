@@ -86,6 +86,8 @@ struct temp_file {
 temp_file create_temp_file(const std::string& path);
 /// rename(2): replaces `to` at once (a symlink there is replaced, not followed).
 void rename_file(const std::string& from, const std::string& to);
+/// link(2): a second name for the file at `from`; false where the file system has no hard links.
+bool link_file(const std::string& from, const std::string& to);
 /// mkdir(2) with exactly `mode`, whatever the umask; false if something is already at path.
 bool make_dir(const std::string& path, mode_t mode = 0700);
 /// mkdir -p: the components it creates get exactly `mode`; existing ones are left as they are.

@@ -37,6 +37,33 @@ void append_missing_result(std::string& results, const job_types& t) {
     results.append(sizeof(std::uint64_t), '\0');  // an empty length-prefixed value
 }
 
+std::string encode_places(const std::vector<result_place>& places) {
+  std::string out;
+  out.reserve(places.size() * 20);
+  detail::byte_writer w(out);
+  for (const result_place& p : places) {
+    w.put(p.offset);
+    w.put(p.size);
+    w.put(p.crc);
+  }
+  return out;
+}
+
+std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t calls) {
+  if (bytes.size() != std::size_t{calls} * 20)
+    throw error("burla: corrupted placed batch (" + std::to_string(bytes.size()) + " bytes of places for " +
+                std::to_string(calls) + " calls)");
+  detail::byte_reader r(bytes, "the places of a batch's results");
+  std::vector<result_place> out(calls);
+  for (result_place& p : out) {
+    p.offset = r.get<std::uint64_t>();
+    p.size = r.get<std::uint64_t>();
+    p.crc = r.get<std::uint32_t>();
+    if (p.offset > UINT64_MAX - p.size) throw error("burla: corrupted placed batch (a place past 2^64)");
+  }
+  return out;
+}
+
 reply_view parse_reply(std::string_view bytes) {
   detail::byte_reader r(bytes, "a batch reply");
   reply_view v;

@@ -42,15 +42,32 @@ struct reply_header {
   std::uint64_t elapsed_ns = 0;
 };
 
+/// Where a batch record's results are (journal.hpp; read them with batch_results).
+enum class results_in : std::uint8_t {
+  record,  ///< `results` holds them, encoded as the worker sent them
+  rows,    ///< a compacted journal's batch: `results` is empty, a completed results.h5 has the rows
+  places,  ///< large results: `results` holds where each lies in the results file of run `run`
+};
+
 /// A parsed reply; its views point into the bytes it was parsed from.
 struct reply_view {
   reply_header head;
   const std::uint8_t* status = nullptr;  ///< `done` call_status values (or the two above)
   std::string_view results;
   std::vector<note> notes;
-  /// A batch of a compacted journal: `results` is empty, results.h5 holds them (batch_results).
-  bool results_stored = false;
+  results_in where = results_in::record;
+  std::uint32_t run = 0;  ///< for results_in::places: the run that wrote them
 };
+
+/// Where a large result lies in a results file: `size` bytes at `offset`, their CRC-32C. Size 0:
+/// an empty value (or none: a call skipped or to be retried).
+struct result_place {
+  std::uint64_t offset = 0, size = 0;
+  std::uint32_t crc = 0;
+};
+/// The `results` of a results_in::places batch: a place per call, 20 bytes each.
+std::string encode_places(const std::vector<result_place>& places);
+std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t calls);
 
 void build_reply(std::string& out, const reply_header& head, std::string_view status,
                  std::string_view results, const std::vector<note>& notes);

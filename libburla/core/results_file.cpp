@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "checksum.hpp"
 #include "posix.hpp"
 #include "results_reader.hpp"
 #include "type_code.hpp"
@@ -110,10 +111,23 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
   h5::set_attribute(f, "func_gpu", static_cast<long long>(spec.func_gpu));
   h5::set_attribute(f, "hosts", hosts);
   h5::set_attribute(f, "state", std::string("running"));
+
+  const auto k = t.result_kind;
+  if (k == value_kind::sequence || k == value_kind::serialized || k == value_kind::string) {
+    const h5::file_sizes sizes = h5::sizes_of(f);
+    can_place_ = sizes.address == 8 && sizes.length == 8 && sizes.user_block == 0;
+    result_chunk_ = h5::chunk_rows(result_.get());
+    raw_ = posix::open_file(temp_path_, O_RDONLY);
+  }
 }
 
 void results_writer::publish() {
   h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + temp_path_);
+  // The places a run journals are in the file it wrote, under this name until the journal is
+  // compacted, even after a resumed run replaced results.h5.
+  const std::string run_path = run_results_path(path_, static_cast<std::uint32_t>(spec_.run));
+  ::unlink(run_path.c_str());
+  if (can_place_ && !posix::link_file(temp_path_, run_path)) can_place_ = false;
   posix::rename_file(temp_path_, path_);
 }
 
@@ -121,7 +135,10 @@ void results_writer::write(const reply_view& r, const std::uint8_t* attempts) {
   const std::uint64_t first = r.head.first;
   const std::uint32_t done = r.head.done;
   if (done == 0) return;
-  if (r.results_stored)  // only a completed job's journal is compacted, and it has nothing to resume
+  // A placed batch's results are read from their places first (batch_results); only a completed
+  // job's journal is compacted, and it has nothing to resume.
+  if (r.where == results_in::places) throw error("burla: a placed batch written without its results");
+  if (r.where == results_in::rows)
     throw error(
         "burla: the journal is compacted (its results are in results.h5 alone); it cannot rebuild "
         "results.h5");
@@ -226,9 +243,76 @@ void results_writer::write_inputs(std::uint64_t first, std::uint64_t count, std:
 
 void results_writer::flush() {
   h5::check_status(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_);
+  chunks_.clear();
+  heaps_.clear();
   // HDF5 keeps freed buffers (variable-length data passes through them) on free lists that
   // otherwise only grow; the master's memory must not grow with the size of the results.
   H5garbage_collect();
+}
+
+// HDF5's file format (global heap, version 1): a variable-length value on disk is a u32 length
+// (elements), then the address of a global heap collection and the index of its object there. A
+// collection: "GCOL", u8 version 1, 3 reserved bytes, u64 size (of the whole collection); then
+// objects: u16 index, u16 reference count, 4 reserved bytes, u64 size, the bytes padded to a
+// multiple of 8; index 0 is the free space at the end.
+std::vector<result_place> results_writer::places(std::uint64_t first, std::uint32_t n) {
+  constexpr std::size_t row_bytes = 4 + 8 + 4;
+  std::vector<result_place> out(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint64_t row = first + i, chunk = row / result_chunk_ * result_chunk_;
+    auto it = chunks_.find(chunk);
+    if (it == chunks_.end()) it = chunks_.emplace(chunk, h5::read_raw_chunk(result_.get(), chunk)).first;
+    const std::string& raw = it->second;
+    const std::size_t at = (row - chunk) * row_bytes;
+    if (raw.size() < at + row_bytes)
+      throw error("burla: the chunk of /result at row " + std::to_string(chunk) + " in " + path_ +
+                  " is shorter than HDF5's format says");
+    std::uint32_t length, index;
+    std::uint64_t address;
+    std::memcpy(&length, raw.data() + at, 4);
+    std::memcpy(&address, raw.data() + at + 4, 8);
+    std::memcpy(&index, raw.data() + at + 12, 4);
+    if (length == 0) continue;
+    out[i] = heap_object(address, index);
+    const std::uint64_t element = spec_.types.result_kind == value_kind::sequence ? result_element_ : 1;
+    if (out[i].size != length * element)
+      throw error("burla: row " + std::to_string(row) + " of /result in " + path_ + " holds " +
+                  std::to_string(out[i].size) + " bytes for " + std::to_string(length) + " elements");
+  }
+  return out;
+}
+
+result_place results_writer::heap_object(std::uint64_t address, std::uint32_t index) {
+  auto known = heaps_.find(address);
+  if (known == heaps_.end()) {
+    const std::string what =
+        "read the global heap collection at byte " + std::to_string(address) + " of " + path_;
+    char head[16];
+    posix::pread_all(raw_.get(), head, sizeof head, address, what);
+    std::uint64_t size;
+    std::memcpy(&size, head + 8, 8);
+    if (std::memcmp(head, "GCOL", 4) != 0 || head[4] != 1 || size < sizeof head ||
+        address > UINT64_MAX - size)
+      throw error("burla: " + what + ": not a global heap collection of HDF5's format version 1");
+    std::map<std::uint32_t, result_place>& objects = heaps_[address];
+    for (std::uint64_t p = address + sizeof head; p + 16 <= address + size;) {
+      char object[16];
+      posix::pread_all(raw_.get(), object, sizeof object, p, what);
+      std::uint16_t i;
+      std::uint64_t bytes;
+      std::memcpy(&i, object, 2);
+      std::memcpy(&bytes, object + 8, 8);
+      if (i == 0 || bytes > size) break;  // the free space, or damage
+      objects[i] = {p + 16, bytes, 0};
+      p += 16 + (bytes + 7) / 8 * 8;
+    }
+    known = heaps_.find(address);
+  }
+  const auto object = known->second.find(index);
+  if (object == known->second.end())
+    throw error("burla: the global heap collection at byte " + std::to_string(address) + " of " + path_ +
+                " has no object " + std::to_string(index));
+  return object->second;
 }
 
 std::uint64_t results_writer::allocated_bytes() const {
@@ -336,11 +420,61 @@ void results_reader::read(std::uint64_t first, std::uint32_t n, const std::uint8
   }
 }
 
+std::string run_results_path(const std::string& results_path, std::uint32_t run) {
+  const std::size_t slash = results_path.rfind('/');
+  return results_path.substr(0, slash + 1) + ".results.run" + std::to_string(run) + ".h5";
+}
+
 std::string_view batch_results::of(const reply_view& r) {
-  if (!r.results_stored) return r.results;
+  if (r.where == results_in::record) return r.results;
+  if (r.where == results_in::places) {
+    const auto places = decode_places(r.results, r.head.done);
+    // A file replaced since it was opened (a resumed run without hard links), or pages an NFS
+    // client kept from before they were written: open it again, once.
+    if (read_places(r, places)) return buf_;
+    run_files_.erase(r.run);
+    if (read_places(r, places)) return buf_;
+    if (!results_reader::completed(path_))
+      throw error("burla: the results of inputs " + std::to_string(r.head.first) + ".." +
+                  std::to_string(r.head.first + r.head.done - 1) + " are not where the journal says in " +
+                  run_results_path(path_, r.run) + " (or " + path_ +
+                  "): they fail their checksum. The file was changed or damaged; `burla resume` runs "
+                  "those calls again");
+  }
   if (!reader_) reader_.emplace(path_, types_);
   reader_->read(r.head.first, r.head.done, r.status, buf_);
   return buf_;
+}
+
+bool batch_results::read_places(const reply_view& r, const std::vector<result_place>& places) {
+  auto file = run_files_.find(r.run);
+  if (file == run_files_.end()) {
+    posix::fd f;
+    try {
+      f = posix::open_file(run_results_path(path_, r.run), O_RDONLY);
+    } catch (const error&) {  // no hard links there: results.h5 itself, until a run replaces it
+      try {
+        f = posix::open_file(path_, O_RDONLY);
+      } catch (const error&) {
+        return false;
+      }
+    }
+    file = run_files_.emplace(r.run, std::move(f)).first;
+  }
+  buf_.clear();
+  detail::byte_writer w(buf_);
+  for (const result_place& p : places) {
+    w.put<std::uint64_t>(p.size);
+    const std::size_t at = buf_.size();
+    buf_.resize(at + p.size);
+    try {
+      posix::pread_all(file->second.get(), buf_.data() + at, p.size, p.offset, path_);
+    } catch (const error&) {  // cut short
+      return false;
+    }
+    if (crc32c(std::string_view(buf_).substr(at)) != p.crc) return false;
+  }
+  return true;
 }
 
 }  // namespace burla::core

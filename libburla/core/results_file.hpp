@@ -12,12 +12,14 @@
 //   attributes on /  job metadata (id, types, executable, build-id, hosts, state, counts)
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "h5.hpp"
 #include "job_spec.hpp"
 #include "journal.hpp"
+#include "posix.hpp"
 
 namespace burla::core {
 
@@ -27,7 +29,8 @@ class results_writer {
  public:
   /// Creates the file owner-only under a temporary name in the same directory.
   results_writer(const std::string& path, const job_spec& spec, const std::vector<std::string>& hosts);
-  /// Gives the file its name (replacing an older one), once what must be there from the start is.
+  /// Gives the file its name (replacing an older one), once what must be there from the start is,
+  /// and the name of its run's file (run_results_path), which outlives a replacement.
   void publish();
   /// Records one finished batch; calls skipped or to be retried are left out. `attempts`: per
   /// input, the times it ran.
@@ -36,6 +39,13 @@ class results_writer {
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
   void flush();
+  /// Whether the results of batches can be journaled as their places in this file (results_in::
+  /// places): variable-length results, in a file whose layout this writer reads.
+  bool can_place() const { return can_place_; }
+  /// Where the results of rows [first, first + n) lie in the file (offset and size; no CRC), for
+  /// rows written and flushed since. Read from the file as HDF5 laid it out: the dataset's raw
+  /// chunk gives each row's global heap object, the heap collection its bytes' offset.
+  std::vector<result_place> places(std::uint64_t first, std::uint32_t n);
   /// Bytes the file will have once what HDF5 holds in memory is written (its allocated end).
   std::uint64_t allocated_bytes() const;
   /// What the master measured, kept as attributes for later analysis.
@@ -54,12 +64,20 @@ class results_writer {
   void write_rows(std::uint64_t first, std::uint32_t n, const std::uint8_t* status, const char* fixed,
                   const std::string_view* encoded, const std::uint8_t* attempts, std::int32_t rank);
 
+  /// Offset and size of object `index` of the global heap collection at `address`.
+  result_place heap_object(std::uint64_t address, std::uint32_t index);
+
   std::string path_, temp_path_;
   const job_spec& spec_;
   h5::handle file_;
   h5::handle status_, attempts_, result_, input_, rank_, stdout_, stderr_, error_type_, error_message_;
   h5::handle result_type_, input_type_, string_type_, status_type_;
   std::uint64_t result_element_ = 1, input_element_ = 1;  ///< bytes per element of sequences and bytes
+  bool can_place_ = false;
+  posix::fd raw_;                                ///< the file, read as bytes (places)
+  std::uint64_t result_chunk_ = 0;               ///< rows per chunk of /result
+  std::map<std::uint64_t, std::string> chunks_;  ///< raw chunks of /result by first row, since the last flush
+  std::map<std::uint64_t, std::map<std::uint32_t, result_place>> heaps_;  ///< collections read
 };
 
 }  // namespace burla::core

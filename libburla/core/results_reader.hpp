@@ -1,13 +1,16 @@
-// Reading a completed job's results.h5 back: the rows a compacted journal's batches point to
-// (journal.hpp). Used by the caller following a job and by `burla results`.
+// Reading results back from results files: the rows a compacted journal's batches point to and
+// the places of large results (journal.hpp). Used by the caller following a job, `burla
+// results`, and a resumed run's master.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "posix.hpp"
 #include "reply.hpp"
 
 namespace burla::core {
@@ -31,8 +34,14 @@ class results_reader {
   std::unique_ptr<impl> impl_;
 };
 
-/// The results of a batch record: its own bytes, or, for a batch of a compacted journal, the rows
-/// of results.h5 (opened the first time one is needed). The views stay valid until the next call.
+/// The file run `run` wrote as results.h5 (`results_path`), by a name of its own (a hard link,
+/// .results.run<run>.h5) that keeps it when a resumed run replaces results.h5: the places that run
+/// journaled are in it. Removed once the journal is compacted.
+std::string run_results_path(const std::string& results_path, std::uint32_t run);
+
+/// The results of a batch record: its own bytes; for a batch of a compacted journal, the rows of
+/// results.h5 (opened the first time one is needed); for a placed batch, the bytes at its places
+/// in its run's file, checked against their CRC. The views stay valid until the next call.
 class batch_results {
  public:
   /// `types` must outlive this.
@@ -41,9 +50,12 @@ class batch_results {
   std::string_view of(const reply_view& r);
 
  private:
+  /// False if a place's bytes are not there or fail their CRC.
+  bool read_places(const reply_view& r, const std::vector<result_place>& places);
   std::string path_;
   const job_types& types_;
   std::optional<results_reader> reader_;
+  std::map<std::uint32_t, posix::fd> run_files_;  ///< by run, opened once
   std::string buf_;
 };
 

@@ -288,14 +288,18 @@ class followed_job final : public job_state {
       return compactor_.keep_journal();
     // Typed inputs are in results.h5's /input too: a completed job runs nothing again.
     const auto k = spec_.types.input_kind;
-    if (compactor_.commit() && (k == value_kind::fixed || k == value_kind::sequence))
+    if (!compactor_.commit()) return;
+    if (k == value_kind::fixed || k == value_kind::sequence)
       for (const char* name : {"inputs.bin", "inputs.index", "inputs.crc"})
         ::unlink((dir_ + "/" + name).c_str());
+    // No batch points into the runs' own files any more (names of results.h5, or of files replaced).
+    for (std::uint32_t run = 1; run <= static_cast<std::uint32_t>(spec_.run); ++run)
+      ::unlink(core::run_results_path(dir_ + "/results.h5", run).c_str());
   }
 
   /// A string result with a NUL byte, which results.h5's strings would cut there.
   bool holds_nul(const core::reply_view& r) const {
-    if (r.results_stored) return false;
+    if (r.where != core::results_in::record) return false;  // placed ones have none
     byte_reader in(r.results, "the results of a batch");
     for (std::uint32_t i = 0; i < r.head.done; ++i)
       if (in.get_bytes().find('\0') != std::string_view::npos) return true;
@@ -612,7 +616,8 @@ std::shared_ptr<job_state> resume_job(const std::string& dir, const options& opt
   core::journal_fold fold(spec, journal.path(), /*keep_failures=*/false);
   bool compacted = false;
   for (core::record r; journal.next(r);) {
-    if (const auto* b = std::get_if<core::reply_view>(&r)) compacted = compacted || b->results_stored;
+    if (const auto* b = std::get_if<core::reply_view>(&r))
+      compacted = compacted || b->where == core::results_in::rows;
     fold.apply(r);
   }
   const auto todo = std::count_if(fold.status().begin(), fold.status().end(), [&](std::uint8_t st) {

@@ -12,11 +12,13 @@
 #include <optional>
 #include <vector>
 
+#include "libburla/core/checksum.hpp"
 #include "libburla/core/disk_space.hpp"
 #include "libburla/core/input_file.hpp"
 #include "libburla/core/journal_fold.hpp"
 #include "libburla/core/posix.hpp"
 #include "libburla/core/results_file.hpp"
+#include "libburla/core/results_reader.hpp"
 #include "messages.hpp"
 #include "mpi.hpp"
 #include "run_job.hpp"
@@ -32,6 +34,11 @@ constexpr auto check_every = std::chrono::milliseconds(100);
 constexpr auto stop_grace = std::chrono::seconds(3);
 constexpr auto dead_after = std::chrono::seconds(10);  // workers send a heartbeat every second
 constexpr auto alive_every = std::chrono::seconds(1);  // and so does the master, to them
+// Batches with this many bytes of results are journaled as their places in results.h5: the
+// bytes are written once. They wait for a flush of results.h5, at most this long or this much.
+constexpr std::uint64_t place_from = std::uint64_t{256} << 10;
+constexpr auto place_within = std::chrono::milliseconds(200);
+constexpr std::uint64_t place_at_most = std::uint64_t{64} << 20;
 
 /// VmHWM of this process, in kB (0 if unknown).
 long long peak_rss_kb() {
@@ -97,10 +104,16 @@ class master {
 
   void replay_journal() {
     core::journal_reader reader(dir_ + "/journal");
+    core::batch_results earlier(dir_ + "/results.h5", spec_.types);  // where earlier runs placed results
     for (core::record r; reader.next(r);) {
       fold_.apply(r);
-      if (const auto* reply = std::get_if<core::reply_view>(&r))
+      if (auto* reply = std::get_if<core::reply_view>(&r)) {
+        if (reply->where == core::results_in::places) {
+          reply->results = earlier.of(*reply);
+          reply->where = core::results_in::record;
+        }
         results_->write(*reply, fold_.attempts().data());
+      }
     }
   }
 
@@ -121,6 +134,11 @@ class master {
         if (posix::exists(dir_ + "/cancel"))  // the caller (or `burla cancel`) asked to stop
           stop(core::end_state::cancelled, core::end_cause::cancel_request, "cancelled");
         find_dead_workers();
+      }
+      if (!placed_.empty() &&
+          (placed_bytes_ >= place_at_most || clock::now() - placed_since_ > place_within)) {
+        place_pending();
+        last_flush = clock::now();
       }
       if (clock::now() - last_flush > flush_every) {
         results_->flush();
@@ -254,14 +272,68 @@ class master {
   void settle(const core::reply_view& r, std::string_view data) {
     if (disk_full_) return;              // its inputs run again on resume
     const auto change = fold_.apply(r);  // checks the reply's range before anything is written
-    journal_->append_batch(data);
-    results_->write(r, fold_.attempts().data());
+    if (auto placed = placement_of(r)) {
+      results_->write(r, fold_.attempts().data());
+      if (placed_.empty()) placed_since_ = clock::now();
+      placed_bytes_ += r.results.size();
+      placed_.push_back(std::move(*placed));
+    } else {
+      place_pending();  // the journal keeps the order of replies
+      journal_->append_batch(data);
+      results_->write(r, fold_.attempts().data());
+    }
     biggest_reply_ = std::max<std::uint64_t>(biggest_reply_, data.size());
     keep_room();
     todo_ -= std::min(todo_, change.settled);
     if (change.first_failed && !spec_.collect_errors)
       stop(core::end_state::failed, core::end_cause::none,
            "input " + std::to_string(*change.first_failed) + " failed; the job stopped");
+  }
+
+  /// A reply held until its results' places are known: itself without results, and for each
+  /// call the size and CRC-32C of its result (size 0 for none: a call not kept, an empty value).
+  struct placed_reply {
+    std::string reply;
+    std::vector<core::result_place> places;
+  };
+
+  /// A reply whose results are many bytes, to be journaled as their places (results_in::places);
+  /// nothing for others, and for strings with a NUL byte (results.h5's strings end there).
+  std::optional<placed_reply> placement_of(const core::reply_view& r) const {
+    if (!results_->can_place() || r.results.size() < place_from) return std::nullopt;
+    placed_reply p;
+    p.places.resize(r.head.done);
+    detail::byte_reader in(r.results, "the results of a batch");
+    for (std::uint32_t i = 0; i < r.head.done; ++i) {
+      const std::string_view value = in.get_bytes();
+      if (r.status[i] == core::status_skipped || r.status[i] == core::status_retrying) continue;
+      if (spec_.types.result_kind == detail::value_kind::string && value.find('\0') != std::string_view::npos)
+        return std::nullopt;
+      p.places[i] = {0, value.size(), core::crc32c(value)};
+    }
+    core::build_reply(p.reply, r.head, {reinterpret_cast<const char*>(r.status), r.head.done}, {}, r.notes);
+    return p;
+  }
+
+  /// Journals the replies held: results.h5 flushed, their places read from it.
+  void place_pending() {
+    if (placed_.empty()) return;
+    results_->flush();
+    for (placed_reply& p : placed_) {
+      const core::reply_view r = core::parse_reply(p.reply);
+      const std::vector<core::result_place> at = results_->places(r.head.first, r.head.done);
+      for (std::uint32_t i = 0; i < r.head.done; ++i) {
+        if (p.places[i].size == 0) continue;
+        if (at[i].size != p.places[i].size)
+          throw error("burla: results.h5 holds " + std::to_string(at[i].size) + " bytes for input " +
+                      std::to_string(r.head.first + i) + ", whose result has " +
+                      std::to_string(p.places[i].size));
+        p.places[i].offset = at[i].offset;
+      }
+      journal_->append_placed(r, static_cast<std::uint32_t>(spec_.run), p.places);
+    }
+    placed_.clear();
+    placed_bytes_ = 0;
   }
 
   /// Room on disk for the next replies and for the writes that end the job; without it, the
@@ -359,6 +431,7 @@ class master {
                      " inputs were never run although the job had nothing left to do (a bug in burla); "
                      "resume the job to run them";
     }
+    guarded([&] { place_pending(); });
     guarded([&] {
       write_remaining_inputs();
       results_->finish(end_,
@@ -432,12 +505,15 @@ class master {
   std::optional<work_queue> queue_;
   std::optional<core::results_writer> results_;
   std::optional<core::space_reserve> journal_room_, results_room_;
-  std::uint64_t biggest_reply_ = 0;  // bytes: what the next one may need on disk
-  long long replies_ = 0;            // batches answered in this run
-  double work_seconds_ = 0;          // CPU time on messages and dispatch, not polling
-  int in_flight_ = 0;                // batches a worker may hold, as last dispatched
-  bool dispatch_all_ = true;         // see dispatch()
-  std::vector<int> dispatch_to_;     // workers that answered since the last dispatch
+  std::vector<placed_reply> placed_;  // replies in results.h5, not yet in the journal
+  std::uint64_t placed_bytes_ = 0;    // their results
+  clock::time_point placed_since_;    // when the first of them came
+  std::uint64_t biggest_reply_ = 0;   // bytes: what the next one may need on disk
+  long long replies_ = 0;             // batches answered in this run
+  double work_seconds_ = 0;           // CPU time on messages and dispatch, not polling
+  int in_flight_ = 0;                 // batches a worker may hold, as last dispatched
+  bool dispatch_all_ = true;          // see dispatch()
+  std::vector<int> dispatch_to_;      // workers that answered since the last dispatch
   mpi::outbox outbox_;
   mpi::inbox inbox_;                   // replies are handled before the next receive
   std::vector<worker_state> workers_;  // by rank; [0] unused

@@ -340,6 +340,34 @@ TEST_P(KillPoint, KilledThenResumedGivesExactlyTheUninterruptedResults) {
 
 INSTANTIATE_TEST_SUITE_P(Faults, KillPoint, testing::Values(0.01, 0.5, 0.95));
 
+// Large results are journaled as their places in results.h5 (written there once): a job killed
+// while they are written, then resumed, still gives each result exactly, from the killed run's
+// file or its own.
+TEST(Faults, KilledWhileLargeResultsAreWrittenOnceThenResumedGivesThemExactly) {
+  ++suite.kill_points;
+  std::vector<int> in(80);
+  for (int i = 0; i < 80; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::string v(300000 + static_cast<std::size_t>(x) * 1000, static_cast<char>('a' + x % 26));
+    v[static_cast<std::size_t>(x)] = '#';
+    return v;
+  };
+  auto job = burla::submit(f, in, {.spinner = false});
+  std::map<std::size_t, std::string> seen;
+  try {
+    for (const auto& [index, value] : job.stream()) {
+      seen[index] = value;
+      if (seen.size() == 40) kill_job(job.directory());
+    }
+  } catch (const burla::job_error&) {
+  }
+  ASSERT_GE(seen.size(), 40u);
+  const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false}).results();
+  expect_all_results(resumed, each(in, f));
+  for (const auto& [index, value] : seen) EXPECT_EQ(resumed[index], value) << "input " << index;
+}
+
 TEST(Faults, ATornJournalEndIsCutOffByResume) {
   ++suite.damaged_files;
   std::vector<int> in(50);

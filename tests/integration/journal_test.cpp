@@ -42,6 +42,15 @@ labelled label(int n) {
   return {"input " + std::to_string(n), n * n};
 }
 
+/// n * 100 kB telling the input apart; input 4 fails while the file fail-input-4 is in the jobs
+/// directory.
+std::vector<char> block(int n) {
+  if (n == 4 && std::filesystem::exists(test::jobs_dir() + "/fail-input-4"))
+    throw std::runtime_error("input 4 fails this time");
+  std::printf("block %d\n", n);
+  return std::vector<char>(static_cast<std::size_t>(n) * 100000, static_cast<char>('a' + n));
+}
+
 }  // namespace
 
 TEST(Journal, ACompletedJobKeepsEachResultOnceAndEveryReaderStillGetsIt) {
@@ -116,8 +125,8 @@ TEST(Journal, AJobThatDidNotCompleteKeepsItsJournalWhole) {
       },
       std::vector<int>{1, 2, 3}, {.on_error = burla::on_error::collect, .spinner = false});
   ASSERT_EQ(job.outcomes()[1].status, burla::call_status::failed);
-  // Resume rebuilds results.h5 from the journal, which must still hold the results, and runs
-  // input 2 from inputs.bin.
+  // Resume rebuilds results.h5 from the journal, which must still hold these small results, and
+  // runs input 2 from inputs.bin.
   EXPECT_GT(bytes_of(job.directory() + "/journal"), (1000 + 3000) * sizeof(double));
   EXPECT_TRUE(std::filesystem::exists(job.directory() + "/inputs.bin"));
 }
@@ -147,4 +156,80 @@ TEST(Journal, BoolResultsComeBackWhileRunningAndFromACompactedJournal) {
   EXPECT_EQ(burla::attach<bool>(job.id(), quiet).results(), expected);
   EXPECT_EQ(burla::remote_parallel_map([](int x) { return x > 2; }, in, quiet),
             (std::vector<bool>{false, false, true, true, true}));
+}
+
+TEST(Journal, LargeResultsAreWrittenOnceAndEveryRunAndReaderFindsThemThere) {
+  const std::string flag = test::jobs_dir() + "/fail-input-4";
+  std::ofstream(flag) << "input 4 fails while this is here\n";
+  std::vector<int> in;
+  std::vector<std::vector<char>> expected;
+  std::uintmax_t result_bytes = 0;
+  for (int i = 1; i <= 12; ++i) {
+    in.push_back(i);
+    expected.push_back(std::vector<char>(static_cast<std::size_t>(i) * 100000, static_cast<char>('a' + i)));
+    result_bytes += expected.back().size();
+  }
+  auto job = burla::submit(block, in, {.on_error = burla::on_error::collect, .spinner = false});
+  const auto first = job.outcomes();
+  ASSERT_EQ(first[3].status, burla::call_status::failed);
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i != 3) EXPECT_EQ(first[i].value, expected[i]) << "input " << in[i];
+  // A failed job keeps its journal, but with large results that is only where they are in results.h5.
+  const std::string dir = job.directory();
+  EXPECT_LT(bytes_of(dir + "/journal"), result_bytes / 20) << "the journal holds the large results";
+  EXPECT_TRUE(std::filesystem::exists(dir + "/.results.run1.h5"));
+  std::string printed;
+  {
+    test::captured_stdout out;
+    const auto again = burla::attach<std::vector<char>>(job.id(), quiet).outcomes();
+    printed = out.take();
+    for (std::size_t i = 0; i < in.size(); ++i)
+      if (i != 3) EXPECT_EQ(again[i].value, expected[i]) << "attached, input " << in[i];
+  }
+  EXPECT_NE(printed.find("block 12\n"), std::string::npos) << printed;
+
+  // The resumed run rebuilds results.h5 from run 1's file (kept under its own name once results.h5
+  // is replaced) and runs input 4; every result then comes back, and the completed job keeps each once.
+  std::filesystem::remove(flag);
+  auto resumed = burla::resume<std::vector<char>>(job.id(), quiet, burla::rerun::missing_and_failed);
+  EXPECT_EQ(resumed.results(), expected);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.results.run1.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.results.run2.h5"));
+  EXPECT_LT(bytes_of(dir + "/journal"), result_bytes / 20);
+  EXPECT_EQ(burla::attach<std::vector<char>>(job.id(), quiet).results(), expected);
+  // results.h5 alone holds them: h5dump, as users read it, sees input 12's bytes.
+  EXPECT_NE(test::h5dump(dir + "/results.h5", "-d /result -s 11 -c 1").find("109, 109, 109"),
+            std::string::npos);
+}
+
+TEST(Journal, LargeStringsAndArchivesComeBackExactFromTheirPlaces) {
+  // 300 kB and more each: a batch is placed. Input 4 fails, so that the journal is not compacted.
+  const std::vector<int> in{1, 2, 3, 4};
+  const burla::options collect{.on_error = burla::on_error::collect, .spinner = false};
+  auto strings = burla::submit(
+      [](int x) {
+        if (x == 4) throw std::runtime_error("no string for 4");
+        return std::string(static_cast<std::size_t>(x) * 300000, static_cast<char>('a' + x));
+      },
+      in, collect);
+  const auto s = strings.outcomes();
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[2].value, std::string(900000, 'd'));
+  EXPECT_LT(bytes_of(strings.directory() + "/journal"), 20000u) << "the journal holds the strings";
+  const auto s2 = burla::attach<std::string>(strings.id(), quiet).outcomes();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(s2[i].value, s[i].value);
+
+  auto archived = burla::submit(
+      [](int x) {
+        if (x == 4) throw std::runtime_error("no archive for 4");
+        return labelled{std::string(static_cast<std::size_t>(x) * 300000, 'z'), x};
+      },
+      in, collect);
+  const auto a = archived.outcomes();
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[1].value->label.size(), 600000u);
+  EXPECT_EQ(a[1].value->n, 2);
+  EXPECT_LT(bytes_of(archived.directory() + "/journal"), 20000u) << "the journal holds the archives";
+  const auto a2 = burla::attach<labelled>(archived.id(), quiet).outcomes();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(a2[i].value, a[i].value);
 }

@@ -7,10 +7,12 @@
 #include <list>
 #include <string>
 
+#include "libburla/core/checksum.hpp"
 #include "libburla/core/job_spec.hpp"
 #include "libburla/core/journal.hpp"
 #include "libburla/core/posix.hpp"
 #include "libburla/core/reply.hpp"
+#include "libburla/core/results_reader.hpp"
 
 namespace proto = burla::core;
 
@@ -424,7 +426,7 @@ TEST(Journal, ACompactedCopyKeepsEverythingButTheResults) {
   EXPECT_EQ(std::get<proto::start_record>(after[0]).hosts, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(std::get<proto::dispatch_record>(after[1]).count, 2u);
   const auto& b = std::get<proto::reply_view>(after[2]);
-  EXPECT_TRUE(b.results_stored);
+  EXPECT_EQ(b.where, proto::results_in::rows);
   EXPECT_TRUE(b.results.empty());
   EXPECT_EQ(b.head.done, 2u);
   EXPECT_EQ(b.head.elapsed_ns, 5u);
@@ -435,6 +437,70 @@ TEST(Journal, ACompactedCopyKeepsEverythingButTheResults) {
   proto::journal_reader reader(path);
   for (proto::record r; reader.next(r);) again.take(r);
   EXPECT_FALSE(again.commit());
+}
+
+TEST(Journal, APlacedBatchKeepsItsRunAndPlacesAndCompactsLikeAnyOther) {
+  const std::string dir = temp_dir(), path = dir + "/journal";
+  const std::vector<proto::result_place> places{{4096, 1 << 20, 0xabcdef01}, {0, 0, 0}};
+  {
+    auto w = proto::journal_writer::create(path);
+    const std::string reply = batch(7, std::string("\1\376", 2), {});
+    w.append_placed(proto::parse_reply(reply), 3, places);
+    proto::end_record end;
+    end.n_ok = 1;
+    w.append(end);
+  }
+  std::list<std::string> keep;
+  const auto records = records_of(path, keep);
+  ASSERT_EQ(records.size(), 2u);
+  const auto& b = std::get<proto::reply_view>(records[0]);
+  EXPECT_EQ(b.where, proto::results_in::places);
+  EXPECT_EQ(b.run, 3u);
+  EXPECT_EQ(b.head.first, 7u);
+  const auto back = proto::decode_places(b.results, b.head.done);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].offset, 4096u);
+  EXPECT_EQ(back[0].size, 1u << 20);
+  EXPECT_EQ(back[0].crc, 0xabcdef01u);
+  EXPECT_EQ(back[1].size, 0u);
+  // Places for another number of calls are damage.
+  std::string payload(4, '\0');
+  proto::build_reply(payload, {7, 2, 2, 1, 5}, std::string(2, '\1'), std::string(30, 'x'), {});
+  EXPECT_THROW(proto::decode(proto::record_type::placed_batch, payload), burla::error);
+  {
+    proto::journal_compactor c(path);
+    proto::journal_reader reader(path);
+    for (proto::record r; reader.next(r);) c.take(r);
+    EXPECT_TRUE(c.commit());
+  }
+  EXPECT_EQ(std::get<proto::reply_view>(records_of(path, keep)[0]).where, proto::results_in::rows);
+}
+
+TEST(BatchResults, PlacedResultsAreReadFromTheirRunsFileAndCheckedAgainstTheirCrc) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/.results.run2.h5", "..HELLO..WORLD");
+  proto::job_types types;
+  types.result_kind = burla::detail::value_kind::serialized;
+  const std::vector<proto::result_place> places{
+      {2, 5, proto::crc32c("HELLO")}, {0, 0, 0}, {9, 5, proto::crc32c("WORLD")}};
+  const std::string reply = batch(0, std::string(3, '\1'), proto::encode_places(places));
+  proto::reply_view r = proto::parse_reply(reply);
+  r.where = proto::results_in::places;
+  r.run = 2;
+  proto::batch_results results(dir + "/results.h5", types);
+  std::string expected;
+  burla::detail::byte_writer w(expected);
+  for (const char* v : {"HELLO", "", "WORLD"}) w.put_bytes(v);
+  EXPECT_EQ(results.of(r), expected);
+  // Changed bytes (a replaced or damaged file) are an error naming it, not other results.
+  burla::posix::write_file_atomic(dir + "/.results.run2.h5", "..HELLO..WORLT");
+  proto::batch_results fresh(dir + "/results.h5", types);
+  try {
+    fresh.of(r);
+    ADD_FAILURE() << "changed bytes were read as results";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find(".results.run2.h5"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Journal, ACompactionNotCommittedLeavesTheJournalAsItWas) {
