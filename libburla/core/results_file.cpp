@@ -431,9 +431,9 @@ std::string_view batch_results::of(const reply_view& r) {
     const auto places = decode_places(r.results, r.head.done);
     // A file replaced since it was opened (a resumed run without hard links), or pages an NFS
     // client kept from before they were written: open it again, once.
-    if (read_places(r, places)) return buf_;
+    if (read_places(r, places)) return {buf_.data(), used_};
     run_files_.erase(r.run);
-    if (read_places(r, places)) return buf_;
+    if (read_places(r, places)) return {buf_.data(), used_};
     if (!results_reader::completed(path_))
       throw error("burla: the results of inputs " + std::to_string(r.head.first) + ".." +
                   std::to_string(r.head.first + r.head.done - 1) + " are not where the journal says in " +
@@ -461,19 +461,23 @@ bool batch_results::read_places(const reply_view& r, const std::vector<result_pl
     }
     file = run_files_.emplace(r.run, std::move(f)).first;
   }
-  buf_.clear();
-  detail::byte_writer w(buf_);
+  // Into a buffer that only grows: 1 MB results are not zero-filled before they are read.
+  std::size_t total = 0;
+  for (const result_place& p : places) total += sizeof(std::uint64_t) + p.size;
+  if (buf_.size() < total) buf_.resize(total);
+  char* out = buf_.data();
   for (const result_place& p : places) {
-    w.put<std::uint64_t>(p.size);
-    const std::size_t at = buf_.size();
-    buf_.resize(at + p.size);
+    std::memcpy(out, &p.size, sizeof p.size);  // byte_writer::put_bytes' length
+    out += sizeof p.size;
     try {
-      posix::pread_all(file->second.get(), buf_.data() + at, p.size, p.offset, path_);
+      posix::pread_all(file->second.get(), out, p.size, p.offset, path_);
     } catch (const error&) {  // cut short
       return false;
     }
-    if (crc32c(std::string_view(buf_).substr(at)) != p.crc) return false;
+    if (crc32c(std::string_view(out, p.size)) != p.crc) return false;
+    out += p.size;
   }
+  used_ = total;
   return true;
 }
 

@@ -57,6 +57,7 @@ class batch_results {
   std::optional<results_reader> reader_;
   std::map<std::uint32_t, posix::fd> run_files_;  ///< by run, opened once
   std::string buf_;
+  std::size_t used_ = 0;  ///< of buf_, by placed results
 };
 
 }  // namespace burla::core
