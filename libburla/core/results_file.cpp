@@ -436,10 +436,10 @@ std::string_view batch_results::of(const reply_view& r) {
     if (read_places(r, places)) return {buf_.data(), used_};
     if (!results_reader::completed(path_))
       throw error("burla: the results of inputs " + std::to_string(r.head.first) + ".." +
-                  std::to_string(r.head.first + r.head.done - 1) + " are not where the journal says in " +
-                  run_results_path(path_, r.run) + " (or " + path_ +
-                  "): they fail their checksum. The file was changed or damaged; `burla resume` runs "
-                  "those calls again");
+                  std::to_string(r.head.first + r.head.done - 1) + " are not where the journal says (in " +
+                  run_results_path(path_, r.run) + ", or " + path_ +
+                  "): their bytes are gone or fail their checksum, so the file was changed, damaged or "
+                  "removed. The journal's other records are intact; `burla status` reads them");
   }
   if (!reader_) reader_.emplace(path_, types_);
   reader_->read(r.head.first, r.head.done, r.status, buf_);
@@ -461,9 +461,14 @@ bool batch_results::read_places(const reply_view& r, const std::vector<result_pl
     }
     file = run_files_.emplace(r.run, std::move(f)).first;
   }
-  // Into a buffer that only grows: 1 MB results are not zero-filled before they are read.
+  // Places past the file's end are not there (yet, or any more): nothing is allocated for them.
+  const std::uint64_t file_bytes = posix::file_size(file->second.get(), path_);
   std::size_t total = 0;
-  for (const result_place& p : places) total += sizeof(std::uint64_t) + p.size;
+  for (const result_place& p : places) {
+    if (p.offset > file_bytes || p.size > file_bytes - p.offset) return false;
+    total += sizeof(std::uint64_t) + p.size;
+  }
+  // Into a buffer that only grows: 1 MB results are not zero-filled before they are read.
   if (buf_.size() < total) buf_.resize(total);
   char* out = buf_.data();
   for (const result_place& p : places) {

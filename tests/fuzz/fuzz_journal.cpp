@@ -7,6 +7,7 @@
 
 #include "fuzz_support.hpp"
 #include "libburla/core/journal_fold.hpp"
+#include "libburla/core/results_reader.hpp"
 
 namespace proto = burla::core;
 
@@ -29,6 +30,20 @@ void read_all(proto::journal_reader& reader, proto::journal_fold& fold) {
     if (r->head.done > r->head.requested) __builtin_trap();
     for (const auto& n : r->notes)
       if (n.item >= r->head.done) __builtin_trap();
+    // A placed batch's results, at its places in a results file of arbitrary bytes.
+    if (r->where == proto::results_in::places) {
+      static const proto::job_types types = [] {
+        proto::job_types t;
+        t.result_kind = burla::detail::value_kind::serialized;
+        return t;
+      }();
+      try {
+        proto::batch_results placed(fuzz::scratch_dir() + "/results.h5", types);
+        (void)placed.of(*r);
+      } catch (const burla::error&) {
+      }
+      continue;
+    }
     // Results of one type per journal; which one depends on the reply's size.
     try {
       if (r->results.size() % 2)
@@ -44,6 +59,11 @@ void read_all(proto::journal_reader& reader, proto::journal_fold& fold) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = fuzz::scratch_dir() + "/journal";
+  static const bool results_file = [] {  // what placed batches point into
+    fuzz::write_file(fuzz::scratch_dir() + "/.results.run1.h5", "..HELLO..WORLD........");
+    return true;
+  }();
+  (void)results_file;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const std::size_t cut = size / 2;
   fuzz::write_file(path, bytes.substr(0, cut));

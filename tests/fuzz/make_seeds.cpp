@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "fuzz_support.hpp"
+#include "libburla/core/checksum.hpp"
 #include "libburla/core/job_spec.hpp"
 #include "libburla/core/journal.hpp"
 #include "libburla/core/posix.hpp"
@@ -179,6 +180,16 @@ void journal_seeds(const std::string& tmp) {
     w.append(proto::start_record{{"node0", "node1"}});
     std::string whole = reply(0, ok + ok, std::string(16, '\0'), {{1, proto::note_kind::out, "hi\n"}});
     w.append_stored(proto::parse_reply(whole));
+    proto::end_record end;
+    end.n_ok = 2;
+    w.append(end);
+  });
+  // Large results journaled as their places in run 1's results file (fuzz_journal writes one).
+  journal([&](proto::journal_writer& w) {
+    w.append(proto::start_record{{"node0", "node1"}});
+    std::string whole = reply(0, ok + ok, {}, {{1, proto::note_kind::out, "hi\n"}});
+    w.append_placed(proto::parse_reply(whole), 1,
+                    {{2, 5, burla::core::crc32c("HELLO")}, {9, 5, burla::core::crc32c("WORLD")}});
     proto::end_record end;
     end.n_ok = 2;
     w.append(end);
