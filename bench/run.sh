@@ -397,14 +397,18 @@ print(f"- The kernel oversleeps every call: the same sleeps run one after anothe
       f"({over_slack_us:.0f} µs over per call), the last ideal row. The peer's workers keep the "
       f"default slack.")
 print("- Large results: burla streams every result through a journal into results.h5 on disk "
-      "(about 2 × 2 GB written for this job), while mpi4py.futures keeps results in memory only; "
+      "(2 GB written once to results.h5; the journal holds where each result is), while "
+      "mpi4py.futures keeps results in memory only; "
       "the master's peak RSS is results.h5's `master_peak_rss_kb` (burla) and the peer's own "
       "`getrusage` (its rank 0 is both caller and master). `/usr/bin/time -f %M` reports the "
       "largest process among the one it started and the descendants waited for "
       "(mpirun and, for the peer, all ranks), so it bounds the caller's peak RSS from above.")
 print("- Before each burla run the script runs `sync` (not timed), so that the gigabytes the "
       "large-results runs leave in the page cache are not written back during the next run; the "
-      "peer writes nothing to disk.")
+      "peer writes nothing to disk. Before each run of gigabytes (dd, burla and the peer) it also "
+      "empties the page cache (`echo 1 > /proc/sys/vm/drop_caches`, as root): into a page cache "
+      "full of earlier runs' files every write must reclaim first (dd of 2 GB took 0.4 s into an "
+      "empty one, 2-7 s into a full one).")
 sk = m["slow_skipped"].split()
 if sk:
     print(f"- Not measured: {', '.join(sk)} (still running after {m['slow_limit']} s; stopped).")
