@@ -525,3 +525,22 @@ TEST(Journal, ACompactionNotCommittedLeavesTheJournalAsItWas) {
   EXPECT_EQ(burla::posix::read_file(path), bytes);
   EXPECT_EQ(burla::posix::list_dir(dir).size(), 1u) << "a copy was left behind";
 }
+
+TEST(Checksum, CrcOfKnownDataAndOfLongDataInPiecesAgree) {
+  EXPECT_EQ(proto::crc32c("123456789"), 0xe3069283u);  // CRC-32C's check value
+  EXPECT_EQ(proto::crc32c(""), 0u);
+  // Long data goes three blocks at a time; a CRC continued over pieces of a few bytes goes one
+  // byte or word at a time: both must agree, at every length and alignment around the blocks.
+  std::string data(200000, '\0');
+  std::uint32_t x = 12345;
+  for (char& c : data) c = static_cast<char>((x = x * 1103515245 + 12345) >> 16);
+  for (std::size_t offset : {0, 1, 7}) {
+    for (std::size_t n : {std::size_t{24575}, std::size_t{24576}, std::size_t{24577}, std::size_t{49160},
+                          std::size_t{199990}}) {
+      const std::string_view whole = std::string_view(data).substr(offset, n);
+      std::uint32_t pieces = 0;
+      for (std::size_t at = 0; at < n; at += 5) pieces = proto::crc32c(whole.substr(at, 5), pieces);
+      EXPECT_EQ(proto::crc32c(whole), pieces) << "offset " << offset << ", " << n << " bytes";
+    }
+  }
+}
