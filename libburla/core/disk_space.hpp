@@ -16,9 +16,9 @@ class space_reserve {
   explicit space_reserve(const std::string& path);
   /// Keeps disk blocks allocated up to `ahead` bytes past `end`, where the file will end once
   /// what its writer holds is written (at least its size now); allocates twice that when less is
-  /// left. False when the file system has no room for it, what is left of the last allocation
-  /// being for the writes that end the job. Always true where the file system cannot allocate
-  /// ahead: there a full disk shows as a failed write.
+  /// left. False when the file system has no room for it: it then still keeps, where it can, the
+  /// blocks up to `end` and a little past, for the writes that end the job. Always true where the
+  /// file system cannot allocate ahead: there a full disk shows as a failed write.
   bool keep(std::uint64_t end, std::uint64_t ahead);
   /// Frees what is allocated past the end (the file is complete).
   void release();

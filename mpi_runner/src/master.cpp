@@ -272,10 +272,12 @@ class master {
   void settle(const core::reply_view& r, std::string_view data) {
     if (disk_full_) return;              // its inputs run again on resume
     const auto change = fold_.apply(r);  // checks the reply's range before anything is written
+    std::uint64_t journaled = data.size();
     if (auto placed = placement_of(r)) {
       results_->write(r, fold_.attempts().data());
       if (placed_.empty()) placed_since_ = clock::now();
       placed_bytes_ += r.results.size();
+      journaled = placed->reply.size() + 20 * placed->places.size();
       placed_.push_back(std::move(*placed));
     } else {
       place_pending();  // the journal keeps the order of replies
@@ -283,6 +285,7 @@ class master {
       results_->write(r, fold_.attempts().data());
     }
     biggest_reply_ = std::max<std::uint64_t>(biggest_reply_, data.size());
+    biggest_record_ = std::max<std::uint64_t>(biggest_record_, journaled);
     keep_room();
     todo_ -= std::min(todo_, change.settled);
     if (change.first_failed && !spec_.collect_errors)
@@ -340,9 +343,11 @@ class master {
   /// job stops now, while its outcome can still be written.
   void keep_room() {
     if (stopping_) return;
-    const std::uint64_t ahead = (std::uint64_t{256} << 10) + biggest_reply_;
+    // Each file by what it takes: a placed batch puts its results in results.h5 alone.
+    const std::uint64_t slack = std::uint64_t{256} << 10;
     for (core::space_reserve* room : {&*journal_room_, &*results_room_})
-      if (!room->keep(room == &*results_room_ ? results_->allocated_bytes() : 0, ahead)) {
+      if (room == &*results_room_ ? !room->keep(results_->allocated_bytes(), slack + biggest_reply_)
+                                  : !room->keep(0, slack + biggest_record_)) {
         disk_full_ = true;  // the room left is for the job's outcome: later replies are dropped
         stop(core::end_state::error, core::end_cause::none,
              core::no_space_left(room->path()) +
@@ -508,7 +513,8 @@ class master {
   std::vector<placed_reply> placed_;  // replies in results.h5, not yet in the journal
   std::uint64_t placed_bytes_ = 0;    // their results
   clock::time_point placed_since_;    // when the first of them came
-  std::uint64_t biggest_reply_ = 0;   // bytes: what the next one may need on disk
+  std::uint64_t biggest_reply_ = 0;   // bytes: what the next one may need in results.h5
+  std::uint64_t biggest_record_ = 0;  // and in the journal
   long long replies_ = 0;             // batches answered in this run
   double work_seconds_ = 0;           // CPU time on messages and dispatch, not polling
   int in_flight_ = 0;                 // batches a worker may hold, as last dispatched
