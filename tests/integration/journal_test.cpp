@@ -172,8 +172,11 @@ TEST(Journal, LargeResultsAreWrittenOnceAndEveryRunAndReaderFindsThemThere) {
   auto job = burla::submit(block, in, {.on_error = burla::on_error::collect, .spinner = false});
   const auto first = job.outcomes();
   ASSERT_EQ(first[3].status, burla::call_status::failed);
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (i != 3) EXPECT_EQ(first[i].value, expected[i]) << "input " << in[i];
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (i != 3) {
+      EXPECT_EQ(first[i].value, expected[i]) << "input " << in[i];
+    }
+  }
   // A failed job keeps its journal, but with large results that is only where they are in results.h5.
   const std::string dir = job.directory();
   EXPECT_LT(bytes_of(dir + "/journal"), result_bytes / 20) << "the journal holds the large results";
@@ -183,8 +186,11 @@ TEST(Journal, LargeResultsAreWrittenOnceAndEveryRunAndReaderFindsThemThere) {
     test::captured_stdout out;
     const auto again = burla::attach<std::vector<char>>(job.id(), quiet).outcomes();
     printed = out.take();
-    for (std::size_t i = 0; i < in.size(); ++i)
-      if (i != 3) EXPECT_EQ(again[i].value, expected[i]) << "attached, input " << in[i];
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (i != 3) {
+        EXPECT_EQ(again[i].value, expected[i]) << "attached, input " << in[i];
+      }
+    }
   }
   EXPECT_NE(printed.find("block 12\n"), std::string::npos) << printed;
 
@@ -218,6 +224,12 @@ TEST(Journal, LargeStringsAndArchivesComeBackExactFromTheirPlaces) {
   EXPECT_LT(bytes_of(strings.directory() + "/journal"), 20000u) << "the journal holds the strings";
   const auto s2 = burla::attach<std::string>(strings.id(), quiet).outcomes();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(s2[i].value, s[i].value);
+  // The CLI reads them from their places too.
+  const std::string csv =
+      test::shell(std::string(BURLA_TEST_CLI) + " results " + strings.id() + " --format csv");
+  const auto row = csv.find("\n2,ok,");
+  ASSERT_NE(row, std::string::npos) << csv.substr(0, 300);
+  EXPECT_EQ(csv.substr(row + 6, 900002), std::string(900000, 'd') + ",\n") << csv.substr(row, 40);
 
   auto archived = burla::submit(
       [](int x) {
