@@ -47,6 +47,10 @@ class call_process {
   state wait(int ms);
   /// After replied: the batch reply; after fatal: 'M' (build mismatch) or 'E', then the message.
   std::string& message() { return frame_; }
+  /// A buffer to read the next message into, if larger than the one kept (see mpi::outbox::reuse).
+  void recycle(std::string buffer) {
+    if (buffer.size() > frame_.size()) frame_ = std::move(buffer);
+  }
   /// After died: which call, and why.
   const call_fault& fault() const { return fault_; }
   /// Kills the child now (the job is stopping).

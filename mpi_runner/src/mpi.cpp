@@ -93,6 +93,7 @@ void outbox::progress() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     int done = 0;
     check(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE), "test a send");
+    if (done && it->data.size() > spare_.size()) spare_ = std::move(it->data);
     it = done ? pending_.erase(it) : std::next(it);
   }
 }

@@ -68,6 +68,9 @@ class outbox {
   bool empty() const { return pending_.empty(); }
   /// Waits for every send to complete, up to `seconds`; false if some did not.
   bool drain(double seconds);
+  /// The largest buffer of the sends completed since, to be filled again (its bytes are stale;
+  /// empty if none): a megabyte message's buffer is then not allocated and zero-filled anew.
+  std::string reuse() { return std::move(spare_); }
   ~outbox();
 
  private:
@@ -76,6 +79,7 @@ class outbox {
     MPI_Request request;
   };
   std::list<pending> pending_;
+  std::string spare_;
 };
 
 std::vector<std::string> gather_strings(const std::string& mine, int root);

@@ -129,6 +129,7 @@ class worker {
       watch_master();
       wait.idle();
     }
+    calls_.recycle(out.reuse());  // the next reply is read into it
   }
 
   /// After a fatal error: the master's stop, which a dead master never sends.
