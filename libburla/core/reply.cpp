@@ -5,22 +5,34 @@
 
 namespace burla::core {
 
-void build_reply(std::string& out, const reply_header& h, std::string_view status, std::string_view results,
-                 const std::vector<note>& notes) {
-  detail::byte_writer w(out);
+reply_frame frame_reply(const reply_header& h, std::string_view status, std::size_t results_size,
+                        const std::vector<note>& notes) {
+  reply_frame f;
+  detail::byte_writer w(f.before);
   w.put(h.first);
   w.put(h.requested);
   w.put(h.done);
   w.put(h.rank);
   w.put(h.elapsed_ns);
   w.put_raw(status);
-  w.put_bytes(results);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(notes.size()));
+  w.put<std::uint64_t>(results_size);  // byte_writer::put_bytes' length
+  detail::byte_writer a(f.after);
+  a.put<std::uint32_t>(static_cast<std::uint32_t>(notes.size()));
   for (const note& n : notes) {
-    w.put(n.item);
-    w.put(n.kind);
-    w.put_bytes(n.text);
+    a.put(n.item);
+    a.put(n.kind);
+    a.put_bytes(n.text);
   }
+  return f;
+}
+
+void build_reply(std::string& out, const reply_header& h, std::string_view status, std::string_view results,
+                 const std::vector<note>& notes) {
+  const reply_frame f = frame_reply(h, status, results.size(), notes);
+  out.reserve(out.size() + f.before.size() + results.size() + f.after.size());
+  out += f.before;
+  out += results;
+  out += f.after;
 }
 
 void set_reply_rank(std::string& reply, std::int32_t rank) {

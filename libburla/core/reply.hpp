@@ -71,6 +71,13 @@ std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t ca
 
 void build_reply(std::string& out, const reply_header& head, std::string_view status,
                  std::string_view results, const std::vector<note>& notes);
+/// build_reply's bytes before and after the results, for a writer that sends megabytes of
+/// results from where they are: before + results + after is the reply.
+struct reply_frame {
+  std::string before, after;
+};
+reply_frame frame_reply(const reply_header& head, std::string_view status, std::size_t results_size,
+                        const std::vector<note>& notes);
 /// Checks every length and count against the bytes there: damage is an error, never a read past.
 reply_view parse_reply(std::string_view bytes);
 /// Sets the rank in an encoded reply (the worker rank, for a reply its call process built).

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <initializer_list>
 #include <typeinfo>
 #include <vector>
 
@@ -63,13 +64,20 @@ void send_all(int fd, std::string_view data) {
   }
 }
 
-void send_frame(int fd, char kind, std::string_view payload) {
-  std::string head(sizeof(std::uint64_t) + 1, '\0');
-  const std::uint64_t size = payload.size() + 1;
+/// A frame whose payload is the pieces one after another (a reply's results sent from where
+/// they are, not copied into it).
+void send_frame(int fd, char kind, std::initializer_list<std::string_view> pieces) {
+  std::uint64_t size = 1;
+  for (std::string_view p : pieces) size += p.size();
+  std::string head(sizeof size + 1, '\0');
   std::memcpy(head.data(), &size, sizeof size);
   head.back() = kind;
   send_all(fd, head);
-  send_all(fd, payload);
+  for (std::string_view p : pieces) send_all(fd, p);
+}
+
+void send_frame(int fd, char kind, std::string_view payload) {
+  send_frame(fd, kind, {payload});
 }
 
 /// Reads exactly n bytes; false at end of file (the other side is gone).
@@ -189,12 +197,11 @@ class call_context final : public detail::batch_context {
     if (done > 0 && capture_.collect_thorough(out_, err_)) keep_output(done - 1);
   }
 
-  std::string reply(std::uint64_t elapsed_ns) const {
-    core::reply_header h{first, count, done, -1, elapsed_ns};
-    std::string out;
-    out.reserve(64 + status_.size() + results.size());
-    core::build_reply(out, h, status_, results, notes_);
-    return out;
+  /// The reply, its results sent from `results`.
+  void send_reply(int channel, std::uint64_t elapsed_ns) const {
+    const core::reply_frame f =
+        core::frame_reply({first, count, done, -1, elapsed_ns}, status_, results.size(), notes_);
+    send_frame(channel, frame_reply, {f.before, results, f.after});
   }
 
  private:
@@ -311,7 +318,7 @@ void exit_now(int status, void*) {
       }
       ctx.finish_batch();
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t0).count();
-      send_frame(channel, frame_reply, ctx.reply(static_cast<std::uint64_t>(ns)));
+      ctx.send_reply(channel, static_cast<std::uint64_t>(ns));
     }
   } catch (const std::exception& e) {
     fail("E" + std::string(e.what()));
