@@ -679,7 +679,8 @@ TEST(Faults, CallProcessesKilledBetweenCallsCostOnlyTheirCalls) {
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         return x + 1;
       },
-      in, {.max_retries = 3, .on_error = burla::on_error::collect, .spinner = false});
+      // Two workers whatever the cluster: the job lasts about a second, time for four kills.
+      in, {.max_parallelism = 2, .max_retries = 3, .on_error = burla::on_error::collect, .spinner = false});
   int kills = 0;
   for (int round = 0; round < 40 && kills < 4; ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
