@@ -51,7 +51,7 @@ void append_missing_result(std::string& results, const job_types& t) {
 
 std::string encode_places(const std::vector<result_place>& places) {
   std::string out;
-  out.reserve(places.size() * 20);
+  out.reserve(places.size() * place_bytes);
   detail::byte_writer w(out);
   for (const result_place& p : places) {
     w.put(p.offset);
@@ -62,7 +62,7 @@ std::string encode_places(const std::vector<result_place>& places) {
 }
 
 std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t calls) {
-  if (bytes.size() != std::size_t{calls} * 20)
+  if (bytes.size() != std::size_t{calls} * place_bytes)
     throw error("burla: corrupted placed batch (" + std::to_string(bytes.size()) + " bytes of places for " +
                 std::to_string(calls) + " calls)");
   detail::byte_reader r(bytes, "the places of a batch's results");

@@ -65,7 +65,8 @@ struct result_place {
   std::uint64_t offset = 0, size = 0;
   std::uint32_t crc = 0;
 };
-/// The `results` of a results_in::places batch: a place per call, 20 bytes each.
+/// The `results` of a results_in::places batch: a place per call, place_bytes each.
+inline constexpr std::size_t place_bytes = 8 + 8 + 4;
 std::string encode_places(const std::vector<result_place>& places);
 std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t calls);
 

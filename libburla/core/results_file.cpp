@@ -429,8 +429,8 @@ std::string_view batch_results::of(const reply_view& r) {
   if (r.where == results_in::record) return r.results;
   if (r.where == results_in::places) {
     const auto places = decode_places(r.results, r.head.done);
-    // A file replaced since it was opened (a resumed run without hard links), or pages an NFS
-    // client kept from before they were written: open it again, once.
+    // A file replaced since it was opened, or pages an NFS client kept from before they were
+    // written: open it again, once.
     if (read_places(r, places)) return {buf_.data(), used_};
     run_files_.erase(r.run);
     if (read_places(r, places)) return {buf_.data(), used_};

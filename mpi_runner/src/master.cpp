@@ -277,7 +277,7 @@ class master {
       results_->write(r, fold_.attempts().data());
       if (placed_.empty()) placed_since_ = clock::now();
       placed_bytes_ += r.results.size();
-      journaled = placed->reply.size() + 20 * placed->places.size();
+      journaled = placed->reply.size() + core::place_bytes * placed->places.size();
       placed_.push_back(std::move(*placed));
     } else {
       place_pending();  // the journal keeps the order of replies
