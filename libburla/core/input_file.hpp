@@ -52,6 +52,7 @@ class input_file {
   input_file(const std::string& dir, const job_spec& spec);
 
   std::uint64_t units() const { return units_; }
+  std::uint64_t bytes() const { return size_; }
   std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
   std::uint64_t max_units_per_batch() const;
   std::uint64_t first_item(std::uint64_t unit) const {
@@ -59,12 +60,13 @@ class input_file {
   }
   /// The unit holding input `item`.
   std::uint64_t unit_of(std::uint64_t item) const { return item / items_per_unit(); }
-  /// Appends the bytes of units [u, u + k); throws naming the damaged bytes and inputs if a
-  /// block they are in does not match its checksum.
+  /// Appends the bytes of units [u, u + k); throws naming the damaged bytes and inputs, and
+  /// appends nothing, if a block they are in does not match its checksum.
   void read(std::uint64_t u, std::uint64_t k, std::string& out) const;
 
  private:
-  void verify(std::uint64_t begin, std::uint64_t end) const;
+  /// Checks the blocks that `read`, the file's bytes from `begin` on, touches.
+  void verify(std::uint64_t begin, std::string_view read) const;
   std::uint64_t first_item_at(std::uint64_t byte) const;
 
   const job_spec& spec_;

@@ -211,6 +211,32 @@ TEST(DamagedInputs, AChangedByteIsAnErrorNamingWhereAndWhichInputs) {
   expect_error([&] { burla::core::input_file g(dir, fixed_spec(25'000)); }, {"inputs.crc", "blocks"});
 }
 
+TEST(DamagedInputs, EachBlockIsCheckedAgainstTheBytesReadAndTheRestOfTheBlockAroundThem) {
+  const std::string dir = temp_dir();
+  std::string bytes(200'000, '\0');  // 50,000 ints in four blocks of 64 KiB, the last one short
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 13 + i / 300);
+  burla::posix::write_file_atomic(dir + "/inputs.bin", bytes);
+  write_checksums(dir, bytes);
+  const auto s = fixed_spec(50'000);
+  {
+    // Ranges that begin and end inside blocks read back exactly, each block checked once whole.
+    const burla::core::input_file f(dir, s);
+    std::string out;
+    f.read(25, 7500, out);      // bytes 100 to 30100: inside block 0
+    f.read(7525, 10000, out);   // to 70100: the rest of block 0, into block 1
+    f.read(17525, 32475, out);  // to the end
+    EXPECT_EQ(out, bytes.substr(100));
+  }
+  bytes[140'000] ^= 0x40;  // in block 2 (bytes 131072 to 196608), inside the range read next
+  burla::posix::write_file_atomic(dir + "/inputs.bin", bytes);
+  const burla::core::input_file f(dir, s);
+  std::string out;
+  expect_error([&] { f.read(34'000, 2'000, out); }, {"bytes 131072 to 196608", "inputs 32768 to 49151"});
+  EXPECT_EQ(out, "") << "the damaged bytes were kept";
+  f.read(0, 32'768, out);  // blocks 0 and 1 are intact
+  EXPECT_EQ(out, bytes.substr(0, 131072));
+}
+
 TEST(DamagedInputs, ZeroSegmentItemsIsAnErrorNotADivisionByZero) {
   const std::string dir = temp_dir();
   burla::posix::write_file_atomic(dir + "/inputs.bin", "");
