@@ -143,6 +143,10 @@ handle open_dataset(hid_t file, const std::string& name) {
   return handle(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "open dataset " + name);
 }
 
+bool has_dataset(hid_t file, const std::string& name) {
+  return check_status(H5Lexists(file, name.c_str(), H5P_DEFAULT), "look for dataset " + name) > 0;
+}
+
 namespace {
 /// File and memory dataspaces for elements [first, first + count) of a 1-D dataset.
 std::pair<handle, handle> range_spaces(hid_t dataset, std::uint64_t first, std::uint64_t count,

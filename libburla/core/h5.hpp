@@ -51,6 +51,7 @@ handle vlen_bytes_type();
 handle create_dataset(hid_t file, const std::string& name, hid_t type, std::uint64_t n,
                       const void* fill = nullptr);
 handle open_dataset(hid_t file, const std::string& name);
+bool has_dataset(hid_t file, const std::string& name);
 /// Writes `count` elements of `type` from memory to [first, first + count).
 void write_range(hid_t dataset, hid_t type, std::uint64_t first, std::uint64_t count, const void* data,
                  const std::string& what);

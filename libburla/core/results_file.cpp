@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -12,6 +13,9 @@
 
 namespace burla::core {
 namespace {
+
+// Inputs of this many bytes each, on average, are not copied to /input (holds_inputs).
+constexpr std::uint64_t bulk_input_bytes = std::uint64_t{256} << 10;
 
 const char* encoding_name(value_kind k) {
   switch (k) {
@@ -50,7 +54,7 @@ std::uint64_t sequence_element(const std::string& code) {
 }  // namespace
 
 results_writer::results_writer(const std::string& path, const job_spec& spec,
-                               const std::vector<std::string>& hosts)
+                               const std::vector<std::string>& hosts, std::uint64_t input_bytes)
     : path_(path), temp_path_(posix::create_temp_file(path).path), spec_(spec) {
   // A new, randomly named, 0600 file created exclusively (never a planted symlink); HDF5 then
   // truncates that file of ours. Readers see it only once publish() renames it.
@@ -91,7 +95,8 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
   if (result_type_) result_ = h5::create_dataset(f, "result", result_type_.get(), n);
   if (t.result_kind == value_kind::sequence) result_element_ = sequence_element(t.result_h5);
   if (t.input_kind == value_kind::sequence) input_element_ = sequence_element(t.input_h5);
-  if (t.input_kind == value_kind::fixed || t.input_kind == value_kind::sequence) {
+  const bool typed_inputs = t.input_kind == value_kind::fixed || t.input_kind == value_kind::sequence;
+  if (typed_inputs && input_bytes / std::max<std::uint64_t>(n, 1) < bulk_input_bytes) {
     input_type_ = h5::type_for_code(t.input_h5);
     input_ = h5::create_dataset(f, "input", input_type_.get(), n);
   }
@@ -378,6 +383,14 @@ results_reader::results_reader(const std::string& path, const job_types& types) 
 bool results_reader::completed(const std::string& path) {
   try {
     return h5::string_attribute(h5::open_file(path).get(), "state") == "completed";
+  } catch (const error&) {
+    return false;
+  }
+}
+
+bool results_reader::holds_inputs(const std::string& path) {
+  try {
+    return h5::has_dataset(h5::open_file(path).get(), "input");
   } catch (const error&) {
     return false;
   }

@@ -5,7 +5,7 @@
 //   /result          typed (numbers, complex, arrays: native types; vectors: variable-length
 //                    sequences), variable-length string, or variable-length bytes (a Boost
 //                    binary archive) per input; absent for functions returning void
-//   /input           typed inputs, when the input type is typed as /result is
+//   /input           typed inputs, when the input type is typed as /result is, unless bulk
 //   /rank            int32, the MPI rank that ran the call (-1: not run)
 //   /stdout /stderr  variable-length strings: what each call printed
 //   /error_type /error_message   variable-length strings: what a failed call threw
@@ -27,15 +27,21 @@ inline constexpr const char* results_format = "burla-results-1";
 
 class results_writer {
  public:
-  /// Creates the file owner-only under a temporary name in the same directory.
-  results_writer(const std::string& path, const job_spec& spec, const std::vector<std::string>& hosts);
+  /// Creates the file owner-only under a temporary name in the same directory; `input_bytes`:
+  /// the size of inputs.bin (see holds_inputs).
+  results_writer(const std::string& path, const job_spec& spec, const std::vector<std::string>& hosts,
+                 std::uint64_t input_bytes);
   /// Gives the file its name (replacing an older one), once what must be there from the start is,
   /// and the name of its run's file (run_results_path), which outlives a replacement.
   void publish();
   /// Records one finished batch; calls skipped or to be retried are left out. `attempts`: per
   /// input, the times it ran.
   void write(const reply_view& reply, const std::uint8_t* attempts);
-  /// Records the inputs of a dispatched batch (typed inputs only: fixed and sequences).
+  /// Whether the file holds the inputs too (/input): typed ones (fixed, sequences) of under
+  /// 256 kB each on average. Bulk inputs stay in inputs.bin only, written once, and the job
+  /// directory keeps it.
+  bool holds_inputs() const { return static_cast<bool>(input_); }
+  /// Records the inputs of a dispatched batch, if the file holds them.
   void write_inputs(std::uint64_t first, std::uint64_t count, std::string_view bytes);
   /// Makes everything written so far durable.
   void flush();

@@ -25,6 +25,8 @@ class results_reader {
   void read(std::uint64_t first, std::uint32_t n, const std::uint8_t* status, std::string& out);
   /// Whether the file at path is a completed job's results.h5 (so that the journal may drop results).
   static bool completed(const std::string& path);
+  /// Whether the file at path holds the job's inputs (/input; results_writer::holds_inputs).
+  static bool holds_inputs(const std::string& path);
   ~results_reader();
   results_reader(const results_reader&) = delete;
   results_reader& operator=(const results_reader&) = delete;

@@ -286,10 +286,10 @@ class followed_job final : public job_state {
     if (!fold_.end() || fold_.end()->state != end_state::completed ||
         !core::results_reader::completed(dir_ + "/results.h5"))
       return compactor_.keep_journal();
-    // Typed inputs are in results.h5's /input too: a completed job runs nothing again.
-    const auto k = spec_.types.input_kind;
+    // Inputs in results.h5's /input too (not bulk ones) are not needed again: a completed job
+    // runs nothing again.
     if (!compactor_.commit()) return;
-    if (k == value_kind::fixed || k == value_kind::sequence)
+    if (core::results_reader::holds_inputs(dir_ + "/results.h5"))
       for (const char* name : {"inputs.bin", "inputs.index", "inputs.crc"})
         ::unlink((dir_ + "/" + name).c_str());
     // No batch points into the runs' own files any more (names of results.h5, or of files replaced).

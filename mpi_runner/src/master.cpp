@@ -73,7 +73,7 @@ class master {
     posix::set_signal_handler(SIGTERM, on_signal);
     // A resumed run first rebuilds results.h5 from the journal: the file of a killed run may be
     // damaged, the journal is not (a torn last record was cut off by resume).
-    results_.emplace(dir + "/results.h5", spec, hosts);
+    results_.emplace(dir + "/results.h5", spec, hosts, inputs_.bytes());
     if (spec.run > 1) replay_journal();
     results_->publish();
     journal_.emplace(spec.run > 1 ? core::journal_writer::reopen(dir + "/journal")
@@ -203,20 +203,21 @@ class master {
   void send_batch(int w, const work_item& item) {
     const std::uint64_t first = queue_->first_input(item);
     const std::uint64_t count = queue_->inputs_in(item);
-    std::string msg;
+    std::string msg = outbox_.reuse();  // a megabyte batch's pages are not faulted in anew
+    msg.clear();
     begin_batch(msg, first, static_cast<std::uint32_t>(count), item.skip);
     const std::size_t header = msg.size();
     inputs_.read(item.unit, item.units, msg);
-    if (typed_inputs() && item.skip.empty()) {  // while the workers compute
-      results_->write_inputs(first, count, std::string_view(msg).substr(header));
+    if (!dispatched_any_) first_dispatch_ = clock::now(), dispatched_any_ = true;
+    const std::string_view sent = outbox_.send(w, tag_batch, std::move(msg));
+    journal_->append(core::dispatch_record{first, static_cast<std::uint32_t>(count), w});
+    if (results_->holds_inputs() && item.skip.empty()) {  // while the worker receives and computes
+      results_->write_inputs(first, count, sent.substr(header));
       if (!inputs_written_.empty() && inputs_written_.back().second == item.unit)
         inputs_written_.back().second += item.units;
       else
         inputs_written_.emplace_back(item.unit, item.unit + item.units);
     }
-    if (!dispatched_any_) first_dispatch_ = clock::now(), dispatched_any_ = true;
-    outbox_.send(w, tag_batch, std::move(msg));
-    journal_->append(core::dispatch_record{first, static_cast<std::uint32_t>(count), w});
   }
 
   void handle(const mpi::inbox::received& m) {
@@ -476,15 +477,9 @@ class master {
     }
   }
 
-  /// Inputs with a row in /input: fixed ones and sequences, which the master can read.
-  bool typed_inputs() const {
-    return spec_.types.input_kind == detail::value_kind::fixed ||
-           spec_.types.input_kind == detail::value_kind::sequence;
-  }
-
   /// Inputs not dispatched whole in this run still get their row of /input.
   void write_remaining_inputs() {
-    if (!typed_inputs()) return;
+    if (!results_->holds_inputs()) return;
     std::sort(inputs_written_.begin(), inputs_written_.end());
     inputs_written_.emplace_back(inputs_.units(), inputs_.units());
     std::string bytes;

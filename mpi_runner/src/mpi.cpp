@@ -81,12 +81,13 @@ void check_size(const std::string& data) {
 }
 }  // namespace
 
-void outbox::send(int dest, int tag, std::string data) {
+std::string_view outbox::send(int dest, int tag, std::string data) {
   check_size(data);
   auto& p = pending_.emplace_back(pending{std::move(data), MPI_REQUEST_NULL});
   check(MPI_Isend(p.data.data(), static_cast<int>(p.data.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
                   &p.request),
         "start sending a message");
+  return p.data;
 }
 
 void outbox::progress() {

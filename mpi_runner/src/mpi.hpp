@@ -62,7 +62,8 @@ class inbox {
 /// Non-blocking sends whose buffers live until the send completes.
 class outbox {
  public:
-  void send(int dest, int tag, std::string data);
+  /// The bytes being sent, which may still be read until the next progress().
+  std::string_view send(int dest, int tag, std::string data);
   /// Frees completed sends.
   void progress();
   bool empty() const { return pending_.empty(); }

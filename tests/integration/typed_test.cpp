@@ -9,6 +9,7 @@
 #include <burla/burla.hpp>
 #include <complex>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -198,6 +199,49 @@ TEST(Typed, AResumedJobOfVectorsDecodesEveryResult) {
       python(job.directory() + "/results.h5",
              "assert [v.tolist() for v in f['result'][:]] == [[-1, 0], [2.5, 1], [4, 2]], f['result'][:]"),
       "ok\n");
+}
+
+TEST(Typed, BulkInputsStayInInputsBinOnlyAndComeExactToEveryRun) {
+  // A fingerprint of every element and of the length; the input of 5 fails the first time.
+  struct fingerprint {
+    char path[256];
+    long long operator()(const std::vector<std::int16_t>& v) const {
+      if (v.size() == 5 && ::access(path, F_OK) != 0) {
+        std::ofstream(path) << "tried";
+        throw std::runtime_error("first attempt");
+      }
+      long long sum = static_cast<long long>(v.size()) << 40;
+      for (std::size_t k = 0; k < v.size(); ++k) sum += static_cast<long long>(k % 1000 + 1) * v[k];
+      return sum;
+    }
+  } f{};
+  const std::string marker = test::jobs_dir() + "/bulk-inputs-" + std::to_string(::getpid());
+  std::snprintf(f.path, sizeof f.path, "%s", marker.c_str());
+  // 300 kB each on average: bulk. Sizes on both sides of 64 KiB, what the caller writes from
+  // where the vector is rather than through its buffer.
+  std::vector<std::vector<std::int16_t>> in;
+  for (std::size_t n : {500'000, 5, 35'000, 32'767, 32'768, 450'000, 0}) {
+    in.emplace_back(n);
+    for (std::size_t k = 0; k < n; ++k) in.back()[k] = static_cast<std::int16_t>(k * 31 + n);
+  }
+  std::ofstream(marker) << "computed here, so no failure";
+  std::vector<long long> want;
+  for (const auto& v : in) want.push_back(f(v));
+  ::unlink(marker.c_str());
+
+  auto job = burla::submit(f, in, {.on_error = burla::on_error::collect, .spinner = false});
+  EXPECT_EQ(job.outcomes()[1].status, burla::call_status::failed);
+  auto resumed = burla::resume<long long>(job.id(), quiet, burla::rerun::missing_and_failed);
+  EXPECT_EQ(resumed.results(), want);
+  ::unlink(marker.c_str());
+  EXPECT_EQ(burla::attach<long long>(job.id(), quiet).results(), want);
+  // Written once, by the caller: results.h5 has no copy, and the completed job keeps inputs.bin.
+  const std::string dir = job.directory();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/inputs.bin"));
+  EXPECT_EQ(python(dir + "/results.h5", R"(
+assert 'input' not in f and f.attrs['state'] == 'completed', (list(f), dict(f.attrs))
+assert f['status'][:].tolist() == [1] * 7, f['status'][:])"),
+            "ok\n");
 }
 
 TEST(Typed, StructsWithNamesAreCompoundsThatH5pyReadsAsStructuredArrays) {

@@ -62,7 +62,7 @@ TEST(ResultsFile, WritesTypedResultsStatusOutputAndMetadata) {
   spec.types.result_h5 = "f64";
   spec.types.result_type = "double";
   {
-    burla::core::results_writer w(path, spec, {"host0", "host1"});
+    burla::core::results_writer w(path, spec, {"host0", "host1"}, 4 * 4);
     w.publish();
     const std::int32_t inputs[2] = {5, 6};
     w.write_inputs(1, 2, {reinterpret_cast<const char*>(inputs), sizeof inputs});
@@ -120,7 +120,7 @@ TEST(ResultsFile, ReplacesAPlantedSymlinkWithoutWritingThroughIt) {
   spec.types.result_kind = burla::detail::value_kind::none;
   spec.types.input_kind = burla::detail::value_kind::serialized;
   {
-    burla::core::results_writer w(path, spec, {"h"});
+    burla::core::results_writer w(path, spec, {"h"}, 0);
     w.publish();
   }
   struct stat st {};
@@ -141,7 +141,7 @@ TEST(ResultsFile, LeavesOutSkippedCallsAndAttemptsThatRunAgain) {
   spec.types.result_size = 8;
   spec.types.result_h5 = "f64";
   {
-    burla::core::results_writer w(path, spec, {"h0", "h1"});
+    burla::core::results_writer w(path, spec, {"h0", "h1"}, 0);
     w.publish();
     const double results[3] = {1.0, 2.0, 3.0};
     std::string bytes;

@@ -43,6 +43,16 @@ void encode_sequences(input_sink& sink, const Inputs& inputs, std::uint64_t segm
       sink.mark_segment();
     }
     const In& x = element;
+    if constexpr (!has_record_v<In> && typed_kind<In>() == value_kind::sequence) {
+      // A large vector is written from where it is, as encode_value would encode it.
+      if (const std::string_view bytes = sequence_bytes(x); bytes.size() >= (64u << 10)) {
+        byte_writer(buf).put<std::uint64_t>(bytes.size());
+        sink.write(buf);
+        buf.clear();
+        sink.write(bytes);
+        continue;
+      }
+    }
     encode_value(buf, x);
     if (buf.size() >= (1u << 20)) {
       sink.write(buf);
