@@ -90,6 +90,14 @@ std::string tail_of_file(const std::string& path, std::size_t lines) {
   return text.substr(pos == 0 ? 0 : pos + 1);
 }
 
+/// The end of job.log for an error message; nothing when the log is empty (a header over no
+/// lines reads as if something were cut off).
+std::string log_section(const std::string& log) {
+  const std::string tail = tail_of_file(log, 30);
+  if (tail.empty()) return "\n(" + log + " is empty)";
+  return "\n--- last lines of " + log + " ---\n" + tail;
+}
+
 /// A job followed through its journal, whatever runs it.
 class followed_job final : public job_state {
  public:
@@ -212,7 +220,7 @@ class followed_job final : public job_state {
                " KiB free: a full disk may have stopped the job and kept job.log empty. Free space there, "
                "then resume the job (`burla resume " +
                spec_.id + "`).";
-      msg += "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30);
+      msg += log_section(log);
       throw job_error(msg, running, log, state);
     }
     switch (end->state) {
@@ -260,7 +268,7 @@ class followed_job final : public job_state {
       }
       case end_state::error:
         throw job_error("burla: job " + spec_.id + " failed: " + end->message + "\nJob directory: " + dir_ +
-                            "\n--- last lines of " + log + " ---\n" + tail_of_file(log, 30),
+                            log_section(log),
                         {}, log, "failed");
     }
   }

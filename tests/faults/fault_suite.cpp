@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -650,6 +651,11 @@ TEST(Faults, AFullDiskIsNamedKeepsWhatWasWrittenAndResumeFinishes) {
     EXPECT_NE(what.find("no space left"), std::string::npos) << what;
     EXPECT_NE(what.find(root), std::string::npos) << what;
     EXPECT_NE(what.find("resume"), std::string::npos) << what;
+    // The full disk kept job.log empty here: said so, not a header over no lines.
+    if (std::filesystem::file_size(job.directory() + "/job.log") == 0) {
+      EXPECT_NE(what.find("job.log is empty"), std::string::npos) << what;
+      EXPECT_EQ(what.find("--- last lines"), std::string::npos) << what;
+    }
     std::printf("full disk: %s\n", what.c_str());
   }
   // What was written stays readable: results.h5 opens, says why the job stopped, and holds the
