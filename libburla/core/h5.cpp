@@ -203,6 +203,17 @@ std::string read_raw_chunk(hid_t dataset, std::uint64_t first) {
   return out;
 }
 
+std::uint64_t raw_chunk_offset(hid_t dataset, std::uint64_t first) {
+  const std::string what = "find the chunk at row " + std::to_string(first) + " in the file";
+  const hsize_t offset[1] = {first};
+  unsigned filters = 0;
+  haddr_t address = HADDR_UNDEF;
+  hsize_t bytes = 0;
+  check_status(H5Dget_chunk_info_by_coord(dataset, offset, &filters, &address, &bytes), what);
+  if (address == HADDR_UNDEF) throw error("burla: " + what + ": it is not written");
+  return address;
+}
+
 file_sizes sizes_of(hid_t file) {
   const std::string what = "read a file's address sizes";
   handle fcpl(H5Fget_create_plist(file), what);

@@ -62,6 +62,9 @@ void write_points(hid_t dataset, hid_t type, const std::vector<hsize_t>& points,
 std::uint64_t chunk_rows(hid_t dataset);
 /// The chunk of a 1-D dataset that starts at row `first`, its bytes as stored in the file.
 std::string read_raw_chunk(hid_t dataset, std::uint64_t first);
+/// Where in the file that chunk's bytes start (of an unfiltered dataset: its rows end to end); an
+/// error if it is not there (not yet written).
+std::uint64_t raw_chunk_offset(hid_t dataset, std::uint64_t first);
 /// Bytes of a file address and of a file length in `file` (8 and 8 unless created otherwise),
 /// and its user block (bytes before HDF5's addresses start).
 struct file_sizes {

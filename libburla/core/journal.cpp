@@ -109,7 +109,7 @@ record decode(record_type type, std::string_view payload) {
       detail::byte_reader in(payload, "a placed batch");
       const auto run = in.get<std::uint32_t>();
       reply_view r = parse_reply(payload.substr(sizeof run));
-      decode_places(r.results, r.head.done);  // checked here, once
+      decode_places(r.results);  // checked here, once (their number: batch_results)
       r.where = results_in::places;
       r.run = run;
       return r;
@@ -196,7 +196,7 @@ void journal_writer::append(const record& r) {
         } else if (v.where == results_in::rows) {
           append_stored(v);
         } else if (v.where == results_in::places) {
-          append_placed(v, v.run, decode_places(v.results, v.head.done));
+          append_placed(v, v.run, decode_places(v.results));
         } else {
           std::string payload;
           build_reply(payload, v.head, {reinterpret_cast<const char*>(v.status), v.head.done}, v.results,

@@ -7,8 +7,8 @@
 // error naming the byte. Each record is decoded once, as it is read, into a typed value;
 // journal_fold.hpp says what the records mean. Once a job has completed and results.h5 holds
 // every result, the caller replaces the journal with a compacted copy whose batches keep their
-// statuses and output but not their results (journal_compactor). Large results are in the
-// journal only as their places in results.h5 (placed_batch): their bytes are written once.
+// statuses and output but not their results (journal_compactor). A batch of many result bytes
+// is in the journal only with their places in results.h5 (placed_batch): they are written once.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +66,7 @@ using record = std::variant<start_record, dispatch_record, reply_view, end_recor
 /// The record layout, for writers and for tests that build or damage a journal by hand.
 /// stored_batch: a batch of a compacted journal, its results left out (results.h5 has them).
 /// placed_batch: u32 run, then a batch whose results are their places in that run's results
-/// file (large results: their bytes are written once, there).
+/// file (many result bytes: they are written once, there).
 enum class record_type : std::uint32_t {
   start = 1,
   dispatch = 2,

@@ -61,12 +61,12 @@ std::string encode_places(const std::vector<result_place>& places) {
   return out;
 }
 
-std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t calls) {
-  if (bytes.size() != std::size_t{calls} * place_bytes)
-    throw error("burla: corrupted placed batch (" + std::to_string(bytes.size()) + " bytes of places for " +
-                std::to_string(calls) + " calls)");
+std::vector<result_place> decode_places(std::string_view bytes) {
+  if (bytes.size() % place_bytes != 0)
+    throw error("burla: corrupted placed batch (" + std::to_string(bytes.size()) +
+                " bytes of places, not a multiple of " + std::to_string(place_bytes) + ")");
   detail::byte_reader r(bytes, "the places of a batch's results");
-  std::vector<result_place> out(calls);
+  std::vector<result_place> out(bytes.size() / place_bytes);
   for (result_place& p : out) {
     p.offset = r.get<std::uint64_t>();
     p.size = r.get<std::uint64_t>();

@@ -46,7 +46,7 @@ struct reply_header {
 enum class results_in : std::uint8_t {
   record,  ///< `results` holds them, encoded as the worker sent them
   rows,    ///< a compacted journal's batch: `results` is empty, a completed results.h5 has the rows
-  places,  ///< large results: `results` holds where each lies in the results file of run `run`
+  places,  ///< many result bytes: `results` holds where they lie in the results file of run `run`
 };
 
 /// A parsed reply; its views point into the bytes it was parsed from.
@@ -59,16 +59,18 @@ struct reply_view {
   std::uint32_t run = 0;  ///< for results_in::places: the run that wrote them
 };
 
-/// Where a large result lies in a results file: `size` bytes at `offset`, their CRC-32C. Size 0:
-/// an empty value (or none: a call skipped or to be retried).
+/// Where results lie in a results file: `size` bytes at `offset`, their CRC-32C. A variable-length
+/// result has a place of its own (size 0: an empty value, or none: a call skipped or to be
+/// retried); fixed-size results have one for each run of them that lies end to end (a chunk's).
 struct result_place {
   std::uint64_t offset = 0, size = 0;
   std::uint32_t crc = 0;
 };
-/// The `results` of a results_in::places batch: a place per call, place_bytes each.
+/// The `results` of a results_in::places batch: its places, place_bytes each. How many there are
+/// is checked against the batch where the results' types are known (batch_results).
 inline constexpr std::size_t place_bytes = 8 + 8 + 4;
 std::string encode_places(const std::vector<result_place>& places);
-std::vector<result_place> decode_places(std::string_view bytes, std::uint32_t calls);
+std::vector<result_place> decode_places(std::string_view bytes);
 
 void build_reply(std::string& out, const reply_header& head, std::string_view status,
                  std::string_view results, const std::vector<note>& notes);

@@ -117,12 +117,11 @@ results_writer::results_writer(const std::string& path, const job_spec& spec,
   h5::set_attribute(f, "hosts", hosts);
   h5::set_attribute(f, "state", std::string("running"));
 
-  const auto k = t.result_kind;
-  if (k == value_kind::sequence || k == value_kind::serialized || k == value_kind::string) {
+  if (result_) {  // unfiltered chunks, never moved once written: their places stay true
     const h5::file_sizes sizes = h5::sizes_of(f);
     can_place_ = sizes.address == 8 && sizes.length == 8 && sizes.user_block == 0;
     result_chunk_ = h5::chunk_rows(result_.get());
-    raw_ = posix::open_file(temp_path_, O_RDONLY);
+    if (t.result_kind != value_kind::fixed) raw_ = posix::open_file(temp_path_, O_RDONLY);
   }
 }
 
@@ -255,12 +254,32 @@ void results_writer::flush() {
   H5garbage_collect();
 }
 
+std::vector<row_run> runs_by_chunk(std::uint64_t first, std::uint64_t n, std::uint64_t chunk) {
+  std::vector<row_run> out;
+  for (std::uint64_t row = first; row < first + n;) {
+    const std::uint64_t rows = std::min(first + n, row / chunk * chunk + chunk) - row;
+    out.push_back({row, rows});
+    row += rows;
+  }
+  return out;
+}
+
 // HDF5's file format (global heap, version 1): a variable-length value on disk is a u32 length
 // (elements), then the address of a global heap collection and the index of its object there. A
 // collection: "GCOL", u8 version 1, 3 reserved bytes, u64 size (of the whole collection); then
 // objects: u16 index, u16 reference count, 4 reserved bytes, u64 size, the bytes padded to a
 // multiple of 8; index 0 is the free space at the end.
 std::vector<result_place> results_writer::places(std::uint64_t first, std::uint32_t n) {
+  if (spec_.types.result_kind == value_kind::fixed) {
+    const std::uint64_t size = spec_.types.result_size;
+    std::vector<result_place> out;
+    for (const row_run& run : runs_by_chunk(first, n, result_chunk_)) {
+      const std::uint64_t chunk = run.first / result_chunk_ * result_chunk_;
+      out.push_back(
+          {h5::raw_chunk_offset(result_.get(), chunk) + (run.first - chunk) * size, run.rows * size, 0});
+    }
+    return out;
+  }
   constexpr std::size_t row_bytes = 4 + 8 + 4;
   std::vector<result_place> out(n);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -441,7 +460,13 @@ std::string run_results_path(const std::string& results_path, std::uint32_t run)
 std::string_view batch_results::of(const reply_view& r) {
   if (r.where == results_in::record) return r.results;
   if (r.where == results_in::places) {
-    const auto places = decode_places(r.results, r.head.done);
+    const auto places = decode_places(r.results);
+    std::uint64_t bytes = 0;
+    for (const result_place& p : places) bytes = p.size > UINT64_MAX - bytes ? UINT64_MAX : bytes + p.size;
+    const bool fixed = types_.result_kind == value_kind::fixed;
+    if (fixed ? bytes != std::uint64_t{r.head.done} * types_.result_size : places.size() != r.head.done)
+      throw error("burla: corrupted placed batch (" + std::to_string(places.size()) + " places, " +
+                  std::to_string(bytes) + " bytes, for " + std::to_string(r.head.done) + " results)");
     // A file replaced since it was opened, or pages an NFS client kept from before they were
     // written: open it again, once.
     if (read_places(r, places)) return {buf_.data(), used_};
@@ -476,17 +501,19 @@ bool batch_results::read_places(const reply_view& r, const std::vector<result_pl
   }
   // Places past the file's end are not there (yet, or any more): nothing is allocated for them.
   const std::uint64_t file_bytes = posix::file_size(file->second.get(), path_);
+  // Fixed-size results lie end to end; others each with its length (byte_writer::put_bytes').
+  const std::size_t length = types_.result_kind == value_kind::fixed ? 0 : sizeof(std::uint64_t);
   std::size_t total = 0;
   for (const result_place& p : places) {
     if (p.offset > file_bytes || p.size > file_bytes - p.offset) return false;
-    total += sizeof(std::uint64_t) + p.size;
+    total += length + p.size;
   }
   // Into a buffer that only grows: 1 MB results are not zero-filled before they are read.
   if (buf_.size() < total) buf_.resize(total);
   char* out = buf_.data();
   for (const result_place& p : places) {
-    std::memcpy(out, &p.size, sizeof p.size);  // byte_writer::put_bytes' length
-    out += sizeof p.size;
+    std::memcpy(out, &p.size, length);
+    out += length;
     try {
       posix::pread_all(file->second.get(), out, p.size, p.offset, path_);
     } catch (const error&) {  // cut short

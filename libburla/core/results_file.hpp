@@ -25,6 +25,13 @@ namespace burla::core {
 
 inline constexpr const char* results_format = "burla-results-1";
 
+/// Rows [first, first + n) of a dataset of `chunk` rows per chunk, cut where chunks end: the runs
+/// of fixed-size results that lie end to end in the file, a place each (results_writer::places).
+struct row_run {
+  std::uint64_t first = 0, rows = 0;
+};
+std::vector<row_run> runs_by_chunk(std::uint64_t first, std::uint64_t n, std::uint64_t chunk);
+
 class results_writer {
  public:
   /// Creates the file owner-only under a temporary name in the same directory; `input_bytes`:
@@ -46,11 +53,15 @@ class results_writer {
   /// Makes everything written so far durable.
   void flush();
   /// Whether the results of batches can be journaled as their places in this file (results_in::
-  /// places): variable-length results, in a file whose layout this writer reads.
+  /// places): a file whose layout this writer reads.
   bool can_place() const { return can_place_; }
+  /// Rows per chunk of /result: fixed-size results have a place per chunk (runs_by_chunk).
+  std::uint64_t result_chunk_rows() const { return result_chunk_; }
   /// Where the results of rows [first, first + n) lie in the file (offset and size; no CRC), for
-  /// rows written and flushed since. Read from the file as HDF5 laid it out: the dataset's raw
-  /// chunk gives each row's global heap object, the heap collection its bytes' offset.
+  /// rows written and flushed since. Read from the file as HDF5 laid it out. Fixed-size results:
+  /// a place for each of runs_by_chunk (its chunk's address, plus the rows before it). Others:
+  /// one per row; the dataset's raw chunk gives each row's global heap object, the heap
+  /// collection its bytes' offset.
   std::vector<result_place> places(std::uint64_t first, std::uint32_t n);
   /// Bytes the file will have once what HDF5 holds in memory is written (its allocated end).
   std::uint64_t allocated_bytes() const;

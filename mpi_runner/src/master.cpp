@@ -36,7 +36,9 @@ constexpr auto dead_after = std::chrono::seconds(10);  // workers send a heartbe
 constexpr auto alive_every = std::chrono::seconds(1);  // and so does the master, to them
 // Batches with this many bytes of results are journaled as their places in results.h5: the
 // bytes are written once. They wait for a flush of results.h5, at most this long or this much.
+// Variable-length results take 20 bytes of places each, fixed-size ones 20 a chunk.
 constexpr std::uint64_t place_from = std::uint64_t{256} << 10;
+constexpr std::uint64_t place_fixed_from = std::uint64_t{64} << 10;
 constexpr auto place_within = std::chrono::milliseconds(200);
 constexpr std::uint64_t place_at_most = std::uint64_t{64} << 20;
 
@@ -304,8 +306,23 @@ class master {
   /// A reply whose results are many bytes, to be journaled as their places (results_in::places);
   /// nothing for others, and for strings with a NUL byte (results.h5's strings end there).
   std::optional<placed_reply> placement_of(const core::reply_view& r) const {
-    if (!results_->can_place() || r.results.size() < place_from) return std::nullopt;
+    if (!results_->can_place()) return std::nullopt;
     placed_reply p;
+    if (spec_.types.result_kind == detail::value_kind::fixed) {
+      if (r.results.size() < place_fixed_from) return std::nullopt;
+      // A call not kept leaves its row as it was: the rows of a chunk would not be the bytes sent.
+      for (std::uint32_t i = 0; i < r.head.done; ++i)
+        if (r.status[i] == core::status_skipped || r.status[i] == core::status_retrying) return std::nullopt;
+      const std::uint64_t size = spec_.types.result_size;
+      for (const core::row_run& run :
+           core::runs_by_chunk(r.head.first, r.head.done, results_->result_chunk_rows())) {
+        const std::string_view bytes = r.results.substr((run.first - r.head.first) * size, run.rows * size);
+        p.places.push_back({0, bytes.size(), core::crc32c(bytes)});
+      }
+      core::build_reply(p.reply, r.head, {reinterpret_cast<const char*>(r.status), r.head.done}, {}, r.notes);
+      return p;
+    }
+    if (r.results.size() < place_from) return std::nullopt;
     p.places.resize(r.head.done);
     detail::byte_reader in(r.results, "the results of a batch");
     for (std::uint32_t i = 0; i < r.head.done; ++i) {
@@ -326,12 +343,15 @@ class master {
     for (placed_reply& p : placed_) {
       const core::reply_view r = core::parse_reply(p.reply);
       const std::vector<core::result_place> at = results_->places(r.head.first, r.head.done);
-      for (std::uint32_t i = 0; i < r.head.done; ++i) {
+      if (at.size() != p.places.size())
+        throw error("burla: results.h5 has " + std::to_string(at.size()) + " places for inputs " +
+                    std::to_string(r.head.first) + ".., not " + std::to_string(p.places.size()));
+      for (std::size_t i = 0; i < at.size(); ++i) {
         if (p.places[i].size == 0) continue;
         if (at[i].size != p.places[i].size)
-          throw error("burla: results.h5 holds " + std::to_string(at[i].size) + " bytes for input " +
-                      std::to_string(r.head.first + i) + ", whose result has " +
-                      std::to_string(p.places[i].size));
+          throw error("burla: results.h5 holds " + std::to_string(at[i].size) + " bytes at place " +
+                      std::to_string(i) + " of inputs " + std::to_string(r.head.first) +
+                      ".., whose results have " + std::to_string(p.places[i].size));
         p.places[i].offset = at[i].offset;
       }
       journal_->append_placed(r, static_cast<std::uint32_t>(spec_.run), p.places);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <burla/burla.hpp>
 #include <cmath>
 #include <cstdio>
@@ -365,6 +366,36 @@ TEST(Faults, KilledWhileLargeResultsAreWrittenOnceThenResumedGivesThemExactly) {
   }
   ASSERT_GE(seen.size(), 40u);
   const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false}).results();
+  expect_all_results(resumed, each(in, f));
+  for (const auto& [index, value] : seen) EXPECT_EQ(resumed[index], value) << "input " << index;
+}
+
+// Fixed-size results of batches of 64 kB or more are journaled as their places too (a place
+// per chunk of /result): the same kill, the same exact results.
+TEST(Faults, KilledWhileFixedSizeResultsAreWrittenOnceThenResumedGivesThemExactly) {
+  ++suite.kill_points;
+  using row = std::array<double, 512>;  // 4 kB, the largest raw array: batches of 16 are placed
+  std::vector<int> in(2000);
+  for (int i = 0; i < 2000; ++i) in[i] = i;
+  auto f = [](int x) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    row v;
+    for (std::size_t k = 0; k < v.size(); ++k) v[k] = x + 1e-5 * static_cast<double>(k);
+    return v;
+  };
+  auto job = burla::submit(f, in, {.spinner = false});
+  std::map<std::size_t, row> seen;
+  try {
+    for (const auto& [index, value] : job.stream()) {
+      seen[index] = value;
+      if (seen.size() == 1000) kill_job(job.directory());
+    }
+  } catch (const burla::job_error&) {
+  }
+  ASSERT_GE(seen.size(), 1000u);
+  EXPECT_LT(std::filesystem::file_size(job.directory() + "/journal"), seen.size() * sizeof(row) / 10)
+      << "the journal holds the results it saw";
+  const auto resumed = burla::resume<row>(job.id(), {.spinner = false}).results();
   expect_all_results(resumed, each(in, f));
   for (const auto& [index, value] : seen) EXPECT_EQ(resumed[index], value) << "input " << index;
 }

@@ -208,6 +208,50 @@ TEST(Journal, LargeResultsAreWrittenOnceAndEveryRunAndReaderFindsThemThere) {
             std::string::npos);
 }
 
+// Fixed-size results of batches of 64 kB or more are written once too: the journal has a place
+// for each chunk of /result a batch's rows are in, and batches cross chunks (131072 doubles).
+TEST(Journal, FixedSizeResultsOfLargeBatchesComeBackExactFromTheirPlacesAcrossChunks) {
+  const std::string flag = test::jobs_dir() + "/fail-input-7";
+  std::ofstream(flag) << "input 7 fails while this is here\n";
+  std::vector<int> in(300000);
+  for (int i = 0; i < 300000; ++i) in[i] = i;
+  auto f = [](int x) {
+    if (x == 7 && std::filesystem::exists(test::jobs_dir() + "/fail-input-7"))
+      throw std::runtime_error("7 fails");
+    return 1.5 * x + 0.25;
+  };
+  auto job = burla::submit(f, in, {.on_error = burla::on_error::collect, .spinner = false});
+  const auto first = job.outcomes();
+  ASSERT_EQ(first.size(), in.size());
+  EXPECT_EQ(first[7].status, burla::call_status::failed);
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i != 7 && first[i].value != 1.5 * in[i] + 0.25) {
+      ADD_FAILURE() << "input " << i;
+      break;
+    }
+  // A failed job keeps its journal: statuses (a byte a call) and places, not the 8-byte results.
+  const std::string dir = job.directory();
+  EXPECT_LT(bytes_of(dir + "/journal"), in.size() * sizeof(double) / 4) << "the journal holds the results";
+  const auto again = burla::attach<double>(job.id(), quiet).outcomes();
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (i != 7 && again[i].value != first[i].value) {
+      ADD_FAILURE() << "attached, input " << i;
+      break;
+    }
+  const std::string csv = test::shell(std::string(BURLA_TEST_CLI) + " results " + job.id() + " --format csv");
+  EXPECT_NE(csv.find("\n262145,ok,393217.75,\n"), std::string::npos) << csv.substr(0, 300);
+  // The resumed run rebuilds results.h5 from run 1's places and runs input 7.
+  std::filesystem::remove(flag);
+  const auto all = burla::resume<double>(job.id(), quiet, burla::rerun::missing_and_failed).results();
+  ASSERT_EQ(all.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (all[i] != 1.5 * in[i] + 0.25) {
+      ADD_FAILURE() << "resumed, input " << i;
+      break;
+    }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.results.run1.h5"));
+}
+
 TEST(Journal, LargeStringsAndArchivesComeBackExactFromTheirPlaces) {
   // 300 kB and more each: a batch is placed. Input 4 fails, so that the journal is not compacted.
   const std::vector<int> in{1, 2, 3, 4};

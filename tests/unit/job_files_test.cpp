@@ -457,13 +457,13 @@ TEST(Journal, APlacedBatchKeepsItsRunAndPlacesAndCompactsLikeAnyOther) {
   EXPECT_EQ(b.where, proto::results_in::places);
   EXPECT_EQ(b.run, 3u);
   EXPECT_EQ(b.head.first, 7u);
-  const auto back = proto::decode_places(b.results, b.head.done);
+  const auto back = proto::decode_places(b.results);
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[0].offset, 4096u);
   EXPECT_EQ(back[0].size, 1u << 20);
   EXPECT_EQ(back[0].crc, 0xabcdef01u);
   EXPECT_EQ(back[1].size, 0u);
-  // Places for another number of calls are damage.
+  // Places that are not whole are damage.
   std::string payload(4, '\0');
   proto::build_reply(payload, {7, 2, 2, 1, 5}, std::string(2, '\1'), std::string(30, 'x'), {});
   EXPECT_THROW(proto::decode(proto::record_type::placed_batch, payload), burla::error);
@@ -500,6 +500,35 @@ TEST(BatchResults, PlacedResultsAreReadFromTheirRunsFileAndCheckedAgainstTheirCr
     ADD_FAILURE() << "changed bytes were read as results";
   } catch (const burla::error& e) {
     EXPECT_NE(std::string(e.what()).find(".results.run2.h5"), std::string::npos) << e.what();
+  }
+}
+
+TEST(BatchResults, FixedSizeResultsAreReadEndToEndFromTheirPlacesWhoseBytesMustAddUp) {
+  const std::string dir = temp_dir();
+  burla::posix::write_file_atomic(dir + "/.results.run1.h5", "..AAAABBBB..CCCC");
+  proto::job_types types;
+  types.result_kind = burla::detail::value_kind::fixed;
+  types.result_size = 4;
+  // Three results of 4 bytes, in two chunks of the file.
+  const std::vector<proto::result_place> places{{2, 8, proto::crc32c("AAAABBBB")},
+                                                {12, 4, proto::crc32c("CCCC")}};
+  const std::string reply = batch(0, std::string(3, '\1'), proto::encode_places(places));
+  proto::reply_view r = proto::parse_reply(reply);
+  r.where = proto::results_in::places;
+  r.run = 1;
+  proto::batch_results results(dir + "/results.h5", types);
+  EXPECT_EQ(results.of(r), "AAAABBBBCCCC");
+  // Places for more or fewer bytes than the batch's results are damage, not results.
+  const std::vector<proto::result_place> short_places{places[0]};
+  const std::string cut = batch(0, std::string(3, '\1'), proto::encode_places(short_places));
+  proto::reply_view c = proto::parse_reply(cut);
+  c.where = proto::results_in::places;
+  c.run = 1;
+  try {
+    results.of(c);
+    ADD_FAILURE() << "places of 8 bytes were read as 3 results of 4";
+  } catch (const burla::error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupted placed batch"), std::string::npos) << e.what();
   }
 }
 
