@@ -309,11 +309,12 @@ class master {
     if (!results_->can_place()) return std::nullopt;
     placed_reply p;
     if (spec_.types.result_kind == detail::value_kind::fixed) {
-      if (r.results.size() < place_fixed_from) return std::nullopt;
+      const std::uint64_t size = spec_.types.result_size;
+      // Results cut short are written as they are: results_writer::write says what is wrong.
+      if (r.results.size() < place_fixed_from || r.results.size() < r.head.done * size) return std::nullopt;
       // A call not kept leaves its row as it was: the rows of a chunk would not be the bytes sent.
       for (std::uint32_t i = 0; i < r.head.done; ++i)
         if (r.status[i] == core::status_skipped || r.status[i] == core::status_retrying) return std::nullopt;
-      const std::uint64_t size = spec_.types.result_size;
       for (const core::row_run& run :
            core::runs_by_chunk(r.head.first, r.head.done, results_->result_chunk_rows())) {
         const std::string_view bytes = r.results.substr((run.first - r.head.first) * size, run.rows * size);
