@@ -1,5 +1,6 @@
 #include "journal_fold.hpp"
 
+#include <cstring>
 #include <set>
 
 namespace burla::core {
@@ -57,7 +58,19 @@ journal_fold::batch_change journal_fold::apply(const reply_view& r) {
   batch_change out;
   std::uint8_t* status = status_.data() + first;
   std::uint8_t* attempts = attempts_.data() + first;
-  for (std::uint32_t i = 0; i < r.head.done; ++i) {  // the hot path: a million trivial calls come here
+  // The hot path, a million trivial calls: a batch whose calls all succeeded, for the first time.
+  std::uint8_t differ = 0;  // no early exit: the loops vectorize
+  for (std::uint32_t i = 0; i < r.head.done; ++i)
+    differ |= static_cast<std::uint8_t>((r.status[i] ^ ok_status) | status[i]);
+  if (differ == 0) {
+    for (std::uint32_t i = 0; i < r.head.done; ++i)
+      attempts[i] = static_cast<std::uint8_t>(attempts[i] + (attempts[i] < 255));
+    std::memset(status, ok_status, r.head.done);
+    ok_ += r.head.done;
+    out.settled = r.head.done;
+    return out;
+  }
+  for (std::uint32_t i = 0; i < r.head.done; ++i) {
     const std::uint8_t st = r.status[i];
     if (st == status_skipped) continue;
     attempts[i] = static_cast<std::uint8_t>(attempts[i] + (attempts[i] < 255));
