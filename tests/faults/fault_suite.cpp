@@ -393,8 +393,11 @@ TEST(Faults, KilledWhileFixedSizeResultsAreWrittenOnceThenResumedGivesThemExactl
   } catch (const burla::job_error&) {
   }
   ASSERT_GE(seen.size(), 1000u);
-  EXPECT_LT(std::filesystem::file_size(job.directory() + "/journal"), seen.size() * sizeof(row) / 10)
-      << "the journal holds the results it saw";
+  // Two local workers get batches of 16 calls and more; the many workers of a cluster may get
+  // smaller ones, journaled whole.
+  if (!on_slurm())
+    EXPECT_LT(std::filesystem::file_size(job.directory() + "/journal"), seen.size() * sizeof(row) / 10)
+        << "the journal holds the results it saw";
   const auto resumed = burla::resume<row>(job.id(), {.spinner = false}).results();
   expect_all_results(resumed, each(in, f));
   for (const auto& [index, value] : seen) EXPECT_EQ(resumed[index], value) << "input " << index;
