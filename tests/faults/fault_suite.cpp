@@ -93,6 +93,22 @@ void kill_job(const std::string& dir) {
   }
 }
 
+/// The results a job streams until it is killed, once `kill_after` have come; the error it
+/// then ends with ("" if it finished first).
+template <class R>
+std::map<std::size_t, R> stream_until_killed(burla::job<R>& job, std::size_t kill_after, std::string& error) {
+  std::map<std::size_t, R> seen;
+  try {
+    for (const auto& [index, value] : job.stream()) {
+      seen[index] = value;
+      if (seen.size() == kill_after) kill_job(job.directory());
+    }
+  } catch (const burla::job_error& e) {
+    error = e.what();
+  }
+  return seen;
+}
+
 /// Whether a process is gone: no /proc entry, or a zombie nobody reaped (this VM's init is slow to).
 bool gone(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -311,14 +327,10 @@ TEST_P(KillPoint, KilledThenResumedGivesExactlyTheUninterruptedResults) {
   const std::vector<double> clean = burla::remote_parallel_map(slow_value, in, {.spinner = false});
   auto job = burla::submit(slow_value, in, {.spinner = false});
   const auto kill_after = static_cast<std::size_t>(GetParam() * static_cast<double>(in.size()));
-  std::map<std::size_t, double> seen;
-  try {
-    for (const auto& [index, value] : job.stream()) {
-      seen[index] = value;
-      if (seen.size() == kill_after) kill_job(job.directory());
-    }
-  } catch (const burla::job_error& e) {
-    EXPECT_NE(std::string(e.what()).find("results.h5"), std::string::npos) << e.what();
+  std::string error;
+  const auto seen = stream_until_killed(job, kill_after, error);
+  if (!error.empty()) {
+    EXPECT_NE(error.find("results.h5"), std::string::npos) << error;
   }
   ASSERT_GE(seen.size(), kill_after);
   const std::vector<double> resumed = burla::resume<double>(job.id(), {.spinner = false}).results();
@@ -356,14 +368,8 @@ TEST(Faults, KilledWhileLargeResultsAreWrittenOnceThenResumedGivesThemExactly) {
     return v;
   };
   auto job = burla::submit(f, in, {.spinner = false});
-  std::map<std::size_t, std::string> seen;
-  try {
-    for (const auto& [index, value] : job.stream()) {
-      seen[index] = value;
-      if (seen.size() == 40) kill_job(job.directory());
-    }
-  } catch (const burla::job_error&) {
-  }
+  std::string error;
+  const auto seen = stream_until_killed(job, 40, error);
   ASSERT_GE(seen.size(), 40u);
   const auto resumed = burla::resume<std::string>(job.id(), {.spinner = false}).results();
   expect_all_results(resumed, each(in, f));
@@ -384,20 +390,15 @@ TEST(Faults, KilledWhileFixedSizeResultsAreWrittenOnceThenResumedGivesThemExactl
     return v;
   };
   auto job = burla::submit(f, in, {.spinner = false});
-  std::map<std::size_t, row> seen;
-  try {
-    for (const auto& [index, value] : job.stream()) {
-      seen[index] = value;
-      if (seen.size() == 1000) kill_job(job.directory());
-    }
-  } catch (const burla::job_error&) {
-  }
+  std::string error;
+  const auto seen = stream_until_killed(job, 1000, error);
   ASSERT_GE(seen.size(), 1000u);
   // Two local workers get batches of 16 calls and more; the many workers of a cluster may get
   // smaller ones, journaled whole.
-  if (!on_slurm())
+  if (!on_slurm()) {
     EXPECT_LT(std::filesystem::file_size(job.directory() + "/journal"), seen.size() * sizeof(row) / 10)
         << "the journal holds the results it saw";
+  }
   const auto resumed = burla::resume<row>(job.id(), {.spinner = false}).results();
   expect_all_results(resumed, each(in, f));
   for (const auto& [index, value] : seen) EXPECT_EQ(resumed[index], value) << "input " << index;

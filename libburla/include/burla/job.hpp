@@ -115,10 +115,14 @@ class job {
     if constexpr (!std::is_void_v<R> && !std::is_same_v<R, bool> && std::is_trivially_copyable_v<R>) {
       raw = detail::fixed_size<R>() == sizeof(R) && b.results.size() >= std::size_t{b.count} * sizeof(R);
       // A batch of trivial calls that all succeeded: one copy, not one a call.
-      std::uint8_t differ = 0;  // no early exit: the loop vectorizes
-      for (std::uint32_t k = 0; k < b.count; ++k)
-        differ |= static_cast<std::uint8_t>(b.status[k] ^ static_cast<std::uint8_t>(detail::call_status::ok));
-      if (raw && !s.streamed && differ == 0 && b.count > 0) {
+      std::uint8_t differ = 1;
+      if (raw && !s.streamed && b.count > 0) {
+        differ = 0;  // no early exit: the loop vectorizes
+        for (std::uint32_t k = 0; k < b.count; ++k)
+          differ |=
+              static_cast<std::uint8_t>(b.status[k] ^ static_cast<std::uint8_t>(detail::call_status::ok));
+      }
+      if (differ == 0) {
         std::memcpy(static_cast<void*>(&s.values[b.first]), b.results.data(),
                     std::size_t{b.count} * sizeof(R));
         std::memset(s.have.data() + b.first, 1, b.count);
