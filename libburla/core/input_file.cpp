@@ -136,28 +136,42 @@ std::uint64_t input_file::max_units_per_batch() const {
   return std::clamp<std::uint64_t>(max_batch_bytes / avg_unit_bytes_, 1, max_items / items_per_unit());
 }
 
-void input_file::read(std::uint64_t u, std::uint64_t k, std::string& out) const {
+std::pair<std::uint64_t, std::uint64_t> input_file::range(std::uint64_t u, std::uint64_t k) const {
   if (u > units_ || k > units_ - u)
     throw error("burla: inputs " + std::to_string(u) + " + " + std::to_string(k) + " past the " +
                 std::to_string(units_) + " units of inputs.bin");
-  std::uint64_t begin, end;
-  if (offsets_.empty()) {
-    begin = u * spec_.types.input_size;
-    end = (u + k) * spec_.types.input_size;
-  } else {
-    begin = offsets_[u];
-    end = offsets_[u + k];
-  }
+  if (offsets_.empty()) return {u * spec_.types.input_size, (u + k) * spec_.types.input_size};
+  return {offsets_[u], offsets_[u + k]};
+}
+
+std::uint64_t input_file::bytes_of(std::uint64_t u, std::uint64_t k) const {
+  const auto [begin, end] = range(u, k);
+  return end - begin;
+}
+
+void input_file::read_checked(std::uint64_t begin, std::uint64_t end, char* to) const {
+  posix::pread_all(fd_.get(), to, end - begin, begin, "inputs.bin");
+  // The bytes checked are the bytes returned, read once.
+  if (end > begin) verify(begin, std::string_view(to, end - begin));
+}
+
+void input_file::read(std::uint64_t u, std::uint64_t k, std::string& out) const {
+  const auto [begin, end] = range(u, k);
   const std::size_t old = out.size();
   out.resize(old + (end - begin));
-  posix::pread_all(fd_.get(), out.data() + old, end - begin, begin, "inputs.bin");
-  // The bytes checked are the bytes returned, read once; out is as it was if they fail.
   try {
-    if (end > begin) verify(begin, std::string_view(out).substr(old));
+    read_checked(begin, end, out.data() + old);
   } catch (...) {
-    out.resize(old);
+    out.resize(old);  // as it was
     throw;
   }
+}
+
+std::string_view input_file::read_into(std::uint64_t u, std::uint64_t k, std::string& buffer) const {
+  const auto [begin, end] = range(u, k);
+  if (buffer.size() < end - begin) buffer.resize(end - begin);
+  read_checked(begin, end, buffer.data());
+  return {buffer.data(), end - begin};
 }
 
 namespace {

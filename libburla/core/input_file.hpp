@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "job_spec.hpp"
@@ -52,6 +53,8 @@ class input_file {
   input_file(const std::string& dir, const job_spec& spec);
 
   std::uint64_t units() const { return units_; }
+  /// inputs.bin's, open for reading.
+  int descriptor() const { return fd_.get(); }
   std::uint64_t bytes() const { return size_; }
   std::uint64_t items_per_unit() const { return offsets_.empty() ? 1 : spec_.segment_items; }
   std::uint64_t max_units_per_batch() const;
@@ -60,11 +63,20 @@ class input_file {
   }
   /// The unit holding input `item`.
   std::uint64_t unit_of(std::uint64_t item) const { return item / items_per_unit(); }
+  /// How many bytes units [u, u + k) take in inputs.bin.
+  std::uint64_t bytes_of(std::uint64_t u, std::uint64_t k) const;
   /// Appends the bytes of units [u, u + k); throws naming the damaged bytes and inputs, and
   /// appends nothing, if a block they are in does not match its checksum.
   void read(std::uint64_t u, std::uint64_t k, std::string& out) const;
+  /// The bytes of units [u, u + k), checked as read() checks them, read into `buffer`, which
+  /// only grows: a reader of megabyte batches does not zero-fill each one.
+  std::string_view read_into(std::uint64_t u, std::uint64_t k, std::string& buffer) const;
 
  private:
+  /// Where units [u, u + k) lie in inputs.bin: [begin, end).
+  std::pair<std::uint64_t, std::uint64_t> range(std::uint64_t u, std::uint64_t k) const;
+  /// Reads bytes [begin, end) to `to` and checks them.
+  void read_checked(std::uint64_t begin, std::uint64_t end, char* to) const;
   /// Checks the blocks that `read`, the file's bytes from `begin` on, touches.
   void verify(std::uint64_t begin, std::string_view read) const;
   std::uint64_t first_item_at(std::uint64_t byte) const;

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <deque>
 #include <initializer_list>
+#include <optional>
 #include <typeinfo>
 #include <vector>
 
@@ -113,12 +114,13 @@ bool forked_copy = false;
 class own_descriptors {
  public:
   explicit own_descriptors(std::initializer_list<int> fds) {
-    for (int fd : fds) {
-      struct stat st = {};
-      if (::fstat(fd, &st) != 0)
-        posix::fail("cannot inspect the call process's descriptor " + std::to_string(fd));
-      kept_.push_back({fd, st.st_dev, st.st_ino});
-    }
+    for (int fd : fds) add(fd);
+  }
+  void add(int fd) {
+    struct stat st = {};
+    if (::fstat(fd, &st) != 0)
+      posix::fail("cannot inspect the call process's descriptor " + std::to_string(fd));
+    kept_.push_back({fd, st.st_dev, st.st_ino});
   }
   bool intact() const {
     for (const auto& k : kept_) {
@@ -256,7 +258,9 @@ void exit_now(int status, void*) {
   // Line by line, as on a terminal: what a call printed before it crashed is not lost in a buffer.
   std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
   std::string frame;
-  const own_descriptors own{channel, out_memfd, err_memfd};
+  own_descriptors own{channel, out_memfd, err_memfd};
+  std::optional<core::input_file> inputs;  // opened for the first batch whose inputs it reads
+  std::string read_buffer;
   // Whatever failed after a call closed the child's descriptors, that is the cause: the rank
   // runs the batch again to find which call it was.
   auto fail = [&](const std::string& message) {
@@ -304,7 +308,16 @@ void exit_now(int status, void*) {
         continue;
       }
       capture.reattach();  // a call of an earlier batch may have closed fd 1 or 2
-      ctx.start(parse_batch(frame));
+      batch_view b = parse_batch(frame);
+      if (b.in_file) {
+        try {
+          if (!inputs) own.add(inputs.emplace(dir, spec).descriptor());
+          b.inputs = inputs->read_into(b.in_file->first, b.in_file->count, read_buffer);
+        } catch (const std::exception& e) {  // a damaged inputs.bin: the job stops, naming the inputs
+          fail("E" + std::string(e.what()));
+        }
+      }
+      ctx.start(b);
       const auto t0 = clock::now();
       try {
         fn(ctx);

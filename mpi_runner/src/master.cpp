@@ -41,6 +41,9 @@ constexpr std::uint64_t place_from = std::uint64_t{256} << 10;
 constexpr std::uint64_t place_fixed_from = std::uint64_t{64} << 10;
 constexpr auto place_within = std::chrono::milliseconds(200);
 constexpr std::uint64_t place_at_most = std::uint64_t{64} << 20;
+// Batches with this many bytes of inputs, which results.h5 does not copy, go as their units of
+// inputs.bin: the call process reads them itself, not through rank 0, MPI and its worker.
+constexpr std::uint64_t calls_read_from = std::uint64_t{64} << 10;
 
 /// VmHWM of this process, in kB (0 if unknown).
 long long peak_rss_kb() {
@@ -205,15 +208,23 @@ class master {
   void send_batch(int w, const work_item& item) {
     const std::uint64_t first = queue_->first_input(item);
     const std::uint64_t count = queue_->inputs_in(item);
-    std::string msg = outbox_.reuse();  // a megabyte batch's pages are not faulted in anew
-    msg.clear();
-    begin_batch(msg, first, static_cast<std::uint32_t>(count), item.skip);
-    const std::size_t header = msg.size();
-    inputs_.read(item.unit, item.units, msg);
+    const bool held = results_->holds_inputs();
+    std::string msg;
+    std::size_t header = 0;
+    if (!held && inputs_.bytes_of(item.unit, item.units) >= calls_read_from) {
+      begin_batch(msg, first, static_cast<std::uint32_t>(count), item.skip,
+                  unit_range{item.unit, item.units});
+    } else {
+      msg = outbox_.reuse();  // a megabyte batch's pages are not faulted in anew
+      msg.clear();
+      begin_batch(msg, first, static_cast<std::uint32_t>(count), item.skip);
+      header = msg.size();
+      inputs_.read(item.unit, item.units, msg);
+    }
     if (!dispatched_any_) first_dispatch_ = clock::now(), dispatched_any_ = true;
     const std::string_view sent = outbox_.send(w, tag_batch, std::move(msg));
     journal_->append(core::dispatch_record{first, static_cast<std::uint32_t>(count), w});
-    if (results_->holds_inputs() && item.skip.empty()) {  // while the worker receives and computes
+    if (held && item.skip.empty()) {  // while the worker receives and computes
       results_->write_inputs(first, count, sent.substr(header));
       if (!inputs_written_.empty() && inputs_written_.back().second == item.unit)
         inputs_written_.back().second += item.units;

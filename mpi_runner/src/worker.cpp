@@ -72,7 +72,7 @@ std::string merge_faults(std::string_view reply, const std::vector<call_fault>& 
 /// The batch message again, with the calls in `skip` masked.
 std::string current(const batch_view& b, std::string_view skip) {
   std::string again;
-  begin_batch(again, b.first, b.count, skip);
+  begin_batch(again, b.first, b.count, skip, b.in_file);
   again.append(b.inputs);
   return again;
 }

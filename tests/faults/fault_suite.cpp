@@ -464,6 +464,70 @@ TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
   }
 }
 
+// Bulk inputs (here 512 kB each) are read from inputs.bin by the call processes themselves, not
+// through rank 0: a changed byte must stop the job there as clearly, keeping what ran.
+TEST(Faults, ADamagedBulkInputStopsTheJobNamingItAndKeepsTheResultsSoFar) {
+  ++suite.damaged_files;
+  constexpr std::size_t bytes = 512 << 10;
+  std::vector<std::vector<char>> in(6);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i].assign(bytes, static_cast<char>('a' + i));
+  auto f = [](const std::vector<char>& v) {
+    if (v.at(0) == 'd') throw std::runtime_error("fails, so that resume has input 3 to run again");
+    return static_cast<long long>(v.size()) * v.back();
+  };
+  auto job = burla::submit(f, in, {.on_error = burla::on_error::collect, .spinner = false});
+  ASSERT_EQ(job.outcomes()[3].status, burla::call_status::failed);
+  const std::string path = job.directory() + "/inputs.bin";
+  ASSERT_EQ(std::filesystem::file_size(path), in.size() * (8 + bytes));  // a length, then the bytes
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(3 * (8 + bytes) + 100000));  // a block within input 3
+    file.put('x');
+  }
+  try {
+    burla::resume<long long>(job.id(), {.spinner = false}, burla::rerun::missing_and_failed).results();
+    ADD_FAILURE() << "no error for a damaged bulk input";
+  } catch (const burla::error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("inputs.bin is damaged"), std::string::npos) << what;
+    EXPECT_NE(what.find("checksum"), std::string::npos) << what;
+    EXPECT_NE(what.find("inputs 3 to 3"), std::string::npos) << what;
+  }
+  // The job ended in an error, so its results are read from results.h5, as a user would.
+  const std::string file = job.directory() + "/results.h5";
+  EXPECT_NE(test::h5dump(file, "-y -d /status").find("ok, ok, ok, failed, ok, ok"), std::string::npos)
+      << test::h5dump(file, "-y -d /status");
+  std::string values;
+  for (std::size_t i = 0; i < in.size(); ++i)
+    values += (i ? ", " : "") +
+              std::to_string(i == 3 ? 0 : static_cast<long long>(bytes) * ('a' + static_cast<int>(i)));
+  EXPECT_NE(test::h5dump(file, "-y -d /result").find(values), std::string::npos)
+      << test::h5dump(file, "-y -d /result");
+}
+
+// The batch after a crash runs again in a new call process, which reads its bulk inputs anew.
+TEST(Faults, ACrashOnABulkInputCostsOnlyThatCall) {
+  ++suite.crash_kinds;
+  constexpr std::size_t bytes = 300 << 10;
+  std::vector<std::vector<char>> in(12);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i].assign(bytes, static_cast<char>('a' + i));
+  auto f = [](const std::vector<char>& v) {
+    if (v.front() == 'c') ::raise(SIGSEGV);
+    return static_cast<long long>(v.size()) * v.back();
+  };
+  const auto outcomes =
+      burla::submit(f, in, {.on_error = burla::on_error::collect, .spinner = false}).outcomes();
+  ASSERT_EQ(outcomes.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (i == 2) {
+      EXPECT_EQ(outcomes[i].status, burla::call_status::crashed);
+      continue;
+    }
+    ASSERT_EQ(outcomes[i].status, burla::call_status::ok) << i;
+    EXPECT_EQ(*outcomes[i].value, static_cast<long long>(bytes) * ('a' + static_cast<int>(i))) << i;
+  }
+}
+
 TEST(Faults, TheMasterKilledMidJobEndsTheJobResumablyNotAHang) {
   ++suite.master_kills;
   std::vector<int> in(3000);
