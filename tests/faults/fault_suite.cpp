@@ -464,13 +464,24 @@ TEST(Faults, DamagedInputsOrJobDescriptionGiveAClearErrorNotACrash) {
   }
 }
 
+namespace {
+// n bulk inputs of `bytes` each, input i all 'a' + i; bulk_value is what the tests' calls return.
+std::vector<std::vector<char>> bulk_inputs(std::size_t n, std::size_t bytes) {
+  std::vector<std::vector<char>> in(n);
+  for (std::size_t i = 0; i < n; ++i) in[i].assign(bytes, static_cast<char>('a' + i));
+  return in;
+}
+long long bulk_value(std::size_t i, std::size_t bytes) {
+  return static_cast<long long>(bytes) * ('a' + static_cast<int>(i));
+}
+}  // namespace
+
 // Bulk inputs (here 512 kB each) are read from inputs.bin by the call processes themselves, not
 // through rank 0: a changed byte must stop the job there as clearly, keeping what ran.
 TEST(Faults, ADamagedBulkInputStopsTheJobNamingItAndKeepsTheResultsSoFar) {
   ++suite.damaged_files;
   constexpr std::size_t bytes = 512 << 10;
-  std::vector<std::vector<char>> in(6);
-  for (std::size_t i = 0; i < in.size(); ++i) in[i].assign(bytes, static_cast<char>('a' + i));
+  const auto in = bulk_inputs(6, bytes);
   auto f = [](const std::vector<char>& v) {
     if (v.at(0) == 'd') throw std::runtime_error("fails, so that resume has input 3 to run again");
     return static_cast<long long>(v.size()) * v.back();
@@ -499,8 +510,7 @@ TEST(Faults, ADamagedBulkInputStopsTheJobNamingItAndKeepsTheResultsSoFar) {
       << test::h5dump(file, "-y -d /status");
   std::string values;
   for (std::size_t i = 0; i < in.size(); ++i)
-    values += (i ? ", " : "") +
-              std::to_string(i == 3 ? 0 : static_cast<long long>(bytes) * ('a' + static_cast<int>(i)));
+    values += (i ? ", " : "") + std::to_string(i == 3 ? 0 : bulk_value(i, bytes));
   EXPECT_NE(test::h5dump(file, "-y -d /result").find(values), std::string::npos)
       << test::h5dump(file, "-y -d /result");
 }
@@ -509,8 +519,7 @@ TEST(Faults, ADamagedBulkInputStopsTheJobNamingItAndKeepsTheResultsSoFar) {
 TEST(Faults, ACrashOnABulkInputCostsOnlyThatCall) {
   ++suite.crash_kinds;
   constexpr std::size_t bytes = 300 << 10;
-  std::vector<std::vector<char>> in(12);
-  for (std::size_t i = 0; i < in.size(); ++i) in[i].assign(bytes, static_cast<char>('a' + i));
+  const auto in = bulk_inputs(12, bytes);
   auto f = [](const std::vector<char>& v) {
     if (v.front() == 'c') ::raise(SIGSEGV);
     return static_cast<long long>(v.size()) * v.back();
@@ -524,7 +533,7 @@ TEST(Faults, ACrashOnABulkInputCostsOnlyThatCall) {
       continue;
     }
     ASSERT_EQ(outcomes[i].status, burla::call_status::ok) << i;
-    EXPECT_EQ(*outcomes[i].value, static_cast<long long>(bytes) * ('a' + static_cast<int>(i))) << i;
+    EXPECT_EQ(*outcomes[i].value, bulk_value(i, bytes)) << i;
   }
 }
 
