@@ -12,6 +12,7 @@ Prints one line of key=value figures, like bench_map:
     pool_seconds  creating the executor and one round trip to a worker (warm-up, not in map_seconds)
     map_seconds   executor.map(...) called until the last result is consumed (results verified)
     peak_rss_kb   this process's (rank 0: the caller, which is also the master) peak RSS
+    inputs_seconds  (large_in) building the inputs, before the map
 """
 
 import resource
@@ -98,7 +99,9 @@ def main(argv):
             extra = f" bytes={nbytes}"
         elif what == "large_in":
             n, mb, chunksize = int(argv[2]), int(argv[3]), int(argv[4])
+            t0 = time.perf_counter()
             inputs = [bytes([i % 100]) * (mb << 20) for i in range(n)]
+            extra = f" inputs_seconds={time.perf_counter() - t0:.4f}"
             t0 = time.perf_counter()
             out = list(executor.map(first_times_size, inputs, chunksize=chunksize))
             map_seconds = time.perf_counter() - t0

@@ -199,6 +199,7 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   # The data path (issue 11): trivial calls from 10^4 to 10^7 against the empty job; large
   # inputs; 10,000 large results (fewer repetitions).
   measure empty.job 60 "${EMPTY_JOB[@]}"
+  burla burla.square1 square 1 # a burla job's fixed cost: the same job with one call
   burla burla.square10k square 10000
   burla burla.square10M square 10000000
   burla burla.large_in large_in 2000 1
@@ -338,15 +339,27 @@ for name, cfg, limit, peer_cfg, payload in [
     print(f"| {name} | {cell(b)} | {cell(l)} | {ratio(b, l)} | {peer_cell} | {cell(disk, '×', 2)} | "
           f"{cell(vals(cfg, 'master_peak_rss_kb', 1 / 1024), 'MiB', 0)} | "
           f"{cell(vals(cfg, 'caller_peak_rss_kb', 1 / 1024), 'MiB', 0)} |")
-print("\nTrivial calls: what each call adds to the empty job (medians of whole-process time).\n")
-print("| calls | burla | empty job | per call above it |")
-print("|---|---|---|---|")
+b_in, p_in = vals("burla.large_in", "inputs_seconds"), vals("peer.large_in.cs10", "inputs_seconds")
+if b_in and p_in:
+    print(f"\n2,000 inputs of 1 MB: both programs build their 2 GB of inputs before the map, inside "
+          f"the whole-process time: burla's bench_map in {cell(b_in)}, the peer in {cell(p_in)}. "
+          f"burla's map alone (`remote_parallel_map`, from the call to the last result checked "
+          f"in): {cell(vals('burla.large_in', 'map_seconds'))}, "
+          f"{ratio(vals('burla.large_in', 'map_seconds'), vals('dd.2000MB', 'wall'))} of `dd`.")
+print("\nTrivial calls: what each call adds to the empty job and to a burla job of one call "
+      "(medians of whole-process time).\n")
+print("| calls | burla | empty job | per call above it | per call above burla's 1-call job |")
+print("|---|---|---|---|---|")
 empty = med("empty.job", "wall")
+one = med("burla.square1", "wall") if vals("burla.square1", "wall") else None
+if one is not None:
+    print(f"| 1 | {one:.3f} s | {empty:.3f} s | {(one - empty) * 1e3:.0f} ms | |")
 for n, cfg in [(10000, "burla.square10k"), (100000, "burla.square100k"), (1000000, "burla.square1M"),
                (10000000, "burla.square10M")]:
     if vals(cfg, "wall"):
         w = med(cfg, "wall")
-        print(f"| {n:,} | {w:.3f} s | {empty:.3f} s | {(w - empty) / n * 1e9:.0f} ns |")
+        above_one = f"{(w - one) / (n - 1) * 1e9:.0f} ns" if one is not None else "n/a"
+        print(f"| {n:,} | {w:.3f} s | {empty:.3f} s | {(w - empty) / n * 1e9:.0f} ns | {above_one} |")
 
 print("\n### mpi4py.futures, every chunksize tried\n")
 print("| workload | chunksize | whole process (median, min) | map (median, min) |")
