@@ -178,6 +178,9 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   measure mpirun.true.ob1 60 mpirun -np 3 --oversubscribe --mca pml ob1 /bin/true
   measure mpirun.init 60 mpirun -np 3 --oversubscribe "$PY" -c 'from mpi4py import MPI'
   measure mpirun.init.ob1 60 mpirun -np 3 --oversubscribe --mca pml ob1 "$PY" -c 'from mpi4py import MPI'
+  # The data path's limit for trivial calls, and a burla job's fixed cost: the job of one call.
+  measure empty.job 60 "${EMPTY_JOB[@]}"
+  burla burla.square1 square 1
 
   burla burla.square1M square 1000000
   for cs in "${SQ_CHUNKS[@]}"; do peer "peer.square1M.cs$cs" 300 square 1000000 "$cs"; done
@@ -198,8 +201,6 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 
   # The data path (issue 11): trivial calls from 10^4 to 10^7 against the empty job; large
   # inputs; 10,000 large results (fewer repetitions).
-  measure empty.job 60 "${EMPTY_JOB[@]}"
-  burla burla.square1 square 1 # a burla job's fixed cost: the same job with one call
   burla burla.square10k square 10000
   burla burla.square10M square 10000000
   burla burla.large_in large_in 2000 1
@@ -346,20 +347,22 @@ if b_in and p_in:
           f"burla's map alone (`remote_parallel_map`, from the call to the last result checked "
           f"in): {cell(vals('burla.large_in', 'map_seconds'))}, "
           f"{ratio(vals('burla.large_in', 'map_seconds'), vals('dd.2000MB', 'wall'))} of `dd`.")
-print("\nTrivial calls: what each call adds to the empty job and to a burla job of one call "
-      "(medians of whole-process time).\n")
-print("| calls | burla | empty job | per call above it | per call above burla's 1-call job |")
+print("\nTrivial calls: what each call adds to the empty job, and what each call costs from one row "
+      "to the next (medians of whole-process time; differences under 20 ms are within this VM's "
+      "drift between runs).\n")
+print("| calls | burla | empty job | per call above it | per call from the row before |")
 print("|---|---|---|---|---|")
 empty = med("empty.job", "wall")
-one = med("burla.square1", "wall") if vals("burla.square1", "wall") else None
-if one is not None:
-    print(f"| 1 | {one:.3f} s | {empty:.3f} s | {(one - empty) * 1e3:.0f} ms | |")
-for n, cfg in [(10000, "burla.square10k"), (100000, "burla.square100k"), (1000000, "burla.square1M"),
-               (10000000, "burla.square10M")]:
-    if vals(cfg, "wall"):
-        w = med(cfg, "wall")
-        above_one = f"{(w - one) / (n - 1) * 1e9:.0f} ns" if one is not None else "n/a"
-        print(f"| {n:,} | {w:.3f} s | {empty:.3f} s | {(w - empty) / n * 1e9:.0f} ns | {above_one} |")
+prev = None
+for n, cfg in [(1, "burla.square1"), (10000, "burla.square10k"), (100000, "burla.square100k"),
+               (1000000, "burla.square1M"), (10000000, "burla.square10M")]:
+    if not vals(cfg, "wall"):
+        continue
+    w = med(cfg, "wall")
+    above = f"{(w - empty) * 1e3:.0f} ms" if n == 1 else f"{(w - empty) / n * 1e9:.0f} ns"
+    step = f"{(w - prev[1]) / (n - prev[0]) * 1e9:.0f} ns" if prev else ""
+    print(f"| {n:,} | {w:.3f} s | {empty:.3f} s | {above} | {step} |")
+    prev = (n, w)
 
 print("\n### mpi4py.futures, every chunksize tried\n")
 print("| workload | chunksize | whole process (median, min) | map (median, min) |")
