@@ -346,7 +346,7 @@ if b_in and p_in:
           f"the whole-process time: burla's bench_map in {cell(b_in)}, the peer in {cell(p_in)}. "
           f"burla's map alone (`remote_parallel_map`, from the call to the last result checked "
           f"in): {cell(vals('burla.large_in', 'map_seconds'))}, "
-          f"{ratio(vals('burla.large_in', 'map_seconds'), vals('dd.2000MB', 'wall'))} of `dd`.")
+          f"{ratio(vals('burla.large_in', 'map_seconds'), vals('dd.2000MB', 'wall'))} times `dd`'s.")
 print("\nTrivial calls: what each call adds to the empty job, and what each call costs from one row "
       "to the next (medians of whole-process time; differences under 20 ms are within this VM's "
       "drift between runs).\n")
