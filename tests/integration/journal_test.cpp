@@ -220,7 +220,10 @@ TEST(Journal, FixedSizeResultsOfLargeBatchesComeBackExactFromTheirPlacesAcrossCh
       throw std::runtime_error("7 fails");
     return 1.5 * x + 0.25;
   };
-  auto job = burla::submit(f, in, {.on_error = burla::on_error::collect, .spinner = false});
+  // One worker: the last batches shrink (guided) below 64 kB, journaled whole, by the measured
+  // call time; on one worker at most the last 6 x 8192 calls (0.45 MB), on two twice that.
+  auto job =
+      burla::submit(f, in, {.max_parallelism = 1, .on_error = burla::on_error::collect, .spinner = false});
   const auto first = job.outcomes();
   ASSERT_EQ(first.size(), in.size());
   EXPECT_EQ(first[7].status, burla::call_status::failed);
@@ -229,9 +232,10 @@ TEST(Journal, FixedSizeResultsOfLargeBatchesComeBackExactFromTheirPlacesAcrossCh
       ADD_FAILURE() << "input " << i;
       break;
     }
-  // A failed job keeps its journal: statuses (a byte a call) and places, not the 8-byte results.
+  // A failed job keeps its journal: statuses (a byte a call) and places, not the 8-byte results
+  // (2.7 MB with them, 0.75 MB at most without).
   const std::string dir = job.directory();
-  EXPECT_LT(bytes_of(dir + "/journal"), in.size() * sizeof(double) / 4) << "the journal holds the results";
+  EXPECT_LT(bytes_of(dir + "/journal"), in.size() * sizeof(double) / 2) << "the journal holds the results";
   const auto again = burla::attach<double>(job.id(), quiet).outcomes();
   for (std::size_t i = 0; i < in.size(); ++i)
     if (i != 7 && again[i].value != first[i].value) {
